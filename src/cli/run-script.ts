@@ -1,0 +1,72 @@
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { openDatabase, type Database } from '../db/database.js';
+import { isSchemataError } from '../errors.js';
+import { migrateControlPlane } from '../migrations/migrate-control.js';
+import { loadTemplates, type Templates } from '../migrations/template.js';
+
+export interface ScriptContext {
+  readonly config: Config;
+  readonly database: Database;
+  readonly templates: Templates;
+}
+
+export interface RunScriptOptions {
+  /** Apply pending control-plane migrations first, so a fresh database just works. */
+  readonly ensureControlPlane?: boolean;
+  /** Argument checks that must fail before the database is touched. */
+  readonly precheck?: () => void;
+}
+
+/** A usage mistake: printed with the script's help, exit code 2. */
+export class UsageError extends Error {}
+
+/**
+ * The shell around every CLI: config, templates, database (with the one line
+ * saying which), a clean close (stopping the embedded server if this process
+ * started it) and the exit code. Errors print as `error [CODE]: message`,
+ * never as a stack trace; `main` returns the exit code.
+ */
+export async function runScript(main: (context: ScriptContext) => Promise<number | void>, options: RunScriptOptions = {}): Promise<void> {
+  let database: Database | undefined;
+  const interrupted = async () => {
+    await database?.close().catch(() => undefined);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    options.precheck?.();
+    const config = loadConfig();
+    const templates = await loadTemplates(config.templatesDir);
+    database = await openDatabase(config);
+    console.error(database.description);
+    if (options.ensureControlPlane) {
+      const outcome = await migrateControlPlane(database, templates.control);
+      if (outcome.names.length > 0) console.error(`control plane: applied ${outcome.names.join(', ')}`);
+    }
+    process.exitCode = (await main({ config, database, templates })) ?? 0;
+  } catch (error) {
+    process.exitCode = reportError(error);
+  } finally {
+    await database?.close().catch((error: unknown) => console.error(`warning: closing the database failed: ${String(error)}`));
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`usage error: ${(error as Error).message}`);
+    return 2;
+  }
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    return 2;
+  }
+  if (isSchemataError(error)) {
+    console.error(`error [${error.code}]: ${error.message}`);
+    return 1;
+  }
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  return 1;
+}

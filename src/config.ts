@@ -1,0 +1,74 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root, so paths work whatever the working directory is. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface Config {
+  /** Postgres to use; when absent, the embedded server under `dataDir` is started or reused. */
+  readonly databaseUrl: string | undefined;
+  /** Where the embedded server keeps its cluster and credentials. */
+  readonly dataDir: string;
+  /** Root of `control/` and `tenant/` migration templates. */
+  readonly templatesDir: string;
+  /** Connections the process may hold; fleet migrations need at least `migrateConcurrency`. */
+  readonly poolSize: number;
+  readonly migrateConcurrency: number;
+  readonly port: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The only reader of the environment. Every variable is validated and all
+ * problems are reported together, so a misconfigured deploy fails once, not
+ * once per variable.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+
+  let databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl !== undefined) {
+    try {
+      const url = new URL(databaseUrl);
+      if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+        problems.push(`DATABASE_URL must start with postgres:// or postgresql://, got "${url.protocol}//…"`);
+      }
+    } catch {
+      problems.push('DATABASE_URL is not a valid URL');
+      databaseUrl = undefined;
+    }
+  }
+
+  const config: Config = {
+    databaseUrl,
+    dataDir: path.resolve(PROJECT_ROOT, env.SCHEMATA_DATA_DIR || '.data'),
+    templatesDir: path.resolve(PROJECT_ROOT, env.SCHEMATA_TEMPLATES_DIR || 'schema-templates'),
+    poolSize: int('PG_POOL_SIZE', 20, 1, 1000),
+    migrateConcurrency: int('MIGRATE_CONCURRENCY', 4, 1, 256),
+    port: int('PORT', 4000, 1, 65535),
+  };
+  if (config.migrateConcurrency > config.poolSize) {
+    problems.push(`MIGRATE_CONCURRENCY (${config.migrateConcurrency}) cannot exceed PG_POOL_SIZE (${config.poolSize})`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

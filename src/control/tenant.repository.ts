@@ -1,0 +1,65 @@
+import type { Kysely } from 'kysely';
+import type { ControlDatabase, Tenant, TenantStatus } from '../db/control-database.js';
+
+type Db = Kysely<ControlDatabase>;
+
+export interface NewTenantRow {
+  readonly id: string;
+  readonly slug: string;
+  readonly name: string;
+  readonly schemaName: string;
+}
+
+export async function insertTenant(db: Db, row: NewTenantRow): Promise<Tenant> {
+  return db
+    .insertInto('control.tenants')
+    .values({ id: row.id, slug: row.slug, name: row.name, schema_name: row.schemaName })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findTenantBySlug(db: Db, slug: string, options: { forUpdate?: boolean } = {}): Promise<Tenant | undefined> {
+  let query = db.selectFrom('control.tenants').selectAll().where('slug', '=', slug);
+  if (options.forUpdate) query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+export async function listTenants(db: Db): Promise<Tenant[]> {
+  return db.selectFrom('control.tenants').selectAll().orderBy('slug').execute();
+}
+
+/** Tenants a fleet run must open: only those whose recorded version differs from the target. */
+export async function listTenantsForMigration(
+  db: Db,
+  filter: { readonly statuses: readonly TenantStatus[]; readonly versionBelow?: number; readonly versionAbove?: number; readonly slugs?: readonly string[] },
+): Promise<Tenant[]> {
+  let query = db.selectFrom('control.tenants').selectAll().where('status', 'in', filter.statuses);
+  if (filter.versionBelow !== undefined) query = query.where('template_version', '<', filter.versionBelow);
+  if (filter.versionAbove !== undefined) query = query.where('template_version', '>', filter.versionAbove);
+  if (filter.slugs !== undefined) query = query.where('slug', 'in', filter.slugs.length > 0 ? filter.slugs : ['']);
+  return query.orderBy('slug').execute();
+}
+
+export async function setTemplateVersion(db: Db, id: string, version: number): Promise<Tenant> {
+  return db
+    .updateTable('control.tenants')
+    .set({ template_version: version, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function deleteTenantRow(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('control.tenants').where('id', '=', id).execute();
+}
+
+export async function countTenantsByVersion(db: Db): Promise<{ template_version: number; status: TenantStatus; count: number }[]> {
+  const rows = await db
+    .selectFrom('control.tenants')
+    .select(['template_version', 'status', (eb) => eb.fn.countAll<string>().as('count')])
+    .groupBy(['template_version', 'status'])
+    .orderBy('template_version')
+    .orderBy('status')
+    .execute();
+  return rows.map((row) => ({ ...row, count: Number(row.count) }));
+}

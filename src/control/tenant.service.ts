@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Database } from '../db/database.js';
+import type { Tenant } from '../db/control-database.js';
+import { tenantSchemaName } from '../db/identifiers.js';
+import { SchemataError } from '../errors.js';
+import { lockSchema, migrateSchema } from '../migrations/migrate-schema.js';
+import type { Template } from '../migrations/template.js';
+import { validateSlug, validateTenantName } from './slug.js';
+import { createTenantSchemaAndRole, dropTenantSchemaAndRole, grantTenantRole } from './tenant-schema.repository.js';
+import { deleteTenantRow, findTenantBySlug, insertTenant, setTemplateVersion } from './tenant.repository.js';
+
+export interface CreateTenantInput {
+  readonly slug: string;
+  readonly name?: string | undefined;
+}
+
+export interface CreatedTenant {
+  readonly tenant: Tenant;
+  readonly durationMs: number;
+}
+
+export function tenantLabel(tenant: Pick<Tenant, 'slug'>): string {
+  return `tenant "${tenant.slug}"`;
+}
+
+/**
+ * Provisions a tenant: registry row, schema, role, every template migration
+ * and grants, all in one transaction, so a failure at any step leaves no row,
+ * schema or role behind. Input is validated before any SQL runs.
+ */
+export async function createTenant(database: Database, template: Template, input: CreateTenantInput): Promise<CreatedTenant> {
+  const slug = validateSlug(input.slug);
+  const name = validateTenantName(input.name ?? slug);
+  const id = randomUUID();
+  const schemaName = tenantSchemaName(id);
+
+  const started = performance.now();
+  const tenant = await database.control.transaction().execute(async (trx) => {
+    if (await findTenantBySlug(trx, slug)) throw tenantExists(slug);
+    let row: Tenant;
+    try {
+      row = await insertTenant(trx, { id, slug, name, schemaName });
+    } catch (error) {
+      // A concurrent create of the same slug passed the check above.
+      if ((error as { code?: string }).code === '23505') throw tenantExists(slug);
+      throw error;
+    }
+    await createTenantSchemaAndRole(trx, schemaName);
+    const { version } = await migrateSchema(trx, schemaName, template, tenantLabel(row), { direction: 'up' });
+    await grantTenantRole(trx, schemaName);
+    return setTemplateVersion(trx, row.id, version);
+  });
+  return { tenant, durationMs: performance.now() - started };
+}
+
+/** Drops the tenant's schema, role and registry row. Irreversible, hence `force`. */
+export async function deleteTenant(database: Database, slugInput: string, options: { force: boolean }): Promise<Tenant> {
+  const slug = validateSlug(slugInput);
+  if (!options.force) {
+    throw new SchemataError(
+      'FORCE_REQUIRED',
+      `deleting tenant "${slug}" drops its schema and all its data; repeat with --force to confirm`,
+    );
+  }
+  return database.control.transaction().execute(async (trx) => {
+    const tenant = await findTenantBySlug(trx, slug, { forUpdate: true });
+    if (!tenant) throw tenantNotFound(slug);
+    await lockSchema(trx, tenant.schema_name);
+    await dropTenantSchemaAndRole(trx, tenant.schema_name);
+    await deleteTenantRow(trx, tenant.id);
+    return tenant;
+  });
+}
+
+export async function getTenant(database: Database, slugInput: string): Promise<Tenant> {
+  const slug = validateSlug(slugInput);
+  const tenant = await findTenantBySlug(database.control, slug);
+  if (!tenant) throw tenantNotFound(slug);
+  return tenant;
+}
+
+function tenantExists(slug: string): SchemataError {
+  return new SchemataError('TENANT_EXISTS', `a tenant with slug "${slug}" already exists`, { slug });
+}
+
+export function tenantNotFound(slug: string): SchemataError {
+  return new SchemataError('TENANT_NOT_FOUND', `no tenant with slug "${slug}"`, { slug });
+}

@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import type { ControlDatabase } from './control-database.js';
+import { ensureEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
+import type { TenantDatabase } from './tenant-database.js';
+
+export interface Database {
+  readonly pool: pg.Pool;
+  /** Control-plane handle; its tables are schema-qualified (`control.tenants`). */
+  readonly control: Kysely<ControlDatabase>;
+  /**
+   * Tenant-table handle. It names no schema, so it is only meaningful inside
+   * a tenant transaction, which sets search_path and role.
+   */
+  readonly tenant: Kysely<TenantDatabase>;
+  /** Connection string in use, password included; never print it, print `description`. */
+  readonly url: string;
+  /** One line saying which database is in use, safe to log. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** Called with every SQL statement Kysely runs; tests use it to count statements. */
+  readonly onQuery?: (sql: string) => void;
+  /** Start the embedded server with fsync off (throwaway clusters only). */
+  readonly unsafeFastWrites?: boolean;
+}
+
+/**
+ * Connects to `DATABASE_URL`, or to the embedded PostgreSQL under the data
+ * directory (starting it if no process has). `close()` ends the pool and stops
+ * the embedded server only if this process started it.
+ */
+export async function openDatabase(config: Config, options: OpenDatabaseOptions = {}): Promise<Database> {
+  let embedded: EmbeddedPostgres | undefined;
+  let url = config.databaseUrl;
+  if (url === undefined) {
+    embedded = await ensureEmbeddedPostgres({ dataDir: config.dataDir, unsafeFastWrites: options.unsafeFastWrites });
+    url = embedded.url;
+  }
+
+  const pool = new pg.Pool({ connectionString: url, max: config.poolSize, connectionTimeoutMillis: 10_000 });
+  // An idle or checked-out client whose server goes away emits 'error'; without
+  // a listener that error would crash the process.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+
+  let version: string;
+  try {
+    version = (await pool.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?';
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    await embedded?.stop();
+    throw new Error(`cannot connect to PostgreSQL at ${redact(url)}: ${(error as Error).message}`);
+  }
+
+  const dialect = () => new PostgresDialect({ pool });
+  const log = options.onQuery ? (event: { query: { sql: string } }) => options.onQuery?.(event.query.sql) : undefined;
+  const control = new Kysely<ControlDatabase>({ dialect: dialect(), ...(log && { log }) });
+  const tenant = new Kysely<TenantDatabase>({ dialect: dialect(), ...(log && { log }) });
+
+  const where = redact(url);
+  const description = embedded
+    ? `database: embedded PostgreSQL ${version} at ${where} (${embedded.owned ? 'started by this process' : 'already running, reused'}; data in ${path.relative(process.cwd(), config.dataDir) || '.'}/pg)`
+    : `database: PostgreSQL ${version} at ${where} (from DATABASE_URL)`;
+
+  let closed = false;
+  return {
+    pool,
+    control,
+    tenant,
+    url,
+    description,
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Both Kysely instances share the pool; destroying one ends it.
+      await control.destroy();
+      await embedded?.stop();
+    },
+  };
+}
+
+/** The URL without its password, for logs and error messages. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

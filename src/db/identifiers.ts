@@ -1,0 +1,22 @@
+import pg from 'pg';
+
+const TENANT_SCHEMA = /^tenant_[0-9a-f]{32}$/;
+
+/** Schema (and role) name of a tenant: derived from its uuid, never from request text. */
+export function tenantSchemaName(tenantId: string): string {
+  return assertTenantSchemaName(`tenant_${tenantId.replaceAll('-', '').toLowerCase()}`);
+}
+
+/**
+ * Allowlist check applied before a name is spliced into DDL or set_config:
+ * only our own generated shape passes, whatever the registry row says.
+ */
+export function assertTenantSchemaName(name: string): string {
+  if (!TENANT_SCHEMA.test(name)) throw new Error(`refusing non-tenant schema name ${JSON.stringify(name)}`);
+  return name;
+}
+
+/** Quoted identifier for places that take a string value, such as set_config('search_path', …). */
+export function quoteIdentifier(name: string): string {
+  return pg.escapeIdentifier(name);
+}

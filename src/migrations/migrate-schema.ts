@@ -1,0 +1,121 @@
+import { sql, type Kysely } from 'kysely';
+import { MigrationError, Umzug } from 'umzug';
+import { quoteIdentifier } from '../db/identifiers.js';
+import { SchemataError } from '../errors.js';
+import { createChecksumStorage } from './checksum-storage.js';
+import { ensureMigrationTable, readAppliedMigrations } from './ledger.repository.js';
+import { findDrift, type DriftProblem } from './drift.js';
+import type { Template } from './template.js';
+
+// Kysely handles here run raw template SQL, so their table types do not matter.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyKysely = Kysely<any>;
+
+export type MigrationDirection = { readonly direction: 'up' } | { readonly direction: 'down'; readonly toVersion?: number };
+
+export interface SchemaMigrationOutcome {
+  /** Files applied (up) or reverted (down), in the order they ran. */
+  readonly names: readonly string[];
+  /** Version of the newest applied file afterwards. */
+  readonly version: number;
+}
+
+/** First key of the two-int advisory lock; the second is hashtext(schema). */
+const LOCK_NAMESPACE = 0x5c4e4a7a;
+
+/** Serialises every migrator and provisioner that touches `schema`, until the transaction ends. */
+export async function lockSchema(trx: AnyKysely, schema: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${schema}))`.execute(trx);
+}
+
+/**
+ * Brings one schema to the template's head (or back down) with Umzug. It must
+ * be called inside a transaction the caller owns, so that every file applies
+ * or none does, together with whatever the caller records (registry version,
+ * a new tenant's row). It takes the schema's advisory lock first, then reads
+ * what is applied, so a second migrator that waited sees the first one's work.
+ *
+ * @param label names the schema's owner in errors, e.g. `tenant "acme"`.
+ */
+export async function migrateSchema(
+  trx: AnyKysely,
+  schema: string,
+  template: Template,
+  label: string,
+  direction: MigrationDirection,
+): Promise<SchemaMigrationOutcome> {
+  await lockSchema(trx, schema);
+  await sql`SELECT set_config('search_path', ${quoteIdentifier(schema)}, true)`.execute(trx);
+  await ensureMigrationTable(trx);
+
+  const applied = await readAppliedMigrations(trx);
+  const drift = findDrift(template, applied);
+  if (drift.length > 0) throw driftError(label, schema, drift);
+
+  const byName = new Map(template.migrations.map((m) => [m.name, m]));
+  const umzug = new Umzug<AnyKysely>({
+    context: trx,
+    logger: undefined,
+    storage: createChecksumStorage(byName),
+    migrations: template.migrations.map((migration) => ({
+      name: migration.name,
+      up: async ({ context }) => {
+        await sql.raw(migration.up).execute(context);
+      },
+      down: async ({ context }) => {
+        if (migration.down === undefined) {
+          throw new SchemataError('NO_DOWN_MIGRATION', `${label}: ${migration.name} has no "-- migrate:down" section, so it cannot be reverted`);
+        }
+        await sql.raw(migration.down).execute(context);
+      },
+    })),
+  });
+
+  let ran: { name: string }[];
+  try {
+    if (direction.direction === 'up') {
+      ran = await umzug.up();
+    } else {
+      const target = direction.toVersion;
+      const appliedAbove = applied.filter((row) => (byName.get(row.name)?.version ?? 0) > (target ?? -1));
+      if (appliedAbove.length === 0) {
+        ran = [];
+      } else if (target === undefined) {
+        ran = await umzug.down();
+      } else {
+        const oldestToRevert = appliedAbove.reduce((a, b) => (byName.get(a.name)!.version < byName.get(b.name)!.version ? a : b));
+        ran = await umzug.down({ to: oldestToRevert.name });
+      }
+    }
+  } catch (error) {
+    throw migrationFailure(label, error);
+  }
+
+  const after = await readAppliedMigrations(trx);
+  const version = Math.max(0, ...after.map((row) => byName.get(row.name)?.version ?? 0));
+  return { names: ran.map((m) => m.name), version };
+}
+
+function driftError(label: string, schema: string, drift: readonly DriftProblem[]): SchemataError {
+  const lines = drift.map((d) => `${d.file}: ${d.problem}`);
+  return new SchemataError(
+    'MIGRATION_DRIFT',
+    `${label} (schema ${schema}) has drifted from the template, so nothing was migrated: ${lines.join('; ')}. ` +
+      'Applied migration files must never be edited; restore the file and add a new migration instead.',
+    { schema, drift },
+  );
+}
+
+/** Umzug wraps errors; keep its "which file, which direction" and the database's own message. */
+function migrationFailure(label: string, error: unknown): SchemataError {
+  if (error instanceof SchemataError) return error;
+  if (error instanceof MigrationError) {
+    const cause = error.cause;
+    if (cause instanceof SchemataError) return cause;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new SchemataError('MIGRATION_FAILED', `${label}: ${error.migration.name} (${error.migration.direction}) failed: ${reason}`, {
+      file: error.migration.name,
+    });
+  }
+  return new SchemataError('MIGRATION_FAILED', `${label}: ${error instanceof Error ? error.message : String(error)}`);
+}

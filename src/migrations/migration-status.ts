@@ -1,0 +1,91 @@
+import { sql } from 'kysely';
+import { countTenantsByVersion, listTenantsForMigration } from '../control/tenant.repository.js';
+import type { TenantStatus } from '../db/control-database.js';
+import type { Database } from '../db/database.js';
+import { findDrift, type DriftProblem } from './drift.js';
+import { readLedgers, schemasWithLedger } from './ledger.repository.js';
+import { CONTROL_SCHEMA } from './migrate-control.js';
+import type { Template } from './template.js';
+
+export interface MigrationStatus {
+  readonly control: {
+    readonly latestVersion: number;
+    readonly applied: readonly string[];
+    readonly pending: readonly string[];
+    readonly drift: readonly DriftProblem[];
+  };
+  readonly tenants: {
+    readonly latestVersion: number;
+    readonly total: number;
+    readonly byVersion: readonly { readonly version: number; readonly status: TenantStatus; readonly count: number }[];
+    readonly behind: readonly { readonly slug: string; readonly version: number; readonly status: TenantStatus }[];
+    readonly drift: readonly { readonly slug: string; readonly file: string; readonly problem: string }[];
+  };
+}
+
+/** How many ledgers one drift-scan query reads. */
+const LEDGER_BATCH = 500;
+
+/**
+ * Versions come from the registry; drift comes from every tenant's own ledger,
+ * read in batches, and compared with the template files. A tenant whose ledger
+ * disagrees with its registry version is reported as drift too.
+ */
+export async function migrationStatus(database: Database, templates: { control: Template; tenant: Template }): Promise<MigrationStatus> {
+  const control = await controlStatus(database, templates.control);
+  if (control.applied.length === 0) {
+    return { control, tenants: { latestVersion: templates.tenant.latestVersion, total: 0, byVersion: [], behind: [], drift: [] } };
+  }
+
+  const template = templates.tenant;
+  const byVersion = (await countTenantsByVersion(database.control)).map((row) => ({
+    version: row.template_version,
+    status: row.status,
+    count: row.count,
+  }));
+  const live = await listTenantsForMigration(database.control, { statuses: ['active', 'suspended'] });
+  const behind = live
+    .filter((tenant) => tenant.template_version < template.latestVersion)
+    .map((tenant) => ({ slug: tenant.slug, version: tenant.template_version, status: tenant.status }));
+
+  const drift: { slug: string; file: string; problem: string }[] = [];
+  const versions = new Map(template.migrations.map((m) => [m.name, m.version]));
+  for (let i = 0; i < live.length; i += LEDGER_BATCH) {
+    const batch = live.slice(i, i + LEDGER_BATCH);
+    const present = await schemasWithLedger(database.control, batch.map((t) => t.schema_name));
+    const ledgers = await readLedgers(database.control, [...present]);
+    for (const tenant of batch) {
+      const ledger = ledgers.get(tenant.schema_name);
+      if (!ledger) {
+        drift.push({ slug: tenant.slug, file: '-', problem: `schema ${tenant.schema_name} or its migration ledger is missing` });
+        continue;
+      }
+      for (const problem of findDrift(template, ledger)) drift.push({ slug: tenant.slug, ...problem });
+      const ledgerVersion = Math.max(0, ...ledger.map((row) => versions.get(row.name) ?? 0));
+      if (ledgerVersion !== tenant.template_version) {
+        drift.push({
+          slug: tenant.slug,
+          file: '-',
+          problem: `registry says version ${tenant.template_version}, the schema's ledger says ${ledgerVersion}`,
+        });
+      }
+    }
+  }
+
+  const total = byVersion.reduce((sum, row) => sum + row.count, 0);
+  return { control, tenants: { latestVersion: template.latestVersion, total, byVersion, behind, drift } };
+}
+
+async function controlStatus(database: Database, template: Template): Promise<MigrationStatus['control']> {
+  const exists = await sql<{ present: boolean }>`SELECT to_regclass('control.schema_migrations') IS NOT NULL AS present`.execute(
+    database.control,
+  );
+  const ledger = exists.rows[0]?.present ? ((await readLedgers(database.control, [CONTROL_SCHEMA])).get(CONTROL_SCHEMA) ?? []) : [];
+  const applied = new Set(ledger.map((row) => row.name));
+  return {
+    latestVersion: template.latestVersion,
+    applied: [...applied],
+    pending: template.migrations.filter((m) => !applied.has(m.name)).map((m) => m.name),
+    drift: findDrift(template, ledger),
+  };
+}

@@ -1,0 +1,40 @@
+import { performance } from 'node:perf_hooks';
+import { createTenant } from '../control/tenant.service.js';
+import { findTenantBySlug } from '../control/tenant.repository.js';
+import type { Database } from '../db/database.js';
+import type { Template } from '../migrations/template.js';
+import { withTenantTransaction } from '../tenancy/tenant-transaction.js';
+import { countDemoRows, insertDemoData, type DemoSize } from './demo-data.repository.js';
+
+export const DEMO_TENANTS: readonly { slug: string; name: string; size: DemoSize }[] = [
+  { slug: 'acme', name: 'Acme Corporation', size: { users: 25, projects: 12, deployments: 3000, workflows: 400 } },
+  { slug: 'globex', name: 'Globex Inc.', size: { users: 15, projects: 8, deployments: 2000, workflows: 250 } },
+];
+
+export interface SeedResult {
+  readonly slug: string;
+  readonly created: boolean;
+  /** False when the tenant already had data, which is left untouched. */
+  readonly seeded: boolean;
+  readonly rows: DemoSize;
+  readonly durationMs: number;
+}
+
+/** Creates the demo tenants that are missing and fills those that are empty. Safe to run again. */
+export async function seedDemoTenants(database: Database, template: Template): Promise<SeedResult[]> {
+  const results: SeedResult[] = [];
+  for (const demo of DEMO_TENANTS) {
+    const started = performance.now();
+    let tenant = await findTenantBySlug(database.control, demo.slug);
+    const created = tenant === undefined;
+    tenant ??= (await createTenant(database, template, { slug: demo.slug, name: demo.name })).tenant;
+    const outcome = await withTenantTransaction(database, tenant, {}, async (trx) => {
+      const before = await countDemoRows(trx);
+      if (before.users + before.projects + before.deployments + before.workflows > 0) return { seeded: false, rows: before };
+      await insertDemoData(trx, demo.slug, demo.size);
+      return { seeded: true, rows: await countDemoRows(trx) };
+    });
+    results.push({ slug: demo.slug, created, ...outcome, durationMs: performance.now() - started });
+  }
+  return results;
+}
