@@ -8,6 +8,8 @@ export interface ScriptContext {
   readonly config: Config;
   readonly database: Database;
   readonly templates: Templates;
+  /** For long-running commands: resolves on SIGINT or SIGTERM, after which `main` returns and cleanup runs. */
+  untilSignal(): Promise<void>;
 }
 
 export interface RunScriptOptions {
@@ -28,12 +30,15 @@ export class UsageError extends Error {}
  */
 export async function runScript(main: (context: ScriptContext) => Promise<number | void>, options: RunScriptOptions = {}): Promise<void> {
   let database: Database | undefined;
+  let holding: (() => void) | undefined;
   const interrupted = async () => {
+    if (holding) return holding();
     await database?.close().catch(() => undefined);
     process.exit(130);
   };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  const untilSignal = () => new Promise<void>((resolve) => (holding = resolve));
+  process.on('SIGINT', interrupted);
+  process.on('SIGTERM', interrupted);
   try {
     options.precheck?.();
     const config = loadConfig();
@@ -44,7 +49,7 @@ export async function runScript(main: (context: ScriptContext) => Promise<number
       const outcome = await migrateControlPlane(database, templates.control);
       if (outcome.names.length > 0) console.error(`control plane: applied ${outcome.names.join(', ')}`);
     }
-    process.exitCode = (await main({ config, database, templates })) ?? 0;
+    process.exitCode = (await main({ config, database, templates, untilSignal })) ?? 0;
   } catch (error) {
     process.exitCode = reportError(error);
   } finally {

@@ -38,3 +38,9 @@ export async function seedDemoTenants(database: Database, template: Template): P
   }
   return results;
 }
+
+export function describeSeedResult(r: SeedResult): string {
+  const what = r.seeded ? 'seeded' : 'already has data, left as is';
+  const rows = `${r.rows.users} users, ${r.rows.projects} projects, ${r.rows.deployments} deployments, ${r.rows.workflows} workflows`;
+  return `${r.slug}: ${r.created ? 'created, ' : ''}${what} (${rows}) in ${r.durationMs.toFixed(0)} ms`;
+}
