@@ -15,6 +15,8 @@ export interface Config {
   readonly poolSize: number;
   readonly migrateConcurrency: number;
   readonly port: number;
+  /** Server the test suite uses instead of starting its own embedded one. */
+  readonly testDatabaseUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -45,21 +47,22 @@ export function loadConfig(env: Env = process.env): Config {
     return value;
   };
 
-  let databaseUrl = env.DATABASE_URL || undefined;
-  if (databaseUrl !== undefined) {
+  const postgresUrl = (name: string): string | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
     try {
-      const url = new URL(databaseUrl);
-      if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-        problems.push(`DATABASE_URL must start with postgres:// or postgresql://, got "${url.protocol}//…"`);
-      }
+      const url = new URL(raw);
+      if (url.protocol === 'postgres:' || url.protocol === 'postgresql:') return raw;
+      problems.push(`${name} must start with postgres:// or postgresql://, got "${url.protocol}//…"`);
     } catch {
-      problems.push('DATABASE_URL is not a valid URL');
-      databaseUrl = undefined;
+      problems.push(`${name} is not a valid URL`);
     }
-  }
+    return undefined;
+  };
 
   const config: Config = {
-    databaseUrl,
+    databaseUrl: postgresUrl('DATABASE_URL'),
+    testDatabaseUrl: postgresUrl('TEST_DATABASE_URL'),
     dataDir: path.resolve(PROJECT_ROOT, env.SCHEMATA_DATA_DIR || '.data'),
     templatesDir: path.resolve(PROJECT_ROOT, env.SCHEMATA_TEMPLATES_DIR || 'schema-templates'),
     poolSize: int('PG_POOL_SIZE', 20, 1, 1000),
