@@ -18,6 +18,8 @@ export interface MigrationStatus {
     readonly latestVersion: number;
     readonly total: number;
     readonly byVersion: readonly { readonly version: number; readonly status: TenantStatus; readonly count: number }[];
+    /** Every tenant that is not deleted, with its registry version. */
+    readonly versions: readonly { readonly slug: string; readonly version: number; readonly status: TenantStatus }[];
     readonly behind: readonly { readonly slug: string; readonly version: number; readonly status: TenantStatus }[];
     readonly drift: readonly { readonly slug: string; readonly file: string; readonly problem: string }[];
   };
@@ -34,7 +36,7 @@ const LEDGER_BATCH = 500;
 export async function migrationStatus(database: Database, templates: { control: Template; tenant: Template }): Promise<MigrationStatus> {
   const control = await controlStatus(database, templates.control);
   if (control.applied.length === 0) {
-    return { control, tenants: { latestVersion: templates.tenant.latestVersion, total: 0, byVersion: [], behind: [], drift: [] } };
+    return { control, tenants: { latestVersion: templates.tenant.latestVersion, total: 0, byVersion: [], versions: [], behind: [], drift: [] } };
   }
 
   const template = templates.tenant;
@@ -44,9 +46,8 @@ export async function migrationStatus(database: Database, templates: { control: 
     count: row.count,
   }));
   const live = await listTenantsForMigration(database.control, { statuses: ['active', 'suspended'] });
-  const behind = live
-    .filter((tenant) => tenant.template_version < template.latestVersion)
-    .map((tenant) => ({ slug: tenant.slug, version: tenant.template_version, status: tenant.status }));
+  const tenantVersions = live.map((tenant) => ({ slug: tenant.slug, version: tenant.template_version, status: tenant.status }));
+  const behind = tenantVersions.filter((tenant) => tenant.version < template.latestVersion);
 
   const drift: { slug: string; file: string; problem: string }[] = [];
   const versions = new Map(template.migrations.map((m) => [m.name, m.version]));
@@ -73,7 +74,7 @@ export async function migrationStatus(database: Database, templates: { control: 
   }
 
   const total = byVersion.reduce((sum, row) => sum + row.count, 0);
-  return { control, tenants: { latestVersion: template.latestVersion, total, byVersion, behind, drift } };
+  return { control, tenants: { latestVersion: template.latestVersion, total, byVersion, versions: tenantVersions, behind, drift } };
 }
 
 async function controlStatus(database: Database, template: Template): Promise<MigrationStatus['control']> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { loadConfig, PROJECT_ROOT } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/database.js';
 import { ensureEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { migrateControlPlane } from '../../src/migrations/migrate-control.js';
@@ -15,9 +15,6 @@ declare module 'vitest' {
   }
 }
 
-/** The embedded cluster the suite starts when TEST_DATABASE_URL is not set. */
-export const TEST_DATA_DIR = path.join(PROJECT_ROOT, '.data', 'test');
-
 /**
  * One fresh database per run, on TEST_DATABASE_URL's server or on an embedded
  * cluster under .data/test. Tenant roles are cluster-wide, so teardown drops
@@ -27,7 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const config = loadConfig();
   const embedded = config.testDatabaseUrl
     ? undefined
-    : await ensureEmbeddedPostgres({ dataDir: TEST_DATA_DIR, unsafeFastWrites: true });
+    : await ensureEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'test'), unsafeFastWrites: true });
   const serverUrl = config.testDatabaseUrl ?? embedded!.url;
 
   const name = `schemata_test_${Date.now()}_${randomBytes(3).toString('hex')}`;

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Database } from '../../src/db/database.js';
+import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
+import { runProcess, TSX } from '../helpers/run-process.js';
+import { openTestDatabase, seedTenant, templatesWith, tenantTemplate, uniqueSlug } from '../helpers/test-database.js';
+
+/** The scripts as an operator runs them, against this run's database. */
+function cli(script: string, args: string[], env: Record<string, string> = {}) {
+  return runProcess(TSX, [`scripts/${script}.ts`, ...args], { DATABASE_URL: inject('databaseUrl'), ...env });
+}
+
+describe('the tenant and migrate CLIs', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await openTestDatabase();
+  });
+  afterAll(() => database.close());
+
+  it('tenant create prints its duration, and migrate status --json shows the tenant at the latest version', async () => {
+    const slug = uniqueSlug('cli');
+    const created = await cli('tenant', ['create', slug, '--name', 'CLI Co']);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(new RegExp(`^created tenant ${slug} \\("CLI Co"\\) in \\d+\\.\\d ms`));
+    expect(created.stderr).toMatch(/^database: PostgreSQL \d+.* \(from DATABASE_URL\)$/m);
+    expect(created.stderr).not.toContain(new URL(inject('databaseUrl')).password || '\u0000');
+
+    const status = await cli('migrate', ['status', '--json']);
+    const parsed = JSON.parse(status.stdout) as { tenants: { latestVersion: number; versions: { slug: string; version: number }[] } };
+    expect(parsed.tenants.versions).toContainEqual({ slug, version: parsed.tenants.latestVersion, status: 'active' });
+
+    const listed = JSON.parse((await cli('tenant', ['list', '--json'])).stdout) as { slug: string }[];
+    expect(listed.map((t) => t.slug)).toContain(slug);
+  });
+
+  it('bad input exits with a clear coded error and no stack trace', async () => {
+    const hostile = await cli('tenant', ['create', "x'; DROP SCHEMA control; --"]);
+    expect(hostile.code).toBe(1);
+    expect(hostile.stderr).toMatch(/^error \[INVALID_SLUG\]: invalid tenant slug/m);
+    expect(hostile.stderr).not.toMatch(/^database:/m); // refused before connecting
+    expect(hostile.stderr).not.toMatch(/\n\s+at /);
+
+    const unforced = await cli('tenant', ['delete', uniqueSlug('nobody')]);
+    expect(unforced.code).toBe(1);
+    expect(unforced.stderr).toMatch(/error \[FORCE_REQUIRED\]/);
+
+    const usage = await cli('migrate', ['sideways']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/usage error: unknown command "sideways"/);
+  });
+
+  it('migrate exits 1 and names the failed tenant when one tenant fails', async () => {
+    const template = await tenantTemplate();
+    const tenant = await seedTenant(database, template, 'cli_fail');
+    await withTenantTransaction(database, tenant, {}, (trx) => trx.insertInto('projects').values({ name: 'poison' }).execute());
+    const broken = await templatesWith({
+      '0002_forbid_poison.sql': "-- migrate:up\nALTER TABLE projects ADD CONSTRAINT no_poison CHECK (name <> 'poison');\n",
+    });
+
+    const run = await cli('migrate', ['--tenant', tenant.slug], { SCHEMATA_TEMPLATES_DIR: broken });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/summary \(template version 2\): 0 migrated, 0 already current, 1 failed/);
+    expect(run.stdout).toContain(`failed  ${tenant.slug} (at version 1) [MIGRATION_FAILED]`);
+
+    const healthy = await seedTenant(database, template, 'cli_ok');
+    const ok = await cli('migrate', ['--tenant', healthy.slug], { SCHEMATA_TEMPLATES_DIR: broken });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/1 migrated, 0 already current, 0 failed/);
+  });
+});
