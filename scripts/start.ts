@@ -17,7 +17,8 @@ await runScript(
       for (const result of await seedDemoTenants(database, templates.tenant)) console.log(`  ${describeSeedResult(result)}`);
     }
     const tenants = await listTenants(database.control);
-    console.log(`tenants (${tenants.length}): ${tenants.map((t) => `${t.slug}@v${t.template_version}`).join(', ')}`);
+    const shown = tenants.slice(0, 10).map((t) => `${t.slug} (v${t.template_version}, ${t.status})`);
+    console.log(`tenants (${tenants.length}): ${shown.join(', ')}${tenants.length > shown.length ? ', …' : ''}`);
     console.log('ready. Other commands (npm run tenant, npm run migrate) reuse this database. Ctrl-C stops it.');
     await untilSignal();
     console.log('stopping');

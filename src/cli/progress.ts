@@ -38,6 +38,7 @@ export function createProgress(label: string): ProgressReporter {
     },
     stop() {
       if (started) bar.stop();
+      started = false;
     },
   };
 }

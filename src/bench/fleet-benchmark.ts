@@ -1,0 +1,86 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pLimit from 'p-limit';
+import { createTenant } from '../control/tenant.service.js';
+import type { Database } from '../db/database.js';
+import { migrateControlPlane } from '../migrations/migrate-control.js';
+import { migrateTenants } from '../migrations/migrate-tenants.js';
+import { loadTemplate, type Templates } from '../migrations/template.js';
+
+export interface FleetBenchmarkOptions {
+  readonly tenants: number;
+  /** How many of the creates are timed one at a time (the rest are created in parallel, untimed). */
+  readonly timedCreates: number;
+  readonly concurrency: number;
+  readonly onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+export interface FleetBenchmarkResult {
+  readonly tenants: number;
+  readonly provisioning: { readonly samples: number; readonly medianMs: number; readonly p95Ms: number; readonly maxMs: number };
+  /** One ADD COLUMN + CREATE INDEX migration applied to every tenant. */
+  readonly fanOut: { readonly ms: number; readonly migrated: number; readonly failed: number; readonly concurrency: number };
+  /** A migrate run (control plane + tenants) with nothing pending. */
+  readonly noOpMs: number;
+}
+
+const FAN_OUT_FILE = '0002_add_deployment_region.sql';
+const FAN_OUT_SQL = `-- migrate:up
+ALTER TABLE deployments ADD COLUMN region text;
+CREATE INDEX deployments_region_idx ON deployments (region);
+-- migrate:down
+ALTER TABLE deployments DROP COLUMN region;
+`;
+
+/** Provisioning latency, one-migration fan-out and no-op migrate, on a database the caller dedicates to it. */
+export async function runFleetBenchmark(database: Database, templates: Templates, options: FleetBenchmarkOptions): Promise<FleetBenchmarkResult> {
+  await migrateControlPlane(database, templates.control);
+  const timed: number[] = [];
+  for (let i = 0; i < options.timedCreates; i++) {
+    timed.push((await createTenant(database, templates.tenant, { slug: `bench_${i}` })).durationMs);
+    options.onProgress?.('provisioning (timed, one at a time)', i + 1, options.timedCreates);
+  }
+  const limit = pLimit(options.concurrency);
+  let created = options.timedCreates;
+  await Promise.all(
+    Array.from({ length: options.tenants - options.timedCreates }, (_, k) =>
+      limit(async () => {
+        await createTenant(database, templates.tenant, { slug: `bench_${options.timedCreates + k}` });
+        options.onProgress?.('provisioning (parallel, untimed)', ++created, options.tenants);
+      }),
+    ),
+  );
+
+  const next = await templateWithExtraMigration(templates);
+  let started = performance.now();
+  const fanOut = await migrateTenants(database, next, {
+    direction: { direction: 'up' },
+    concurrency: options.concurrency,
+    onProgress: ({ done, total }) => options.onProgress?.('fan-out of one migration', done, total),
+  });
+  const fanOutMs = performance.now() - started;
+
+  started = performance.now();
+  await migrateControlPlane(database, templates.control);
+  const noOp = await migrateTenants(database, next, { direction: { direction: 'up' }, concurrency: options.concurrency });
+  const noOpMs = performance.now() - started;
+  if (noOp.migrated + noOp.failed !== 0) throw new Error('the no-op run found work to do');
+
+  const sorted = [...timed].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return {
+    tenants: options.tenants,
+    provisioning: { samples: sorted.length, medianMs: at(0.5), p95Ms: at(0.95), maxMs: sorted.at(-1) ?? 0 },
+    fanOut: { ms: fanOutMs, migrated: fanOut.migrated, failed: fanOut.failed, concurrency: options.concurrency },
+    noOpMs,
+  };
+}
+
+async function templateWithExtraMigration(templates: Templates) {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'schemata-bench-'));
+  await fs.cp(templates.tenant.dir, path.join(dir, 'tenant'), { recursive: true });
+  await fs.writeFile(path.join(dir, 'tenant', FAN_OUT_FILE), FAN_OUT_SQL);
+  return loadTemplate(dir, 'tenant');
+}
