@@ -15,6 +15,10 @@ export interface Config {
   readonly poolSize: number;
   readonly migrateConcurrency: number;
   readonly port: number;
+  /** Requests to `<slug>.<baseDomain>` name their tenant by subdomain; empty turns that off. */
+  readonly baseDomain: string;
+  /** GraphiQL is served unless this is true (NODE_ENV=production). */
+  readonly production: boolean;
   /** Server the test suite uses instead of starting its own embedded one. */
   readonly testDatabaseUrl: string | undefined;
 }
@@ -60,6 +64,13 @@ export function loadConfig(env: Env = process.env): Config {
     return undefined;
   };
 
+  const baseDomain = (env.BASE_DOMAIN ?? 'localhost').toLowerCase();
+  if (baseDomain !== '' && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(baseDomain)) {
+    problems.push(`BASE_DOMAIN must be a host name such as example.com, got "${baseDomain}"`);
+  }
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  if (!['development', 'production', 'test'].includes(nodeEnv)) problems.push(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
+
   const config: Config = {
     databaseUrl: postgresUrl('DATABASE_URL'),
     testDatabaseUrl: postgresUrl('TEST_DATABASE_URL'),
@@ -68,6 +79,8 @@ export function loadConfig(env: Env = process.env): Config {
     poolSize: int('PG_POOL_SIZE', 20, 1, 1000),
     migrateConcurrency: int('MIGRATE_CONCURRENCY', 4, 1, 256),
     port: int('PORT', 4000, 1, 65535),
+    baseDomain,
+    production: nodeEnv === 'production',
   };
   if (config.migrateConcurrency > config.poolSize) {
     problems.push(`MIGRATE_CONCURRENCY (${config.migrateConcurrency}) cannot exceed PG_POOL_SIZE (${config.poolSize})`);

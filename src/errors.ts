@@ -1,8 +1,8 @@
 /**
  * Expected failures: bad input, missing tenants, refused operations. Each has a
- * stable `code` that scripts and (later) GraphQL clients can branch on; the
- * message is written for the person who has to act on it. Anything that is not
- * a SchemataError is a bug or an outage and is reported without internals.
+ * stable `code` that scripts and GraphQL clients can branch on; the message is
+ * written for the person who has to act on it. Anything that is not a
+ * SchemataError is a bug or an outage and is reported without internals.
  */
 export class SchemataError extends Error {
   constructor(
@@ -15,18 +15,36 @@ export class SchemataError extends Error {
   }
 }
 
-export type SchemataErrorCode =
-  | 'INVALID_SLUG'
-  | 'INVALID_NAME'
-  | 'TENANT_EXISTS'
-  | 'TENANT_NOT_FOUND'
-  | 'FORCE_REQUIRED'
-  | 'INVALID_TEMPLATE'
-  | 'MIGRATION_DRIFT'
-  | 'MIGRATION_FAILED'
-  | 'NO_DOWN_MIGRATION'
-  | 'DATABASE_UNAVAILABLE';
+/** Every code, with the HTTP status it maps to when it ends a request. */
+export const ERROR_HTTP_STATUS = {
+  INVALID_SLUG: 400,
+  INVALID_NAME: 400,
+  TENANT_EXISTS: 409,
+  TENANT_NOT_FOUND: 404,
+  TENANT_REQUIRED: 400,
+  TENANT_MISMATCH: 400,
+  INVALID_TENANT_ID: 400,
+  TENANT_SUSPENDED: 403,
+  FORCE_REQUIRED: 400,
+  INVALID_TEMPLATE: 500,
+  MIGRATION_DRIFT: 500,
+  MIGRATION_FAILED: 500,
+  NO_DOWN_MIGRATION: 400,
+  DATABASE_UNAVAILABLE: 503,
+  BAD_USER_INPUT: 200,
+  INVALID_CURSOR: 200,
+  NOT_FOUND: 200,
+  CONFLICT: 200,
+  INVALID_STATUS_TRANSITION: 200,
+} as const;
+
+export type SchemataErrorCode = keyof typeof ERROR_HTTP_STATUS;
 
 export function isSchemataError(error: unknown): error is SchemataError {
   return error instanceof SchemataError;
+}
+
+/** Bad input to a field: `field` is the argument path a client can highlight, e.g. `input.name`. */
+export function inputError(field: string, problem: string): SchemataError {
+  return new SchemataError('BAD_USER_INPUT', `${field}: ${problem}`, { field });
 }

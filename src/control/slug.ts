@@ -5,7 +5,7 @@ export const SLUG_MAX_LENGTH = 63 - 'tenant_'.length;
 export const SLUG_MIN_LENGTH = 2;
 
 const SLUG = /^[a-z][a-z0-9_]*$/;
-const RESERVED = new Set(['public', 'control', 'information_schema', 'admin', 'api', 'www', 'graphql', 'health', 'ready', 'metrics']);
+const RESERVED: ReadonlySet<string> = new Set(['public', 'control', 'information_schema', 'admin', 'api', 'www', 'graphql', 'health', 'ready', 'metrics']);
 
 /**
  * Checks a tenant slug before any SQL runs. Slugs travel in headers,
@@ -24,6 +24,11 @@ export function validateSlug(input: unknown): string {
   if (input.startsWith('pg_')) reject('the pg_ prefix is reserved by PostgreSQL');
   if (RESERVED.has(input)) reject('this name is reserved');
   return input;
+}
+
+/** Names no tenant may take; as subdomains they mean "not a tenant" (www.example.com). */
+export function isReservedSlug(name: string): boolean {
+  return RESERVED.has(name);
 }
 
 export const NAME_MAX_LENGTH = 200;

@@ -63,3 +63,16 @@ export async function countTenantsByVersion(db: Db): Promise<{ template_version:
     .execute();
   return rows.map((row) => ({ ...row, count: Number(row.count) }));
 }
+
+export async function findTenantById(db: Db, id: string): Promise<Tenant | undefined> {
+  return db.selectFrom('control.tenants').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function setTenantStatus(db: Db, id: string, status: TenantStatus): Promise<Tenant | undefined> {
+  return db
+    .updateTable('control.tenants')
+    .set({ status, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}

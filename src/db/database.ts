@@ -15,6 +15,11 @@ export interface Database {
    * a tenant transaction, which sets search_path and role.
    */
   readonly tenant: Kysely<TenantDatabase>;
+  /**
+   * A tenant-table handle bound to one checked-out client, for the duration
+   * of a tenant transaction that the caller manages on that client.
+   */
+  bindClient(client: pg.PoolClient): Kysely<TenantDatabase>;
   /** Connection string in use, password included; never print it, print `description`. */
   readonly url: string;
   /** One line saying which database is in use, safe to log. */
@@ -72,6 +77,13 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
     pool,
     control,
     tenant,
+    bindClient(client) {
+      // Kysely asks its "pool" for a connection per query; this one always
+      // hands out the request's client and never releases it, so every
+      // statement stays inside the caller's transaction.
+      const pinned = { connect: async () => ({ query: client.query.bind(client), release: () => undefined }), end: async () => undefined };
+      return new Kysely<TenantDatabase>({ dialect: new PostgresDialect({ pool: pinned as unknown as pg.Pool }), ...(log && { log }) });
+    },
     url,
     description,
     async close() {

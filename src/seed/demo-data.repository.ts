@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { TenantTransaction } from '../tenancy/tenant-transaction.js';
+import type { TenantDb } from '../tenancy/tenant-transaction.js';
 
 export interface DemoSize {
   readonly users: number;
@@ -12,7 +12,7 @@ export interface DemoSize {
  * Bulk, deterministic demo rows: ids are md5(slug:kind:n) and timestamps count
  * from a fixed epoch, so two seeds of the same tenant are identical.
  */
-export async function insertDemoData(trx: TenantTransaction, slug: string, size: DemoSize): Promise<void> {
+export async function insertDemoData(trx: TenantDb, slug: string, size: DemoSize): Promise<void> {
   const domain = `${slug.replaceAll('_', '-')}.example`;
   const epoch = '2026-01-01T00:00:00Z';
 
@@ -84,7 +84,7 @@ export async function insertDemoData(trx: TenantTransaction, slug: string, size:
   `.execute(trx);
 }
 
-export async function countDemoRows(trx: TenantTransaction): Promise<DemoSize> {
+export async function countDemoRows(trx: TenantDb): Promise<DemoSize> {
   const result = await sql<{ users: string; projects: string; deployments: string; workflows: string }>`
     SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM projects) AS projects,
            (SELECT count(*) FROM deployments) AS deployments, (SELECT count(*) FROM workflows) AS workflows

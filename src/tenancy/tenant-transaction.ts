@@ -1,34 +1,59 @@
-import { sql, type Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
+import pg from 'pg';
 import type { Tenant } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
 import { assertTenantSchemaName, quoteIdentifier } from '../db/identifiers.js';
 import type { TenantDatabase } from '../db/tenant-database.js';
 
-export type TenantTransaction = Transaction<TenantDatabase>;
+/** The request's handle on its tenant's tables, valid only inside the transaction. */
+export type TenantDb = Kysely<TenantDatabase>;
 
 export interface TenantTransactionOptions {
   /** Reads run READ ONLY, so a query path can never write by accident. */
   readonly readOnly?: boolean;
 }
 
-/**
- * The one place a tenant scope is set. Inside one transaction on one pooled
- * connection, search_path becomes the tenant schema alone (public is not on
- * it) and the role becomes the tenant role; both with set_config(…, true),
- * i.e. SET LOCAL, so they end with the transaction and never leak to the next
- * user of the connection. Commits when `work` resolves, rolls back when it throws.
- */
-export async function withTenantTransaction<T>(
+/** Runs `work` in a tenant's scope; `withTenantTransaction` is the implementation, tests may pass others. */
+export type TenantScope = <T>(
   database: Database,
   tenant: Pick<Tenant, 'schema_name'>,
   options: TenantTransactionOptions,
-  work: (trx: TenantTransaction) => Promise<T>,
-): Promise<T> {
+  work: (db: TenantDb) => Promise<T>,
+) => Promise<T>;
+
+/**
+ * The one place a tenant scope is set. One pooled connection, one transaction:
+ * BEGIN, search_path := the tenant schema alone (public is not on it) and
+ * role := the tenant role, sent together in one round trip. Both settings are
+ * set_config(…, true), i.e. SET LOCAL, so they end with the transaction and
+ * never reach the next user of the connection.
+ *
+ * Commits when `work` resolves and rolls back when it throws. A connection
+ * that cannot even roll back is released as broken, so the pool destroys it.
+ */
+export const withTenantTransaction: TenantScope = async (database, tenant, options, work) => {
   const schema = assertTenantSchemaName(tenant.schema_name);
-  let builder = database.tenant.transaction();
-  if (options.readOnly) builder = builder.setAccessMode('read only');
-  return builder.execute(async (trx) => {
-    await sql`SELECT set_config('search_path', ${quoteIdentifier(schema)}, true), set_config('role', ${schema}, true)`.execute(trx);
-    return work(trx);
-  });
-}
+  const client = await database.pool.connect();
+  let broken: Error | undefined;
+  try {
+    // Simple-protocol multi-statement: no parameters, so the (allowlisted) names are literals.
+    await client.query(
+      `${options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'}; ` +
+        `SELECT set_config('search_path', ${pg.escapeLiteral(quoteIdentifier(schema))}, true), set_config('role', ${pg.escapeLiteral(schema)}, true)`,
+    );
+    const result = await work(database.bindClient(client));
+    // COMMIT of an aborted transaction "succeeds" as ROLLBACK; that must not pass for success.
+    const commit = await client.query('COMMIT');
+    if (commit.command !== 'COMMIT') throw new Error('the tenant transaction was aborted by an earlier error and rolled back');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      broken = rollbackError as Error;
+    }
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+};

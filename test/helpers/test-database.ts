@@ -21,6 +21,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     poolSize: 20,
     migrateConcurrency: 4,
     port: 0,
+    baseDomain: 'localhost',
+    production: false,
     ...overrides,
   });
 }

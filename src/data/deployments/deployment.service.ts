@@ -1,0 +1,64 @@
+import type { DeploymentStatus } from '../../db/tenant-database.js';
+import { inputError, SchemataError } from '../../errors.js';
+import type { TenantDb } from '../../tenancy/tenant-transaction.js';
+import { insertAuditEntry } from '../audit/audit-log.repository.js';
+import { findProjectsByIds } from '../projects/project.repository.js';
+import { findDeploymentForUpdate, insertDeployment, setDeploymentStatus, type Deployment } from './deployment.repository.js';
+
+/** The lifecycle a deployment may follow; anything else is refused. */
+export const STATUS_TRANSITIONS: Readonly<Record<DeploymentStatus, readonly DeploymentStatus[]>> = {
+  pending: ['building', 'failed'],
+  building: ['active', 'failed'],
+  active: ['archived'],
+  failed: ['archived'],
+  archived: [],
+};
+
+const ENVIRONMENT = /^[a-z][a-z0-9_-]{0,31}$/;
+
+export interface CreateDeploymentInput {
+  readonly projectId: string;
+  readonly environment?: string | null | undefined;
+  readonly url?: string | null | undefined;
+}
+
+export async function createDeployment(db: TenantDb, input: CreateDeploymentInput): Promise<Deployment> {
+  const environment = input.environment ?? 'production';
+  if (!ENVIRONMENT.test(environment)) {
+    throw inputError('input.environment', 'use 1 to 32 lowercase letters, digits, - or _, starting with a letter');
+  }
+  if (input.url != null && !/^https?:\/\//.test(input.url)) throw inputError('input.url', 'must be an http or https URL');
+  if ((await findProjectsByIds(db, [input.projectId])).length === 0) {
+    throw new SchemataError('NOT_FOUND', 'input.projectId: no such project', { field: 'input.projectId' });
+  }
+  const deployment = await insertDeployment(db, { project_id: input.projectId, environment, url: input.url ?? null, status: 'pending' });
+  await insertAuditEntry(db, {
+    action: 'deployment.created',
+    entityType: 'deployment',
+    entityId: deployment.id,
+    details: { projectId: input.projectId, environment },
+  });
+  return deployment;
+}
+
+export async function updateDeploymentStatus(db: TenantDb, input: { readonly id: string; readonly status: DeploymentStatus }): Promise<Deployment> {
+  const current = await findDeploymentForUpdate(db, input.id);
+  if (!current) throw new SchemataError('NOT_FOUND', 'input.id: no such deployment', { field: 'input.id' });
+  if (!STATUS_TRANSITIONS[current.status].includes(input.status)) {
+    const allowed = STATUS_TRANSITIONS[current.status];
+    throw new SchemataError(
+      'INVALID_STATUS_TRANSITION',
+      `input.status: a ${current.status} deployment cannot become ${input.status}; ${allowed.length ? `allowed: ${allowed.join(', ')}` : 'it is final'}`,
+      { field: 'input.status' },
+    );
+  }
+  const finishedAt = input.status === 'active' || input.status === 'failed' ? new Date() : current.finished_at;
+  const deployment = await setDeploymentStatus(db, input.id, input.status, finishedAt);
+  await insertAuditEntry(db, {
+    action: 'deployment.status_changed',
+    entityType: 'deployment',
+    entityId: input.id,
+    details: { from: current.status, to: input.status },
+  });
+  return deployment;
+}

@@ -1,0 +1,40 @@
+import { sql, type SelectQueryBuilder } from 'kysely';
+
+/** A position in a (created_at, id) ordering. `createdAt` keeps Postgres's microseconds. */
+export interface KeysetCursor {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+export interface KeysetPage {
+  readonly after?: KeysetCursor | undefined;
+  readonly before?: KeysetCursor | undefined;
+  /** Rows to fetch (the caller asks for one extra to learn whether another page exists). */
+  readonly limit: number;
+  /** True when paging backwards (`last`/`before`): rows come back in reverse display order. */
+  readonly inverted: boolean;
+  readonly newestFirst: boolean;
+}
+
+/**
+ * Exact text of created_at for cursors: a JS Date would drop the microseconds
+ * and make rows created in the same millisecond skip or repeat across pages.
+ */
+export const cursorTimestamp = sql<string>`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * Adds keyset conditions, order and limit over (created_at, id) to a query on
+ * one table with those columns. The row comparison uses the table's
+ * (…, created_at DESC, id DESC) indexes in either direction.
+ */
+export function keysetPage<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>, page: KeysetPage): SelectQueryBuilder<DB, TB, O> {
+  // In display order, "after" means older when newest come first.
+  const afterOp = page.newestFirst ? sql`<` : sql`>`;
+  const beforeOp = page.newestFirst ? sql`>` : sql`<`;
+  let q = query;
+  if (page.after) q = q.where(sql<boolean>`(created_at, id) ${afterOp} (${page.after.createdAt}::timestamptz, ${page.after.id}::uuid)`);
+  if (page.before) q = q.where(sql<boolean>`(created_at, id) ${beforeOp} (${page.before.createdAt}::timestamptz, ${page.before.id}::uuid)`);
+  const descending = page.newestFirst !== page.inverted;
+  const direction = descending ? sql`DESC` : sql`ASC`;
+  return q.orderBy(sql`created_at ${direction}, id ${direction}`).limit(page.limit);
+}

@@ -1,0 +1,34 @@
+import type { Selectable } from 'kysely';
+import type { ProjectsTable } from '../../db/tenant-database.js';
+import type { TenantDb } from '../../tenancy/tenant-transaction.js';
+import { nameContains } from '../filters.js';
+import { cursorTimestamp, keysetPage, type KeysetPage } from '../keyset-page.js';
+
+export type Project = Selectable<ProjectsTable>;
+
+export interface ProjectFilter {
+  readonly search?: string | undefined;
+}
+
+function filtered(db: TenantDb, filter: ProjectFilter) {
+  let query = db.selectFrom('projects');
+  if (filter.search) query = query.where(nameContains('name', filter.search));
+  return query;
+}
+
+export async function findProjectsByIds(db: TenantDb, ids: readonly string[]): Promise<Project[]> {
+  return db.selectFrom('projects').selectAll().where('id', 'in', ids).execute();
+}
+
+export async function pageProjects(db: TenantDb, filter: ProjectFilter, page: KeysetPage): Promise<(Project & { cursor_ts: string })[]> {
+  return keysetPage(filtered(db, filter).selectAll().select(cursorTimestamp.as('cursor_ts')), page).execute();
+}
+
+export async function countProjects(db: TenantDb, filter: ProjectFilter): Promise<number> {
+  const row = await filtered(db, filter).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function insertProject(db: TenantDb, values: { name: string; description: string | null }): Promise<Project> {
+  return db.insertInto('projects').values(values).returningAll().executeTakeFirstOrThrow();
+}

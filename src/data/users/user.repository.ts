@@ -1,0 +1,39 @@
+import type { Selectable } from 'kysely';
+import type { UserRole, UsersTable } from '../../db/tenant-database.js';
+import type { TenantDb } from '../../tenancy/tenant-transaction.js';
+import { nameContains } from '../filters.js';
+import { cursorTimestamp, keysetPage, type KeysetPage } from '../keyset-page.js';
+
+export type User = Selectable<UsersTable>;
+
+export interface UserFilter {
+  readonly search?: string | undefined;
+  readonly role?: UserRole | undefined;
+}
+
+function filtered(db: TenantDb, filter: UserFilter) {
+  let query = db.selectFrom('users');
+  if (filter.search) query = query.where((eb) => eb.or([nameContains('name', filter.search!), nameContains('email', filter.search!)]));
+  if (filter.role) query = query.where('role', '=', filter.role);
+  return query;
+}
+
+export async function findUsersByIds(db: TenantDb, ids: readonly string[]): Promise<User[]> {
+  return db.selectFrom('users').selectAll().where('id', 'in', ids).execute();
+}
+
+export async function pageUsers(db: TenantDb, filter: UserFilter, page: KeysetPage): Promise<(User & { cursor_ts: string })[]> {
+  return keysetPage(filtered(db, filter).selectAll().select(cursorTimestamp.as('cursor_ts')), page).execute();
+}
+
+export async function countUsers(db: TenantDb, filter: UserFilter): Promise<number> {
+  const row = await filtered(db, filter).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function updateUserRole(db: TenantDb, id: string, role: UserRole): Promise<{ before: UserRole; user: User } | undefined> {
+  const before = await db.selectFrom('users').select('role').where('id', '=', id).forUpdate().executeTakeFirst();
+  if (!before) return undefined;
+  const user = await db.updateTable('users').set({ role, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  return { before: before.role, user };
+}

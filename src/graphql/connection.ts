@@ -1,0 +1,56 @@
+import { resolveCursorConnection, type DefaultConnectionArguments, type PageInfoShape } from '@pothos/plugin-relay';
+import type { KeysetPage } from '../data/keyset-page.js';
+import { inputError } from '../errors.js';
+import type { GraphQLContext } from './context.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+export interface ConnectionArgs extends DefaultConnectionArguments {
+  readonly orderBy?: 'newest' | 'oldest' | null | undefined;
+}
+
+export interface KeysetConnection<Row> {
+  readonly edges: { readonly cursor: string; readonly node: Row }[];
+  readonly pageInfo: PageInfoShape;
+  readonly totalCount: () => Promise<number>;
+}
+
+/**
+ * A Relay connection over a keyset-paged list. Pothos does the first/last/
+ * before/after bookkeeping; we validate sizes and cursors with errors that
+ * name the argument, fetch with (created_at, id) keysets, and attach a lazy
+ * totalCount.
+ */
+export async function keysetConnection<Row extends { readonly id: string; readonly cursor_ts: string }>(
+  context: GraphQLContext,
+  list: string,
+  args: ConnectionArgs,
+  fetch: (page: KeysetPage) => Promise<Row[]>,
+  count: () => Promise<number>,
+): Promise<KeysetConnection<Row>> {
+  for (const field of ['first', 'last'] as const) {
+    const size = args[field];
+    if (size != null && (size < 0 || size > MAX_PAGE_SIZE)) throw inputError(field, `must be between 0 and ${MAX_PAGE_SIZE}`);
+  }
+  if (args.first != null && args.last != null) throw inputError('last', 'cannot be combined with first');
+  const tenantId = context.tenant.id;
+  const connection = (await resolveCursorConnection(
+    { args, toCursor: (row) => encodeCursor(list, tenantId, row as Row), defaultSize: DEFAULT_PAGE_SIZE, maxSize: MAX_PAGE_SIZE },
+    ({ before, after, limit, inverted }): Promise<Row[]> =>
+      fetch({
+        after: after === undefined ? undefined : decodeCursor(list, tenantId, 'after', after),
+        before: before === undefined ? undefined : decodeCursor(list, tenantId, 'before', before),
+        limit,
+        inverted,
+        newestFirst: args.orderBy !== 'oldest',
+      }),
+  ))!;
+  let counted: Promise<number> | undefined;
+  return {
+    edges: connection.edges as KeysetConnection<Row>['edges'],
+    pageInfo: connection.pageInfo,
+    totalCount: () => (counted ??= count()),
+  };
+}

@@ -1,0 +1,117 @@
+import { countDeployments, findDeploymentsByIds, pageDeployments, type Deployment, type DeploymentFilter } from '../../data/deployments/deployment.repository.js';
+import { createDeployment, updateDeploymentStatus } from '../../data/deployments/deployment.service.js';
+import { builder, CreatedOrder } from '../builder.js';
+import { keysetConnection, type ConnectionArgs } from '../connection.js';
+import type { GraphQLContext } from '../context.js';
+import { isUuid, parseGlobalId } from '../global-id.js';
+import { notFoundForMissing } from './load-by-ids.js';
+import { ProjectRef } from './project.js';
+import { UserRef } from './user.js';
+
+export const DeploymentStatus = builder.enumType('DeploymentStatus', {
+  values: {
+    PENDING: { value: 'pending' },
+    BUILDING: { value: 'building' },
+    ACTIVE: { value: 'active' },
+    FAILED: { value: 'failed' },
+    ARCHIVED: { value: 'archived' },
+  } as const,
+});
+
+export const DeploymentRef = builder.loadableNode('Deployment', {
+  id: { resolve: (deployment: Deployment) => deployment.id },
+  load: async (ids: string[], context) => notFoundForMissing('Deployment', ids, await findDeploymentsByIds(context.db, ids.filter(isUuid))),
+  fields: (t) => ({
+    status: t.field({ type: DeploymentStatus, resolve: (d) => d.status }),
+    environment: t.exposeString('environment'),
+    url: t.field({ type: 'URL', nullable: true, resolve: (d) => d.url }),
+    // Loaded through the per-request DataLoader: one query per page, not per row.
+    project: t.field({ type: ProjectRef, resolve: (d) => d.project_id }),
+    createdBy: t.field({ type: UserRef, nullable: true, resolve: (d) => d.created_by }),
+    createdAt: t.field({ type: 'DateTime', resolve: (d) => d.created_at }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (d) => d.updated_at }),
+    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.finished_at }),
+  }),
+});
+
+const DeploymentFilterInput = builder.inputType('DeploymentFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [DeploymentStatus], description: 'Any of these statuses.' }),
+    projectId: t.id(),
+    environment: t.string(),
+    createdAfter: t.field({ type: 'DateTime', description: 'Inclusive.' }),
+    createdBefore: t.field({ type: 'DateTime', description: 'Exclusive.' }),
+  }),
+});
+
+type FilterArg = typeof DeploymentFilterInput.$inferInput | null | undefined;
+
+function deploymentFilter(filter: FilterArg, projectId?: string): DeploymentFilter {
+  return {
+    statuses: filter?.status ?? undefined,
+    projectId: projectId ?? (filter?.projectId == null ? undefined : parseGlobalId('filter.projectId', String(filter.projectId), 'Project')),
+    environment: filter?.environment ?? undefined,
+    createdAfter: filter?.createdAfter ?? undefined,
+    createdBefore: filter?.createdBefore ?? undefined,
+  };
+}
+
+function deploymentConnection(context: GraphQLContext, args: ConnectionArgs, filter: DeploymentFilter) {
+  return keysetConnection(
+    context,
+    'deployments',
+    args,
+    (page) => pageDeployments(context.db, filter, page),
+    () => countDeployments(context.db, filter),
+  );
+}
+
+builder.queryField('deployments', (t) =>
+  t.connection({
+    type: DeploymentRef,
+    args: { filter: t.arg({ type: DeploymentFilterInput }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
+    resolve: (_root, args, context) => deploymentConnection(context, args, deploymentFilter(args.filter)),
+  }),
+);
+
+builder.objectField(ProjectRef, 'deployments', (t) =>
+  t.connection({
+    type: DeploymentRef,
+    args: { filter: t.arg({ type: DeploymentFilterInput }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
+    resolve: (project, args, context) => deploymentConnection(context, args, deploymentFilter(args.filter, project.id)),
+  }),
+);
+
+const CreateDeploymentInput = builder.inputType('CreateDeploymentInput', {
+  fields: (t) => ({
+    projectId: t.id({ required: true }),
+    environment: t.string({ description: 'Defaults to production.' }),
+    url: t.field({ type: 'URL' }),
+  }),
+});
+
+builder.mutationField('createDeployment', (t) =>
+  t.field({
+    type: DeploymentRef,
+    args: { input: t.arg({ type: CreateDeploymentInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      createDeployment(context.db, {
+        projectId: parseGlobalId('input.projectId', String(input.projectId), 'Project'),
+        environment: input.environment,
+        url: input.url?.toString(),
+      }),
+  }),
+);
+
+const UpdateDeploymentStatusInput = builder.inputType('UpdateDeploymentStatusInput', {
+  fields: (t) => ({ id: t.id({ required: true }), status: t.field({ type: DeploymentStatus, required: true }) }),
+});
+
+builder.mutationField('updateDeploymentStatus', (t) =>
+  t.field({
+    type: DeploymentRef,
+    args: { input: t.arg({ type: UpdateDeploymentStatusInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      updateDeploymentStatus(context.db, { id: parseGlobalId('input.id', String(input.id), 'Deployment'), status: input.status }),
+  }),
+);

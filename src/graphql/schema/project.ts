@@ -1,0 +1,45 @@
+import { countProjects, findProjectsByIds, pageProjects, type Project } from '../../data/projects/project.repository.js';
+import { createProject } from '../../data/projects/project.service.js';
+import { boundedText } from '../../data/validation.js';
+import { builder, CreatedOrder } from '../builder.js';
+import { keysetConnection } from '../connection.js';
+import { isUuid } from '../global-id.js';
+import { notFoundForMissing } from './load-by-ids.js';
+
+export const ProjectRef = builder.loadableNode('Project', {
+  id: { resolve: (project: Project) => project.id },
+  load: async (ids: string[], context) => notFoundForMissing('Project', ids, await findProjectsByIds(context.db, ids.filter(isUuid))),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    createdAt: t.field({ type: 'DateTime', resolve: (project) => project.created_at }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (project) => project.updated_at }),
+  }),
+});
+
+const ProjectFilter = builder.inputType('ProjectFilter', {
+  fields: (t) => ({ search: t.string({ description: 'Part of the name, case-insensitive.' }) }),
+});
+
+builder.queryField('projects', (t) =>
+  t.connection({
+    type: ProjectRef,
+    args: { filter: t.arg({ type: ProjectFilter }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
+    resolve: (_root, args, context) => {
+      const filter = { search: args.filter?.search == null ? undefined : boundedText('filter.search', args.filter.search, 200) };
+      return keysetConnection(context, 'projects', args, (page) => pageProjects(context.db, filter, page), () => countProjects(context.db, filter));
+    },
+  }),
+);
+
+const CreateProjectInput = builder.inputType('CreateProjectInput', {
+  fields: (t) => ({ name: t.string({ required: true }), description: t.string() }),
+});
+
+builder.mutationField('createProject', (t) =>
+  t.field({
+    type: ProjectRef,
+    args: { input: t.arg({ type: CreateProjectInput, required: true }) },
+    resolve: (_root, { input }, context) => createProject(context.db, input),
+  }),
+);

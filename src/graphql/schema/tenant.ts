@@ -1,0 +1,31 @@
+import { readTenantStats, type TenantStats } from '../../data/stats/tenant-stats.repository.js';
+import type { Tenant } from '../../db/control-database.js';
+import { builder } from '../builder.js';
+import { DeploymentStatus } from './deployment.js';
+
+const StatusCount = builder.objectRef<TenantStats['deploymentsByStatus'][number]>('DeploymentStatusCount').implement({
+  fields: (t) => ({ status: t.field({ type: DeploymentStatus, resolve: (s) => s.status }), count: t.exposeInt('count') }),
+});
+
+const TenantStatsRef = builder.objectRef<TenantStats>('TenantStats').implement({
+  fields: (t) => ({
+    users: t.exposeInt('users'),
+    projects: t.exposeInt('projects'),
+    workflows: t.exposeInt('workflows'),
+    deployments: t.exposeInt('deployments'),
+    deploymentsByStatus: t.field({ type: [StatusCount], resolve: (s) => [...s.deploymentsByStatus] }),
+  }),
+});
+
+const TenantRef = builder.objectRef<Tenant>('Tenant').implement({
+  description: 'The tenant this request runs in.',
+  fields: (t) => ({
+    id: t.field({ type: 'UUID', resolve: (tenant) => tenant.id }),
+    slug: t.exposeString('slug'),
+    name: t.exposeString('name'),
+    plan: t.exposeString('plan'),
+    stats: t.field({ type: TenantStatsRef, resolve: (_tenant, _args, context) => readTenantStats(context.db) }),
+  }),
+});
+
+builder.queryField('tenant', (t) => t.field({ type: TenantRef, resolve: (_root, _args, context) => context.tenant }));

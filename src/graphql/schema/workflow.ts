@@ -1,0 +1,91 @@
+import { countWorkflows, findWorkflowsByIds, pageWorkflows, type Workflow } from '../../data/workflows/workflow.repository.js';
+import { createWorkflow, deleteWorkflow, updateWorkflow } from '../../data/workflows/workflow.service.js';
+import { boundedText } from '../../data/validation.js';
+import { builder, CreatedOrder } from '../builder.js';
+import { keysetConnection } from '../connection.js';
+import { isUuid, parseGlobalId } from '../global-id.js';
+import { notFoundForMissing } from './load-by-ids.js';
+
+export const WorkflowStatus = builder.enumType('WorkflowStatus', {
+  values: { ACTIVE: { value: 'active' }, PAUSED: { value: 'paused' }, DISABLED: { value: 'disabled' } } as const,
+});
+
+export const WorkflowRef = builder.loadableNode('Workflow', {
+  id: { resolve: (workflow: Workflow) => workflow.id },
+  load: async (ids: string[], context) => notFoundForMissing('Workflow', ids, await findWorkflowsByIds(context.db, ids.filter(isUuid))),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    status: t.field({ type: WorkflowStatus, resolve: (w) => w.status }),
+    config: t.field({ type: 'JSONObject', resolve: (w) => w.config }),
+    createdAt: t.field({ type: 'DateTime', resolve: (w) => w.created_at }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (w) => w.updated_at }),
+  }),
+});
+
+const WorkflowFilter = builder.inputType('WorkflowFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [WorkflowStatus], description: 'Any of these statuses.' }),
+    search: t.string({ description: 'Part of the name, case-insensitive.' }),
+    createdAfter: t.field({ type: 'DateTime', description: 'Inclusive.' }),
+    createdBefore: t.field({ type: 'DateTime', description: 'Exclusive.' }),
+  }),
+});
+
+builder.queryField('workflows', (t) =>
+  t.connection({
+    type: WorkflowRef,
+    args: { filter: t.arg({ type: WorkflowFilter }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
+    resolve: (_root, args, context) => {
+      const filter = {
+        statuses: args.filter?.status ?? undefined,
+        search: args.filter?.search == null ? undefined : boundedText('filter.search', args.filter.search, 200),
+        createdAfter: args.filter?.createdAfter ?? undefined,
+        createdBefore: args.filter?.createdBefore ?? undefined,
+      };
+      return keysetConnection(context, 'workflows', args, (page) => pageWorkflows(context.db, filter, page), () => countWorkflows(context.db, filter));
+    },
+  }),
+);
+
+const CreateWorkflowInput = builder.inputType('CreateWorkflowInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    status: t.field({ type: WorkflowStatus, description: 'Defaults to ACTIVE.' }),
+    config: t.field({ type: 'JSONObject' }),
+  }),
+});
+
+const UpdateWorkflowInput = builder.inputType('UpdateWorkflowInput', {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    status: t.field({ type: WorkflowStatus }),
+    config: t.field({ type: 'JSONObject', description: 'Replaces the whole config.' }),
+  }),
+});
+
+const DeleteWorkflowPayload = builder.objectRef<{ deletedId: string }>('DeleteWorkflowPayload').implement({
+  fields: (t) => ({ deletedId: t.exposeID('deletedId') }),
+});
+
+builder.mutationFields((t) => ({
+  createWorkflow: t.field({
+    type: WorkflowRef,
+    args: { input: t.arg({ type: CreateWorkflowInput, required: true }) },
+    resolve: (_root, { input }, context) => createWorkflow(context.db, input),
+  }),
+  updateWorkflow: t.field({
+    type: WorkflowRef,
+    args: { input: t.arg({ type: UpdateWorkflowInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      updateWorkflow(context.db, { ...input, id: parseGlobalId('input.id', String(input.id), 'Workflow') }),
+  }),
+  deleteWorkflow: t.field({
+    type: DeleteWorkflowPayload,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, context) => {
+      await deleteWorkflow(context.db, parseGlobalId('id', String(args.id), 'Workflow'));
+      return { deletedId: String(args.id) };
+    },
+  }),
+}));

@@ -1,0 +1,54 @@
+import { getOperationAST, type DocumentNode, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Database } from '../../db/database.js';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { withTenantTransaction, type TenantScope } from '../../tenancy/tenant-transaction.js';
+
+export interface TenantTransactionOptions {
+  readonly database: Database;
+  /**
+   * How the tenant scope is applied.
+   * @default withTenantTransaction
+   */
+  readonly scope?: TenantScope;
+}
+
+/** Carries a mutation's result out of the transaction it rolled back. */
+class RolledBack {
+  constructor(readonly result: ExecutionResult) {}
+}
+
+/**
+ * Runs each operation inside one tenant transaction: queries READ ONLY,
+ * mutations read-write and atomic (any error rolls the whole operation back,
+ * and its data is withheld, since none of it was kept). Operations that only
+ * introspect never touch the database.
+ */
+export function useTenantTransaction(options: TenantTransactionOptions): Plugin<GraphQLContext> {
+  const scope = options.scope ?? withTenantTransaction;
+  return {
+    onExecute({ executeFn, setExecuteFn }) {
+      setExecuteFn(async (args) => {
+        const operation = getOperationAST(args.document as DocumentNode, args.operationName);
+        if (!operation || introspectionOnly(operation)) return executeFn(args);
+        const context = args.contextValue as GraphQLContext;
+        const readOnly = operation.operation === 'query';
+        try {
+          return await scope(options.database, context.tenant, { readOnly }, async (db) => {
+            context.db = db;
+            const result = (await executeFn(args)) as ExecutionResult;
+            if (!readOnly && result.errors?.length) throw new RolledBack({ ...result, data: null });
+            return result;
+          });
+        } catch (error) {
+          if (error instanceof RolledBack) return error.result;
+          throw error;
+        }
+      });
+    },
+  };
+}
+
+function introspectionOnly(operation: OperationDefinitionNode): boolean {
+  return operation.selectionSet.selections.every((selection) => selection.kind === 'Field' && selection.name.value.startsWith('__'));
+}

@@ -1,0 +1,77 @@
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Config } from '../config.js';
+import type { TenantRegistry } from '../control/tenant-registry.js';
+import type { Database } from '../db/database.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
+import { schema } from '../graphql/schema/index.js';
+import type { TenantDb, TenantScope } from '../tenancy/tenant-transaction.js';
+import { resolveTenant, tenantSources } from '../tenancy/resolve-tenant.js';
+import { useTenantTransaction } from './plugins/use-tenant-transaction.js';
+
+export interface SchemataYogaOptions {
+  readonly config: Pick<Config, 'baseDomain' | 'production'>;
+  readonly database: Database;
+  readonly registry: TenantRegistry;
+  /** Tests substitute a deliberately leaky scope to prove the isolation fuzz can see leaks. */
+  readonly tenantScope?: TenantScope;
+  /** Where unexpected (masked) errors go. @default console.error */
+  readonly logError?: ErrorLogger;
+}
+
+/** Serves `/graphql` and `/t/<slug>/graphql` (the optional group in the URL pattern). */
+export const GRAPHQL_ENDPOINT = '{/t/:slug}?/graphql';
+
+const EXAMPLE_QUERY = `# The 20 newest active deployments of this tenant, with their project.
+query NewestActiveDeployments {
+  tenant { slug name plan }
+  deployments(first: 20, filter: { status: [ACTIVE] }) {
+    totalCount
+    edges {
+      node { id status environment url createdAt project { name } }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+`;
+
+// Resolvers only ever see the transaction's handle; this placeholder makes a
+// resolver that runs outside one fail loudly instead of using the pool.
+const NO_TRANSACTION = new Proxy({} as TenantDb, {
+  get() {
+    throw new Error('tenant data accessed outside the tenant transaction');
+  },
+});
+
+export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
+  const { config, database, registry } = options;
+  return createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
+    landingPage: false,
+    batching: false,
+    // Expected errors are answers, not incidents; the mask logs the unexpected ones.
+    logging: false,
+    maskedErrors: { maskError: createErrorMask(options.logError ?? ((error) => console.error('unexpected error:', error))) },
+    graphiql: config.production
+      ? false
+      : (request) => {
+          const sources = tenantSources(request, config.baseDomain);
+          const named = sources.path ?? sources.subdomain;
+          return {
+            title: 'schemata',
+            endpoint: new URL(request.url).pathname,
+            defaultQuery: EXAMPLE_QUERY,
+            // A tenant named by path or subdomain needs no header; one that disagreed would get a 400.
+            headers: named ? undefined : JSON.stringify({ 'X-Tenant-ID': 'acme' }, null, 2),
+          };
+        },
+    renderGraphiQL,
+    context: async ({ request }): Promise<GraphQLContext> => ({
+      tenant: await resolveTenant(tenantSources(request, config.baseDomain), registry),
+      db: NO_TRANSACTION,
+    }),
+    plugins: [useTenantTransaction({ database, scope: options.tenantScope })],
+  });
+}

@@ -1,0 +1,64 @@
+import { isReservedSlug, SLUG_MAX_LENGTH } from '../control/slug.js';
+import type { TenantRegistry } from '../control/tenant-registry.js';
+import type { Tenant } from '../db/control-database.js';
+import { SchemataError } from '../errors.js';
+
+/** Where a request may name its tenant. Every source present must name the same tenant. */
+export interface TenantSources {
+  /** `X-Tenant-ID`: a slug or a tenant id. */
+  readonly header?: string | null | undefined;
+  /** The first label of a host under the base domain: `acme.localhost:4000`. */
+  readonly subdomain?: string | undefined;
+  /** `/t/<slug>/graphql`. */
+  readonly path?: string | undefined;
+}
+
+const SLUG_SHAPE = new RegExp(`^[a-z][a-z0-9_]{1,${SLUG_MAX_LENGTH - 1}}$`);
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const PATH_TENANT = /^\/t\/([^/]*)\/graphql\/?$/;
+
+/** Reads the candidate sources off a request; validation happens in `resolveTenant`. */
+export function tenantSources(request: Request, baseDomain: string): TenantSources {
+  const url = new URL(request.url);
+  const host = (request.headers.get('host') ?? url.host).toLowerCase().replace(/:\d+$/, '');
+  const suffix = `.${baseDomain.toLowerCase()}`;
+  const label = baseDomain !== '' && host.endsWith(suffix) ? host.slice(0, -suffix.length) : undefined;
+  const subdomain = label === undefined || isReservedSlug(label) ? undefined : label;
+  const path = PATH_TENANT.exec(url.pathname)?.[1];
+  return { header: request.headers.get('x-tenant-id'), subdomain, path: path === undefined ? undefined : decodeURIComponent(path) };
+}
+
+/**
+ * Fails closed: no source → 400, a malformed one → 400, sources that name
+ * different tenants → 400, unknown or deleted → 404, suspended → 403. The
+ * tenant always comes from the registry; request text only selects it. Errors
+ * never describe a tenant other than the one the caller named.
+ */
+export async function resolveTenant(sources: TenantSources, registry: TenantRegistry): Promise<Tenant> {
+  const named: { source: string; value: string }[] = [];
+  if (sources.header != null) named.push({ source: 'the X-Tenant-ID header', value: sources.header.trim() });
+  if (sources.subdomain !== undefined) named.push({ source: 'the subdomain', value: sources.subdomain });
+  if (sources.path !== undefined) named.push({ source: 'the /t/<slug>/ path', value: sources.path });
+  if (named.length === 0) {
+    throw new SchemataError('TENANT_REQUIRED', 'no tenant given: send an X-Tenant-ID header, use a tenant subdomain, or the /t/<slug>/graphql path');
+  }
+
+  const tenants: Tenant[] = [];
+  for (const { source, value } of named) {
+    const isId = source.includes('X-Tenant-ID') && UUID_SHAPE.test(value);
+    if (!isId && !SLUG_SHAPE.test(value)) {
+      throw new SchemataError('INVALID_TENANT_ID', `${source} is not a valid tenant slug${source.includes('X-Tenant-ID') ? ' or id' : ''}`);
+    }
+    const tenant = isId ? await registry.findById(value.toLowerCase()) : await registry.findBySlug(value);
+    if (!tenant || tenant.status === 'deleted') {
+      throw new SchemataError('TENANT_NOT_FOUND', `unknown tenant "${value}" (from ${source})`);
+    }
+    tenants.push(tenant);
+  }
+  const [tenant] = tenants as [Tenant, ...Tenant[]];
+  if (tenants.some((t) => t.id !== tenant.id)) {
+    throw new SchemataError('TENANT_MISMATCH', `the tenant sources disagree: ${named.map((n) => `${n.source} says "${n.value}"`).join(', ')}`);
+  }
+  if (tenant.status === 'suspended') throw new SchemataError('TENANT_SUSPENDED', `tenant "${named[0]!.value}" is suspended`);
+  return tenant;
+}
