@@ -1,10 +1,11 @@
 import { runScript } from '../src/cli/run-script.js';
+import { TenantRegistry } from '../src/control/tenant-registry.js';
 import { listTenants } from '../src/control/tenant.repository.js';
 import { migrateTenants } from '../src/migrations/migrate-tenants.js';
 import { describeSeedResult, seedDemoTenants } from '../src/seed/demo-tenants.service.js';
+import { listen } from '../src/server/http-server.js';
+import { createSchemataYoga } from '../src/server/yoga.js';
 
-// Until the GraphQL server lands, `npm start` brings the database to a usable
-// state (migrated, demo tenants on first run) and keeps it running.
 await runScript(
   async ({ config, database, templates, untilSignal }) => {
     const migration = await migrateTenants(database, templates.tenant, { direction: { direction: 'up' }, concurrency: config.migrateConcurrency });
@@ -19,9 +20,21 @@ await runScript(
     const tenants = await listTenants(database.control);
     const shown = tenants.slice(0, 10).map((t) => `${t.slug} (v${t.template_version}, ${t.status})`);
     console.log(`tenants (${tenants.length}): ${shown.join(', ')}${tenants.length > shown.length ? ', …' : ''}`);
-    console.log('ready. Other commands (npm run tenant, npm run migrate) reuse this database. Ctrl-C stops it.');
+
+    const registry = await TenantRegistry.start(database);
+    const yoga = createSchemataYoga({ config, database, registry });
+    const server = await listen(yoga, config.port);
+    const base = `http://localhost:${server.port}`;
+    console.log(`\nGraphQL:  ${base}/graphql  (also ${base}/t/<slug>/graphql and http://<slug>.${config.baseDomain}:${server.port}/graphql)`);
+    if (!config.production) console.log(`GraphiQL: open ${base}/graphql in a browser (X-Tenant-ID is prefilled with acme)`);
+    console.log(`Try:      curl -s -H 'X-Tenant-ID: acme' -H 'content-type: application/json' ${base}/graphql \\
+            -d '{"query":"{ tenant { slug } deployments(first: 3, filter: {status: [ACTIVE]}) { totalCount edges { node { url project { name } } } } }"}'`);
+    console.log('Ctrl-C stops the server and the database.');
+
     await untilSignal();
     console.log('stopping');
+    await server.close();
+    await registry.close();
   },
   { ensureControlPlane: true },
 );
