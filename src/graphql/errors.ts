@@ -1,4 +1,3 @@
-import { PothosError, PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { ERROR_HTTP_STATUS, isSchemataError, type SchemataError } from '../errors.js';
 
@@ -20,25 +19,39 @@ export function toGraphQLError(error: SchemataError, source?: GraphQLError): Gra
  * own parse and validation errors pass as they are; anything else becomes
  * "Unexpected error." with no message, SQL or stack, whatever NODE_ENV says,
  * and is handed to `log` for the operator.
+ *
+ * Library errors are recognised by name and `originalError` rather than
+ * instanceof: graphql and Pothos ship CommonJS and ESM builds, and a process
+ * can load both.
  */
 export function createErrorMask(log: ErrorLogger) {
   return (error: unknown): Error => {
-    const original = error instanceof GraphQLError ? error.originalError : error;
-    const source = error instanceof GraphQLError ? error : undefined;
-    if (isSchemataError(original)) return toGraphQLError(original, source);
-    // Pothos rejects malformed global IDs and connection arguments with these.
-    if (original instanceof PothosValidationError) {
-      return new GraphQLError(original.message, { nodes: source?.nodes, path: source?.path, extensions: { code: 'BAD_USER_INPUT' } });
-    }
-    // Pothos's other errors are GraphQLErrors too, but describe our schema, not the request.
-    if (original instanceof PothosError) return unexpected(original);
-    if (error instanceof GraphQLError && !error.originalError) return error;
-    if (original instanceof GraphQLError && !original.originalError) return original;
-    return unexpected(original ?? error);
-
-    function unexpected(cause: unknown): GraphQLError {
+    const source = isGraphQLError(error) ? error : undefined;
+    const cause = rootCause(error);
+    const unexpected = (): GraphQLError => {
       log(cause);
       return new GraphQLError('Unexpected error.', { nodes: source?.nodes, path: source?.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    };
+    if (isSchemataError(cause)) return toGraphQLError(cause, source);
+    // Pothos rejects malformed global IDs and connection arguments with these.
+    if (cause instanceof Error && cause.name === 'PothosValidationError') {
+      return new GraphQLError(cause.message, { nodes: source?.nodes, path: source?.path, extensions: { code: 'BAD_USER_INPUT' } });
     }
+    // Pothos's other errors are GraphQLErrors too, but describe our schema, not the request.
+    if (cause instanceof Error && cause.name.startsWith('Pothos')) return unexpected();
+    // Parse and validation errors, and GraphQLErrors raised on purpose, carry no cause.
+    if (isGraphQLError(cause)) return cause;
+    return unexpected();
   };
+}
+
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof GraphQLError || (error instanceof Error && error.name === 'GraphQLError');
+}
+
+/** Follows GraphQL's `originalError` wrapping down to what was actually thrown. */
+function rootCause(error: unknown): unknown {
+  let current = error;
+  while (isGraphQLError(current) && current.originalError) current = current.originalError;
+  return current;
 }
