@@ -39,7 +39,14 @@ export function createErrorMask(log: ErrorLogger) {
     }
     // Pothos's other errors are GraphQLErrors too, but describe our schema, not the request.
     if (cause instanceof Error && cause.name.startsWith('Pothos')) return unexpected();
-    // Parse and validation errors, and GraphQLErrors raised on purpose, carry no cause.
+    // Without a path it came from parsing, validating or coercing the request:
+    // the client's mistake, described in terms of the client's document.
+    if (source && !source.path) {
+      return source.originalError
+        ? new GraphQLError(source.message, { nodes: source.nodes, extensions: { code: 'BAD_USER_INPUT' } })
+        : source;
+    }
+    // A GraphQLError thrown on purpose by a resolver carries no cause.
     if (isGraphQLError(cause)) return cause;
     return unexpected();
   };

@@ -42,9 +42,13 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
         `SELECT set_config('search_path', ${pg.escapeLiteral(quoteIdentifier(schema))}, true), set_config('role', ${pg.escapeLiteral(schema)}, true)`,
     );
     const result = await work(database.bindClient(client));
-    // COMMIT of an aborted transaction "succeeds" as ROLLBACK; that must not pass for success.
+    // COMMIT of an aborted transaction "succeeds" as ROLLBACK. For a read that
+    // loses nothing (the failed statement's error is already in the result);
+    // for a write it must not pass for success.
     const commit = await client.query('COMMIT');
-    if (commit.command !== 'COMMIT') throw new Error('the tenant transaction was aborted by an earlier error and rolled back');
+    if (commit.command !== 'COMMIT' && !options.readOnly) {
+      throw new Error('the tenant transaction was aborted by an earlier error and rolled back');
+    }
     return result;
   } catch (error) {
     try {

@@ -19,6 +19,8 @@ export interface TestServer {
     variables?: Record<string, unknown>,
     init?: { url?: string; headers?: Record<string, string> },
   ): Promise<GraphQLResponse<T>>;
+  /** Any request, for bodies and methods `graphql` cannot express. */
+  fetch(url: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function startTestServer(
       const text = await response.text();
       return { status: response.status, body: JSON.parse(text), text } as GraphQLResponse<T>;
     },
+    fetch: async (url, init = {}) => yoga.fetch(new URL(url), init),
     async close() {
       await registry.close();
       if (!options.database) await database.close();

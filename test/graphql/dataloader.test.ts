@@ -1,0 +1,78 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tenant } from '../../src/db/control-database.js';
+import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
+import { openTestDatabase, seedTenant, tenantTemplate } from '../helpers/test-database.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+const PAGE = `query Page($first: Int!) {
+  deployments(first: $first) {
+    totalCount
+    edges { node { url project { name } createdBy { name } } }
+  }
+}`;
+
+describe('DataLoader batching', () => {
+  let server: TestServer;
+  let tenant: Tenant;
+  /** Every round trip to Postgres, counted on the real pool's clients (BEGIN and COMMIT included). */
+  let roundTrips = 0;
+
+  beforeAll(async () => {
+    const database = await openTestDatabase();
+    const counted = new WeakSet<object>();
+    database.pool.on('acquire', (client) => {
+      if (counted.has(client)) return;
+      counted.add(client);
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as { query: unknown }).query = (...args: unknown[]) => {
+        roundTrips++;
+        return query(...args);
+      };
+    });
+    server = await startTestServer({ database });
+    tenant = await seedTenant(database, await tenantTemplate(), 'loader');
+    // 60 projects and 60 users, so a page of 50 touches 50 distinct parents of each kind.
+    await withTenantTransaction(database, tenant, {}, async (db) => {
+      await sql`INSERT INTO users (email, name) SELECT 'u' || i || '@x.example', 'User ' || i FROM generate_series(1, 60) i`.execute(db);
+      await sql`INSERT INTO projects (name) SELECT 'project ' || i FROM generate_series(1, 60) i`.execute(db);
+      await sql`
+        INSERT INTO deployments (project_id, created_by, created_at)
+        SELECT p.id, u.id, now() - p.n * interval '1 second'
+        FROM (SELECT id, row_number() OVER (ORDER BY name) AS n FROM projects) p
+        JOIN (SELECT id, row_number() OVER (ORDER BY email) AS n FROM users) u USING (n)`.execute(db);
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+    await server.database.close();
+  });
+
+  async function tripsFor(first: number): Promise<number> {
+    const before = roundTrips;
+    const response = await server.graphql<{ deployments: { edges: { node: { project: { name: string } } }[] } }>(tenant.slug, PAGE, { first });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data!.deployments.edges).toHaveLength(first);
+    expect(new Set(response.body.data!.deployments.edges.map((e) => e.node.project.name)).size).toBe(first);
+    return roundTrips - before;
+  }
+
+  it('a page of deployments with their project and author costs the same round trips for 5, 20 or 50 rows', async () => {
+    // The first request also loads the tenant into the registry cache.
+    await server.graphql(tenant.slug, '{ tenant { slug } }');
+    const counts = [await tripsFor(5), await tripsFor(20), await tripsFor(50)];
+    console.log(`round trips per request (5 / 20 / 50 rows): ${counts.join(' / ')}`);
+    expect(new Set(counts).size).toBe(1);
+    // BEGIN+scope, page, count, projects, users, COMMIT.
+    expect(counts[0]).toBe(6);
+  });
+
+  it('control: the counter does count per row when there is no batching', async () => {
+    const before = roundTrips;
+    await withTenantTransaction(server.database, tenant, { readOnly: true }, async (db) => {
+      const rows = await db.selectFrom('deployments').select('project_id').limit(10).execute();
+      for (const row of rows) await db.selectFrom('projects').select('name').where('id', '=', row.project_id).execute();
+    });
+    expect(roundTrips - before).toBe(1 + 1 + 10 + 1);
+  });
+});

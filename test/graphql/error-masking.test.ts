@@ -1,0 +1,57 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tenant } from '../../src/db/control-database.js';
+import { seedTenant, tenantTemplate } from '../helpers/test-database.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+/** Anything that would tell an attacker about our SQL, schema names or code. */
+const LEAKS = [/select\s/i, /\bfrom\s+"?\w/i, /tenant_[0-9a-f]{8}/, /\bat\s+\S+\s*\(/, /\.ts:\d+/, /node_modules/, /relation "|column "/, /syntax error at or near/, /stack/i];
+
+describe('error masking', () => {
+  let server: TestServer;
+  let tenant: Tenant;
+  const logged: unknown[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer({ yoga: { logError: (error) => logged.push(error) } });
+    tenant = await seedTenant(server.database, await tenantTemplate(), 'mask');
+  });
+  afterAll(() => server.close());
+
+  it('a database failure inside a resolver reaches the client as "Unexpected error." and the operator log in full', async () => {
+    // Break the tenant's schema behind the server's back, as a bad manual change would.
+    await sql`ALTER TABLE ${sql.id(tenant.schema_name, 'workflows')} RENAME TO workflows_gone`.execute(server.database.control);
+    const response = await server.graphql(tenant.slug, '{ workflows(first: 5) { edges { node { name config } } } }');
+
+    expect(response.body.errors).toEqual([
+      { message: 'Unexpected error.', locations: [{ line: 1, column: 3 }], path: ['workflows'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+    ]);
+    for (const pattern of LEAKS) expect(response.text).not.toMatch(pattern);
+    expect(String(logged.at(-1))).toMatch(/relation "workflows" does not exist/);
+  });
+
+  it('malformed GraphQL gets a precise syntax error and nothing else', async () => {
+    const response = await server.graphql(tenant.slug, '{ deployments(first: 1 { id }');
+    expect(response.body.errors).toEqual([expect.objectContaining({ message: 'Syntax Error: Expected Name, found "{".', extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+    for (const pattern of LEAKS) expect(response.text).not.toMatch(pattern);
+  });
+
+  it('an unknown field gets a validation error naming it', async () => {
+    const response = await server.graphql(tenant.slug, '{ deployment { id } }');
+    expect(response.body.errors?.[0]).toEqual(
+      expect.objectContaining({ message: expect.stringMatching(/^Cannot query field "deployment" on type "Query"/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+    );
+  });
+
+  it('bodies that are not GraphQL requests are refused cleanly', async () => {
+    const post = (body: string) =>
+      server.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant-id': tenant.slug }, body });
+    const notJson = await post('{"query": ');
+    expect(notJson.status).toBe(400);
+    const text = await notJson.text();
+    expect(JSON.parse(text).errors[0]).toMatchObject({ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST' } });
+    for (const pattern of LEAKS) expect(text).not.toMatch(pattern);
+    const noQuery = await post('{"variables": {}}');
+    expect(JSON.parse(await noQuery.text()).errors[0]).toMatchObject({ message: 'Must provide query string.' });
+  });
+});

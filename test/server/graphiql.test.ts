@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TenantRegistry } from '../../src/control/tenant-registry.js';
+import type { Database } from '../../src/db/database.js';
+import { createSchemataYoga } from '../../src/server/yoga.js';
+import { openTestDatabase, testConfig } from '../helpers/test-database.js';
+
+describe('GraphiQL', () => {
+  let database: Database;
+  let registry: TenantRegistry;
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    registry = await TenantRegistry.start(database);
+  });
+  afterAll(async () => {
+    await registry.close();
+    await database.close();
+  });
+
+  const page = async (url: string, production = false) => {
+    const yoga = createSchemataYoga({ config: testConfig({ production }), database, registry });
+    const response = await yoga.fetch(url, { headers: { accept: 'text/html' } });
+    return { status: response.status, type: response.headers.get('content-type'), html: await response.text() };
+  };
+
+  it('is served whole, with nothing fetched from another host, and an example tenant header filled in', async () => {
+    const { status, type, html } = await page('http://localhost:4000/graphql');
+    expect(status).toBe(200);
+    expect(type).toMatch(/text\/html/);
+    expect(html.length).toBeGreaterThan(1_000_000); // the inlined editor, not a CDN loader
+    expect(html).not.toMatch(/<script[^>]+src=["']?https?:/i);
+    expect(html).not.toMatch(/<link[^>]+href=["']?https?:/i);
+    expect(html).not.toMatch(/unpkg\.com|jsdelivr|cdnjs/);
+    expect(html).toContain('X-Tenant-ID');
+    expect(html).toContain('NewestActiveDeployments');
+  });
+
+  it('on /t/<slug>/graphql it posts to that path and adds no conflicting header', async () => {
+    const { status, html } = await page('http://localhost:4000/t/globex/graphql');
+    expect(status).toBe(200);
+    expect(html).toContain('/t/globex/graphql');
+    expect(html).not.toContain('X-Tenant-ID');
+  });
+
+  it('is off in production', async () => {
+    const { html } = await page('http://localhost:4000/graphql', true);
+    expect(html).not.toContain('NewestActiveDeployments');
+  });
+});
