@@ -3,6 +3,7 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, EmailAddressResolver, JSONObjectResolver, URLResolver, UUIDResolver } from 'graphql-scalars';
 import type { GraphQLContext } from './context.js';
+import { decodeNodeId } from './global-id.js';
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
@@ -23,6 +24,7 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     nodesQueryOptions: false,
+    decodeGlobalID: (globalId) => decodeNodeId(globalId),
   },
 });
 

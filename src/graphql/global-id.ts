@@ -19,3 +19,18 @@ export function parseGlobalId(field: string, globalId: string, typename: string)
 export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
+
+/** Types that implement Node; a global id naming anything else is refused before any loader runs. */
+const NODE_TYPES: ReadonlySet<string> = new Set(['User', 'Project', 'Deployment', 'Workflow']);
+
+/** Relay's decoder for `node(id:)`: only our node types, only uuid keys, else BAD_USER_INPUT on `id`. */
+export function decodeNodeId(globalId: string): { typename: string; id: string } {
+  let decoded: { typename: string; id: string };
+  try {
+    decoded = decodeGlobalID(globalId);
+  } catch {
+    throw inputError('id', 'is not a valid id');
+  }
+  if (!NODE_TYPES.has(decoded.typename) || !UUID.test(decoded.id)) throw inputError('id', 'is not a valid id');
+  return decoded;
+}

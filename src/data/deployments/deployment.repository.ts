@@ -23,6 +23,7 @@ function filtered(db: TenantDb, filter: DeploymentFilter) {
 }
 
 export async function findDeploymentsByIds(db: TenantDb, ids: readonly string[]): Promise<Deployment[]> {
+  if (ids.length === 0) return [];
   return db.selectFrom('deployments').selectAll().where('id', 'in', ids).execute();
 }
 

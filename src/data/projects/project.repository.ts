@@ -17,6 +17,7 @@ function filtered(db: TenantDb, filter: ProjectFilter) {
 }
 
 export async function findProjectsByIds(db: TenantDb, ids: readonly string[]): Promise<Project[]> {
+  if (ids.length === 0) return [];
   return db.selectFrom('projects').selectAll().where('id', 'in', ids).execute();
 }
 

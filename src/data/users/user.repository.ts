@@ -19,6 +19,7 @@ function filtered(db: TenantDb, filter: UserFilter) {
 }
 
 export async function findUsersByIds(db: TenantDb, ids: readonly string[]): Promise<User[]> {
+  if (ids.length === 0) return [];
   return db.selectFrom('users').selectAll().where('id', 'in', ids).execute();
 }
 

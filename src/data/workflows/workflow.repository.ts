@@ -21,6 +21,7 @@ function filtered(db: TenantDb, filter: WorkflowFilter) {
 }
 
 export async function findWorkflowsByIds(db: TenantDb, ids: readonly string[]): Promise<Workflow[]> {
+  if (ids.length === 0) return [];
   return db.selectFrom('workflows').selectAll().where('id', 'in', ids).execute();
 }
 

@@ -1,0 +1,52 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tenant } from '../../src/db/control-database.js';
+import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
+import { seedTenant, tenantTemplate } from '../helpers/test-database.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+const NODE = `query($id: ID!) { node(id: $id) { __typename id ... on Project { name } ... on Deployment { status project { name } } } }`;
+
+describe('Relay nodes', () => {
+  let server: TestServer;
+  let a: Tenant;
+  let b: Tenant;
+  let projectOfA: string;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const template = await tenantTemplate();
+    [a, b] = await Promise.all([seedTenant(server.database, template, 'node_a'), seedTenant(server.database, template, 'node_b')]);
+    projectOfA = await withTenantTransaction(server.database, a, {}, async (db) => {
+      const project = await db.insertInto('projects').values({ name: 'alpha' }).returning('id').executeTakeFirstOrThrow();
+      await db.insertInto('deployments').values({ project_id: project.id, status: 'active' }).execute();
+      return project.id;
+    });
+  });
+  afterAll(() => server.close());
+
+  it('node(id) fetches any type by its global id, and ids round-trip', async () => {
+    const id = encodeGlobalID('Project', projectOfA);
+    const response = await server.graphql(a.slug, NODE, { id });
+    expect(response.body).toEqual({ data: { node: { __typename: 'Project', id, name: 'alpha' } } });
+
+    const listed = await server.graphql<{ deployments: { edges: { node: { id: string } }[] } }>(a.slug, '{ deployments { edges { node { id } } } }');
+    const deploymentId = listed.body.data!.deployments.edges[0]!.node.id;
+    const deployment = await server.graphql(a.slug, NODE, { id: deploymentId });
+    expect(deployment.body.data).toEqual({ node: { __typename: 'Deployment', id: deploymentId, status: 'ACTIVE', project: { name: 'alpha' } } });
+  });
+
+  it("another tenant's global id resolves to nothing, with NOT_FOUND", async () => {
+    const response = await server.graphql(b.slug, NODE, { id: encodeGlobalID('Project', projectOfA) });
+    expect(response.body.data).toEqual({ node: null });
+    expect(response.body.errors?.[0]?.extensions).toEqual({ code: 'NOT_FOUND' });
+  });
+
+  it('a malformed global id, or one that does not hold a uuid, is a typed error and runs no failing SQL', async () => {
+    for (const id of ['nonsense', encodeGlobalID('Project', "x' OR 1=1"), encodeGlobalID('NoSuchType', projectOfA)]) {
+      const response = await server.graphql(a.slug, NODE, { id });
+      expect(response.body.data).toEqual({ node: null });
+      expect(response.body.errors?.[0]?.extensions, id).toEqual({ code: 'BAD_USER_INPUT', field: 'id' });
+    }
+  });
+});
