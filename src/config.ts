@@ -19,6 +19,11 @@ export interface Config {
   readonly baseDomain: string;
   /** GraphiQL is served unless this is true (NODE_ENV=production). */
   readonly production: boolean;
+  /** `iss` and `aud` of the tokens built-in identity issues, and demands back. */
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
   /** Server the test suite uses instead of starting its own embedded one. */
   readonly testDatabaseUrl: string | undefined;
 }
@@ -81,6 +86,10 @@ export function loadConfig(env: Env = process.env): Config {
     port: int('PORT', 4000, 1, 65535),
     baseDomain,
     production: nodeEnv === 'production',
+    jwtIssuer: env.JWT_ISSUER || 'schemata',
+    jwtAudience: env.JWT_AUDIENCE || 'schemata-api',
+    accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 30, 24 * 3600),
+    refreshTokenTtlSeconds: int('REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
   };
   if (config.migrateConcurrency > config.poolSize) {
     problems.push(`MIGRATE_CONCURRENCY (${config.migrateConcurrency}) cannot exceed PG_POOL_SIZE (${config.poolSize})`);

@@ -9,6 +9,11 @@ export class SchemataError extends Error {
     readonly code: SchemataErrorCode,
     message: string,
     readonly details: Readonly<Record<string, unknown>> = {},
+    /**
+     * A refusal whose writes must still commit, such as revoking a token
+     * family on refresh-token reuse. Any other error rolls a mutation back.
+     */
+    readonly keepWrites = false,
   ) {
     super(message);
     this.name = 'SchemataError';
@@ -36,6 +41,17 @@ export const ERROR_HTTP_STATUS = {
   NOT_FOUND: 200,
   CONFLICT: 200,
   INVALID_STATUS_TRANSITION: 200,
+  UNAUTHENTICATED: 401,
+  INVALID_TOKEN: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_TENANT_MISMATCH: 403,
+  FORBIDDEN: 200,
+  INVALID_CREDENTIALS: 200,
+  TOO_MANY_ATTEMPTS: 200,
+  INVALID_REFRESH_TOKEN: 200,
+  REFRESH_TOKEN_REUSED: 200,
+  INVALID_ONE_TIME_TOKEN: 200,
+  WEAK_PASSWORD: 200,
 } as const;
 
 export type SchemataErrorCode = keyof typeof ERROR_HTTP_STATUS;

@@ -29,6 +29,7 @@ export class TenantRegistry {
   private readonly bySlug = new Map<string, Entry>();
   private readonly byId = new Map<string, Entry>();
   private listener: pg.Client | undefined;
+  private readonly invalidationListeners: ((tenantId: string | undefined) => void)[] = [];
   private listening = false;
   private closed = false;
 
@@ -57,6 +58,20 @@ export class TenantRegistry {
     if (change.id) this.byId.delete(change.id);
     if (cached) this.bySlug.delete(cached.slug);
     for (const slug of change.slugs ?? []) if (slug) this.bySlug.delete(slug);
+    for (const listener of this.invalidationListeners) listener(change.id ?? undefined);
+  }
+
+  /**
+   * Other per-tenant caches (signing keys) follow the registry's: `listener`
+   * gets the tenant id, or undefined when everything must be forgotten.
+   */
+  onInvalidate(listener: (tenantId: string | undefined) => void): void {
+    this.invalidationListeners.push(listener);
+  }
+
+  /** Whether cached entries are trustworthy: true while the LISTEN connection is up. */
+  get synced(): boolean {
+    return this.listening;
   }
 
   get size(): number {
@@ -127,5 +142,6 @@ export class TenantRegistry {
   private clear(): void {
     this.bySlug.clear();
     this.byId.clear();
+    for (const listener of this.invalidationListeners) listener(undefined);
   }
 }

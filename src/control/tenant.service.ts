@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { insertTenantAuth, setHmacSecret } from '../auth/tenant-auth.repository.js';
 import type { Database } from '../db/database.js';
 import type { Tenant } from '../db/control-database.js';
 import { tenantSchemaName } from '../db/identifiers.js';
@@ -46,6 +47,7 @@ export async function createTenant(database: Database, template: Template, input
       if ((error as { code?: string }).code === '23505') throw tenantExists(slug);
       throw error;
     }
+    await insertTenantAuth(trx, row.id, newSigningSecret());
     await createTenantSchemaAndRole(trx, schemaName);
     const { version } = await migrateSchema(trx, schemaName, template, tenantLabel(row), { direction: 'up' });
     await grantTenantRole(trx, schemaName);
@@ -86,4 +88,20 @@ function tenantExists(slug: string): SchemataError {
 
 export function tenantNotFound(slug: string): SchemataError {
   return new SchemataError('TENANT_NOT_FOUND', `no tenant with slug "${slug}"`, { slug });
+}
+
+/** 256 random bits for a tenant's HS256 signing secret. */
+function newSigningSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Replaces the tenant's signing secret: every access token it issued stops
+ * verifying at once (servers drop the cached key on the change notification).
+ * Refresh tokens are not signed and keep working, so clients recover by refreshing.
+ */
+export async function rotateSigningKey(database: Database, slugInput: string): Promise<Tenant> {
+  const tenant = await getTenant(database, slugInput);
+  await setHmacSecret(database.control, tenant.id, newSigningSecret());
+  return tenant;
 }

@@ -15,9 +15,23 @@ export interface TenantsTable {
   updated_at: ColumnType<Date, never, Date | string>;
 }
 
+export interface TenantAuthTable {
+  tenant_id: string;
+  hmac_secret: string;
+  jwks_url: string | null;
+  public_key: string | null;
+  idp_issuer: string | null;
+  idp_audience: string | null;
+  idp_algorithms: ColumnType<string[], string[] | undefined, string[]>;
+  rotated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 /** Tables of the `control` schema, named with their schema as Kysely allows. */
 export interface ControlDatabase {
   'control.tenants': TenantsTable;
+  'control.tenant_auth': TenantAuthTable;
 }
+
+export type TenantAuth = Selectable<TenantAuthTable>;
 
 export type Tenant = Selectable<TenantsTable>;

@@ -12,8 +12,32 @@ export interface UsersTable {
   email: string;
   name: string;
   role: ColumnType<UserRole, UserRole | undefined, UserRole>;
+  password_hash: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+export interface RefreshTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  family_id: string;
+  token_hash: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export type OneTimeTokenPurpose = 'invite' | 'password_reset';
+
+export interface OneTimeTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  purpose: OneTimeTokenPurpose;
+  token_hash: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  used_at: Date | null;
 }
 
 export interface ProjectsTable {
@@ -66,4 +90,6 @@ export interface TenantDatabase {
   deployments: DeploymentsTable;
   workflows: WorkflowsTable;
   audit_log: AuditLogTable;
+  refresh_tokens: RefreshTokensTable;
+  one_time_tokens: OneTimeTokensTable;
 }

@@ -1,8 +1,10 @@
 import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver, EmailAddressResolver, JSONObjectResolver, URLResolver, UUIDResolver } from 'graphql-scalars';
 import type { GraphQLContext } from './context.js';
+import { authScopesFor, unauthorizedError } from './auth-scopes.js';
 import { decodeNodeId } from './global-id.js';
 
 export const builder = new SchemaBuilder<{
@@ -17,9 +19,13 @@ export const builder = new SchemaBuilder<{
   };
   /** Every connection carries a lazy count: it runs only when a client asks for totalCount. */
   Connection: { totalCount: () => Promise<number> };
+  /** Roles, each including the ones below it: admin ⊃ member ⊃ viewer. */
+  AuthScopes: { viewer: boolean; member: boolean; admin: boolean };
 }>({
-  plugins: [RelayPlugin, DataloaderPlugin],
+  // Scope auth goes first so its checks wrap every other plugin's resolvers.
+  plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin],
   defaultFieldNullability: false,
+  scopeAuth: { authScopes: authScopesFor, unauthorizedError },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
@@ -28,8 +34,10 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.queryType({});
-builder.mutationType({});
+// Nothing is public unless a field says so (skipTypeScopes): every query needs
+// a viewer, every mutation a member; admin-only fields add their own scope.
+builder.queryType({ authScopes: { viewer: true } });
+builder.mutationType({ authScopes: { member: true } });
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('UUID', UUIDResolver);

@@ -1,4 +1,6 @@
+import type { AuthUser } from '../auth/access-token.js';
 import type { Tenant } from '../db/control-database.js';
+import type { IdentityDeps } from '../data/identity/identity.service.js';
 import type { TenantDb } from '../tenancy/tenant-transaction.js';
 
 export interface GraphQLContext {
@@ -6,4 +8,8 @@ export interface GraphQLContext {
   readonly tenant: Tenant;
   /** Set by the tenant-transaction plugin for the length of the operation. */
   db: TenantDb;
+  /** The verified token's user (set by generic-auth), or null for an anonymous request. */
+  readonly currentUser: AuthUser | null;
+  /** What built-in identity needs: the tenant's signing keys, token settings, throttle and mailer. */
+  identity(): Promise<IdentityDeps>;
 }

@@ -1,6 +1,13 @@
+import { useGenericAuth } from '@envelop/generic-auth';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { authenticate } from '../auth/authenticate.js';
+import { LoginThrottle } from '../auth/login-throttle.js';
+import { createLogMailer, type Mailer } from '../auth/mailer.js';
+import { TenantKeyStore } from '../auth/tenant-keys.js';
 import type { Config } from '../config.js';
+import type { IdentityDeps } from '../data/identity/identity.service.js';
+import { SchemataError } from '../errors.js';
 import type { TenantRegistry } from '../control/tenant-registry.js';
 import type { Database } from '../db/database.js';
 import type { GraphQLContext } from '../graphql/context.js';
@@ -8,16 +15,21 @@ import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
 import { schema } from '../graphql/schema/index.js';
 import type { TenantDb, TenantScope } from '../tenancy/tenant-transaction.js';
 import { resolveTenant, tenantSources } from '../tenancy/resolve-tenant.js';
+import { useIntrospectionAuth } from './plugins/use-introspection-auth.js';
 import { useTenantTransaction } from './plugins/use-tenant-transaction.js';
 
 export interface SchemataYogaOptions {
-  readonly config: Pick<Config, 'baseDomain' | 'production'>;
+  readonly config: Pick<Config, 'baseDomain' | 'production' | 'jwtIssuer' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'>;
   readonly database: Database;
   readonly registry: TenantRegistry;
   /** Tests substitute a deliberately leaky scope to prove the isolation fuzz can see leaks. */
   readonly tenantScope?: TenantScope;
   /** Where unexpected (masked) errors go. @default console.error */
   readonly logError?: ErrorLogger;
+  /** How invitations and reset tokens are delivered. @default the log */
+  readonly mailer?: Mailer;
+  /** @default a LoginThrottle of 5 failures per 15 minutes */
+  readonly loginThrottle?: LoginThrottle;
 }
 
 /** Serves `/graphql` and `/t/<slug>/graphql` (the optional group in the URL pattern). */
@@ -46,6 +58,14 @@ const NO_TRANSACTION = new Proxy({} as TenantDb, {
 
 export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
   const { config, database, registry } = options;
+  const keys = new TenantKeyStore(database, registry);
+  const throttle = options.loginThrottle ?? new LoginThrottle();
+  const mailer = options.mailer ?? createLogMailer();
+  const identityFor = async (tenant: GraphQLContext['tenant']): Promise<IdentityDeps> => {
+    const tenantKeys = await keys.forTenant(tenant.id);
+    if (!tenantKeys) throw new SchemataError('INVALID_TOKEN', 'this tenant has no signing keys');
+    return { tenant, keys: tenantKeys, settings: config, throttle, mailer };
+  };
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
@@ -68,10 +88,20 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
           };
         },
     renderGraphiQL,
-    context: async ({ request }): Promise<GraphQLContext> => ({
-      tenant: await resolveTenant(tenantSources(request, config.baseDomain), registry),
-      db: NO_TRANSACTION,
-    }),
-    plugins: [useTenantTransaction({ database, scope: options.tenantScope })],
+    context: async ({ request }): Promise<GraphQLContext> => {
+      const tenant = await resolveTenant(tenantSources(request, config.baseDomain), registry);
+      let identity: Promise<IdentityDeps> | undefined;
+      return { tenant, db: NO_TRANSACTION, currentUser: null, identity: () => (identity ??= identityFor(tenant)) };
+    },
+    plugins: [
+      // Resolves the user only; the schema's scopes decide what each role may do.
+      useGenericAuth<NonNullable<GraphQLContext['currentUser']>, GraphQLContext & { request: Request }>({
+        mode: 'resolve-only',
+        contextFieldName: 'currentUser',
+        resolveUserFn: (context) => authenticate(context.request.headers.get('authorization'), context.tenant, { keys, registry, settings: config }),
+      }),
+      useIntrospectionAuth({ requireAuthentication: config.production }),
+      useTenantTransaction({ database, scope: options.tenantScope }),
+    ],
   });
 }

@@ -53,13 +53,13 @@ describe('the tenant and migrate CLIs', () => {
     const tenant = await seedTenant(database, template, 'cli_fail');
     await withTenantTransaction(database, tenant, {}, (trx) => trx.insertInto('projects').values({ name: 'poison' }).execute());
     const broken = await templatesWith({
-      '0002_forbid_poison.sql': "-- migrate:up\nALTER TABLE projects ADD CONSTRAINT no_poison CHECK (name <> 'poison');\n",
+      '0101_forbid_poison.sql': "-- migrate:up\nALTER TABLE projects ADD CONSTRAINT no_poison CHECK (name <> 'poison');\n",
     });
 
     const run = await cli('migrate', ['--tenant', tenant.slug], { SCHEMATA_TEMPLATES_DIR: broken });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/summary \(template version 2\): 0 migrated, 0 already current, 1 failed/);
-    expect(run.stdout).toContain(`failed  ${tenant.slug} (at version 1) [MIGRATION_FAILED]`);
+    expect(run.stdout).toMatch(/summary \(template version 101\): 0 migrated, 0 already current, 1 failed/);
+    expect(run.stdout).toContain(`failed  ${tenant.slug} (at version ${template.latestVersion}) [MIGRATION_FAILED]`);
 
     const healthy = await seedTenant(database, template, 'cli_ok');
     const ok = await cli('migrate', ['--tenant', healthy.slug], { SCHEMATA_TEMPLATES_DIR: broken });

@@ -67,7 +67,7 @@ describe('provisioning', () => {
 
   it('a failure in the last step leaves no row, schema or role behind', async () => {
     const broken = await loadTemplate(
-      await templatesWith({ '0002_break_everything.sql': '-- migrate:up\nCREATE TABLE ok_so_far (id int);\nSELECT 1 / 0;\n' }),
+      await templatesWith({ '0101_break_everything.sql': '-- migrate:up\nCREATE TABLE ok_so_far (id int);\nSELECT 1 / 0;\n' }),
       'tenant',
     );
     const slug = uniqueSlug('atomic');
@@ -75,7 +75,7 @@ describe('provisioning', () => {
 
     await expect(createTenant(database, broken, { slug })).rejects.toMatchObject({
       code: 'MIGRATION_FAILED',
-      message: expect.stringMatching(/0002_break_everything\.sql \(up\) failed: division by zero/),
+      message: expect.stringMatching(/0101_break_everything\.sql \(up\) failed: division by zero/),
     });
 
     expect(await findTenantBySlug(database.control, slug)).toBeUndefined();

@@ -23,6 +23,10 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     port: 0,
     baseDomain: 'localhost',
     production: false,
+    jwtIssuer: 'schemata',
+    jwtAudience: 'schemata-api',
+    accessTokenTtlSeconds: 900,
+    refreshTokenTtlSeconds: 30 * 24 * 3600,
     ...overrides,
   });
 }

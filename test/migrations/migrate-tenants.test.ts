@@ -32,13 +32,16 @@ async function version(database: Database, tenant: Tenant): Promise<number> {
 
 describe('migrating the tenant fleet', () => {
   let database: Database;
+  /** The shipped template, and the same plus two test migrations (0101, 0102). */
   let v1: Template;
   let v3: Template;
+  let base: string[];
 
   beforeAll(async () => {
     database = await openTestDatabase();
     v1 = await tenantTemplate();
-    v3 = await loadTemplate(await templatesWith({ '0002_add_archived_at.sql': ADD_COLUMN, '0003_forbid_poison.sql': POISON_CHECK }), 'tenant');
+    base = v1.migrations.map((m) => m.name);
+    v3 = await loadTemplate(await templatesWith({ '0101_add_archived_at.sql': ADD_COLUMN, '0102_forbid_poison.sql': POISON_CHECK }), 'tenant');
   });
   afterAll(() => database.close());
 
@@ -51,18 +54,18 @@ describe('migrating the tenant fleet', () => {
 
     expect(result).toMatchObject({ migrated: 3, failed: 1, alreadyCurrent: 0 });
     const failure = result.results.find((r) => !r.ok);
-    expect(failure).toMatchObject({ slug: poisoned.slug, ok: false, code: 'MIGRATION_FAILED', from: 1 });
-    expect(failure && !failure.ok && failure.error).toMatch(new RegExp(`tenant "${poisoned.slug}": 0003_forbid_poison.sql \\(up\\) failed: .*projects_not_poison`));
+    expect(failure).toMatchObject({ slug: poisoned.slug, ok: false, code: 'MIGRATION_FAILED', from: v1.latestVersion });
+    expect(failure && !failure.ok && failure.error).toMatch(new RegExp(`tenant "${poisoned.slug}": 0102_forbid_poison.sql \\(up\\) failed: .*projects_not_poison`));
 
     for (const tenant of tenants) {
       if (tenant === poisoned) {
-        // 0002 succeeded inside the same transaction, and was rolled back with 0003.
-        expect(await version(database, tenant)).toBe(1);
-        expect(await ledger(database, tenant)).toEqual(['0001_create_domain.sql']);
+        // 0101 succeeded inside the same transaction, and was rolled back with 0102.
+        expect(await version(database, tenant)).toBe(v1.latestVersion);
+        expect(await ledger(database, tenant)).toEqual(base);
         expect(await columnsOf(database, tenant.schema_name, 'projects')).not.toContain('archived_at');
       } else {
-        expect(await version(database, tenant)).toBe(3);
-        expect(await ledger(database, tenant)).toEqual(['0001_create_domain.sql', '0002_add_archived_at.sql', '0003_forbid_poison.sql']);
+        expect(await version(database, tenant)).toBe(102);
+        expect(await ledger(database, tenant)).toEqual([...base, '0101_add_archived_at.sql', '0102_forbid_poison.sql']);
         expect(await columnsOf(database, tenant.schema_name, 'projects')).toContain('archived_at');
       }
     }
@@ -77,7 +80,7 @@ describe('migrating the tenant fleet', () => {
     await withTenantTransaction(database, poisoned, {}, (trx) => trx.deleteFrom('projects').where('name', '=', 'poison').execute());
     const retry = await migrateTenants(database, v3, { direction: { direction: 'up' }, concurrency: 2, slugs: tenants.map((t) => t.slug) });
     expect(retry).toMatchObject({ migrated: 1, failed: 0, alreadyCurrent: 3 });
-    expect(await version(database, poisoned)).toBe(3);
+    expect(await version(database, poisoned)).toBe(102);
   });
 
   it('two migrators at once apply each file exactly once per tenant and both finish cleanly', async () => {
@@ -95,8 +98,8 @@ describe('migrating the tenant fleet', () => {
     const appliedFiles = [...first.results, ...second.results].flatMap((r) => (r.ok ? r.files : []));
     expect(appliedFiles).toHaveLength(tenants.length * 2);
     for (const tenant of tenants) {
-      expect(await ledger(database, tenant)).toEqual(['0001_create_domain.sql', '0002_add_archived_at.sql', '0003_forbid_poison.sql']);
-      expect(await version(database, tenant)).toBe(3);
+      expect(await ledger(database, tenant)).toEqual([...base, '0101_add_archived_at.sql', '0102_forbid_poison.sql']);
+      expect(await version(database, tenant)).toBe(102);
     }
   });
 
@@ -105,7 +108,7 @@ describe('migrating the tenant fleet', () => {
     const apply = () =>
       database.control.transaction().execute(async (trx) => {
         await sql`SELECT set_config('search_path', ${`"${tenant.schema_name}"`}, true)`.execute(trx);
-        await sql.raw(v3.migrations[1]!.up).execute(trx);
+        await sql.raw(v3.migrations.find((m) => m.version === 101)!.up).execute(trx);
       });
     const outcomes = await Promise.allSettled([apply(), apply()]);
     expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(1);
@@ -116,29 +119,30 @@ describe('migrating the tenant fleet', () => {
     await migrateTenants(database, v3, { direction: { direction: 'up' }, concurrency: 1, slugs: [tenant.slug] });
 
     const oneStep = await migrateTenants(database, v3, { direction: { direction: 'down' }, concurrency: 1, slugs: [tenant.slug] });
-    expect(oneStep.results).toEqual([{ slug: tenant.slug, ok: true, from: 3, to: 2, files: ['0003_forbid_poison.sql'] }]);
-    expect(await version(database, tenant)).toBe(2);
+    expect(oneStep.results).toEqual([{ slug: tenant.slug, ok: true, from: 102, to: 101, files: ['0102_forbid_poison.sql'] }]);
+    expect(await version(database, tenant)).toBe(101);
 
-    const toOne = await migrateTenants(database, v3, { direction: { direction: 'down', toVersion: 1 }, concurrency: 1, slugs: [tenant.slug] });
-    expect(toOne.results).toEqual([{ slug: tenant.slug, ok: true, from: 2, to: 1, files: ['0002_add_archived_at.sql'] }]);
-    expect(await version(database, tenant)).toBe(1);
+    const back = v1.latestVersion;
+    const toBase = await migrateTenants(database, v3, { direction: { direction: 'down', toVersion: back }, concurrency: 1, slugs: [tenant.slug] });
+    expect(toBase.results).toEqual([{ slug: tenant.slug, ok: true, from: 101, to: back, files: ['0101_add_archived_at.sql'] }]);
+    expect(await version(database, tenant)).toBe(back);
     expect(await columnsOf(database, tenant.schema_name, 'projects')).not.toContain('archived_at');
-    expect(await ledger(database, tenant)).toEqual(['0001_create_domain.sql']);
+    expect(await ledger(database, tenant)).toEqual(base);
 
-    const again = await migrateTenants(database, v3, { direction: { direction: 'down', toVersion: 1 }, concurrency: 1, slugs: [tenant.slug] });
+    const again = await migrateTenants(database, v3, { direction: { direction: 'down', toVersion: back }, concurrency: 1, slugs: [tenant.slug] });
     expect(again).toMatchObject({ migrated: 0, alreadyCurrent: 1 });
   });
 
   it('down through a file without a down section fails clearly and changes nothing', async () => {
-    const noDown = await loadTemplate(await templatesWith({ '0002_one_way.sql': '-- migrate:up\nALTER TABLE users ADD COLUMN nickname text;\n' }), 'tenant');
+    const noDown = await loadTemplate(await templatesWith({ '0101_one_way.sql': '-- migrate:up\nALTER TABLE users ADD COLUMN nickname text;\n' }), 'tenant');
     const tenant = await seedTenant(database, v1, 'oneway');
     await migrateTenants(database, noDown, { direction: { direction: 'up' }, concurrency: 1, slugs: [tenant.slug] });
 
     const result = await migrateTenants(database, noDown, { direction: { direction: 'down' }, concurrency: 1, slugs: [tenant.slug] });
     expect(result.results).toEqual([
-      expect.objectContaining({ ok: false, code: 'NO_DOWN_MIGRATION', error: expect.stringContaining('0002_one_way.sql has no "-- migrate:down" section') }),
+      expect.objectContaining({ ok: false, code: 'NO_DOWN_MIGRATION', error: expect.stringContaining('0101_one_way.sql has no "-- migrate:down" section') }),
     ]);
-    expect(await version(database, tenant)).toBe(2);
+    expect(await version(database, tenant)).toBe(101);
     expect(await columnsOf(database, tenant.schema_name, 'users')).toContain('nickname');
   });
 });

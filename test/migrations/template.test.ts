@@ -18,19 +18,19 @@ describe('template files', () => {
   });
 
   it.each([
-    ['names a schema', '0002_add_thing.sql', '-- migrate:up\nCREATE TABLE public.things (id int);', /must not name a schema/],
-    ['names another tenant', '0002_add_thing.sql', '-- migrate:up\nSELECT * FROM tenant_abc.users;', /must not name a schema/],
+    ['names a schema', '0101_add_thing.sql', '-- migrate:up\nCREATE TABLE public.things (id int);', /must not name a schema/],
+    ['names another tenant', '0101_add_thing.sql', '-- migrate:up\nSELECT * FROM tenant_abc.users;', /must not name a schema/],
     ['has a bad file name', '2_thing.sql', '-- migrate:up\nSELECT 1;', /NNNN_verb_object\.sql/],
     ['reuses a version', '0001_again.sql', '-- migrate:up\nSELECT 1;', /used twice/],
-    ['has no up section', '0002_nothing.sql', 'SELECT 1;', /migrate:up/],
+    ['has no up section', '0101_nothing.sql', 'SELECT 1;', /migrate:up/],
   ])('a tenant file that %s is refused with INVALID_TEMPLATE', async (_label, file, text, message) => {
     const dir = await templatesWith({ [file]: text });
     await expect(loadTemplate(dir, 'tenant')).rejects.toMatchObject({ code: 'INVALID_TEMPLATE', message: expect.stringMatching(message) });
   });
 
   it('a schema name inside a comment or a string is not a violation', async () => {
-    const dir = await templatesWith({ '0002_note.sql': "-- see public.docs\n-- migrate:up\nCOMMENT ON TABLE users IS 'copied from public.users';" });
-    await expect(loadTemplate(dir, 'tenant')).resolves.toMatchObject({ latestVersion: 2 });
+    const dir = await templatesWith({ '0101_note.sql': "-- see public.docs\n-- migrate:up\nCOMMENT ON TABLE users IS 'copied from public.users';" });
+    await expect(loadTemplate(dir, 'tenant')).resolves.toMatchObject({ latestVersion: 101 });
   });
 
   it('the checksum covers the whole file', async () => {

@@ -1,4 +1,7 @@
+import type { Selectable } from 'kysely';
+import type { AuditLogTable } from '../../db/tenant-database.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
+import { cursorTimestamp, keysetPage, type KeysetPage } from '../keyset-page.js';
 
 export interface AuditEntry {
   readonly action: string;
@@ -20,4 +23,27 @@ export async function insertAuditEntry(db: TenantDb, entry: AuditEntry): Promise
       details: JSON.stringify(entry.details ?? {}),
     })
     .execute();
+}
+
+export type AuditLogEntry = Selectable<AuditLogTable>;
+
+export interface AuditLogFilter {
+  readonly action?: string | undefined;
+  readonly entityType?: string | undefined;
+}
+
+function filtered(db: TenantDb, filter: AuditLogFilter) {
+  let query = db.selectFrom('audit_log');
+  if (filter.action) query = query.where('action', '=', filter.action);
+  if (filter.entityType) query = query.where('entity_type', '=', filter.entityType);
+  return query;
+}
+
+export async function pageAuditLog(db: TenantDb, filter: AuditLogFilter, page: KeysetPage): Promise<(AuditLogEntry & { cursor_ts: string })[]> {
+  return keysetPage(filtered(db, filter).selectAll().select(cursorTimestamp.as('cursor_ts')), page).execute();
+}
+
+export async function countAuditLog(db: TenantDb, filter: AuditLogFilter): Promise<number> {
+  const row = await filtered(db, filter).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
 }

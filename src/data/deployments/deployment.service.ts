@@ -22,7 +22,7 @@ export interface CreateDeploymentInput {
   readonly url?: string | null | undefined;
 }
 
-export async function createDeployment(db: TenantDb, input: CreateDeploymentInput): Promise<Deployment> {
+export async function createDeployment(db: TenantDb, actorId: string | null, input: CreateDeploymentInput): Promise<Deployment> {
   const environment = input.environment ?? 'production';
   if (!ENVIRONMENT.test(environment)) {
     throw inputError('input.environment', 'use 1 to 32 lowercase letters, digits, - or _, starting with a letter');
@@ -33,6 +33,7 @@ export async function createDeployment(db: TenantDb, input: CreateDeploymentInpu
   }
   const deployment = await insertDeployment(db, { project_id: input.projectId, environment, url: input.url ?? null, status: 'pending' });
   await insertAuditEntry(db, {
+    actorId,
     action: 'deployment.created',
     entityType: 'deployment',
     entityId: deployment.id,
@@ -41,7 +42,7 @@ export async function createDeployment(db: TenantDb, input: CreateDeploymentInpu
   return deployment;
 }
 
-export async function updateDeploymentStatus(db: TenantDb, input: { readonly id: string; readonly status: DeploymentStatus }): Promise<Deployment> {
+export async function updateDeploymentStatus(db: TenantDb, actorId: string | null, input: { readonly id: string; readonly status: DeploymentStatus }): Promise<Deployment> {
   const current = await findDeploymentForUpdate(db, input.id);
   if (!current) throw new SchemataError('NOT_FOUND', 'input.id: no such deployment', { field: 'input.id' });
   if (!STATUS_TRANSITIONS[current.status].includes(input.status)) {
@@ -55,6 +56,7 @@ export async function updateDeploymentStatus(db: TenantDb, input: { readonly id:
   const finishedAt = input.status === 'active' || input.status === 'failed' ? new Date() : current.finished_at;
   const deployment = await setDeploymentStatus(db, input.id, input.status, finishedAt);
   await insertAuditEntry(db, {
+    actorId,
     action: 'deployment.status_changed',
     entityType: 'deployment',
     entityId: input.id,

@@ -9,7 +9,7 @@ export interface CreateProjectInput {
   readonly description?: string | null | undefined;
 }
 
-export async function createProject(db: TenantDb, input: CreateProjectInput): Promise<Project> {
+export async function createProject(db: TenantDb, actorId: string | null, input: CreateProjectInput): Promise<Project> {
   const name = boundedText('input.name', input.name, 200);
   const description = optionalText('input.description', input.description, 2000);
   let project: Project;
@@ -21,6 +21,6 @@ export async function createProject(db: TenantDb, input: CreateProjectInput): Pr
     }
     throw error;
   }
-  await insertAuditEntry(db, { action: 'project.created', entityType: 'project', entityId: project.id, details: { name } });
+  await insertAuditEntry(db, { actorId, action: 'project.created', entityType: 'project', entityId: project.id, details: { name } });
   return project;
 }

@@ -20,17 +20,17 @@ export interface UpdateWorkflowInput {
   readonly config?: Record<string, unknown> | null | undefined;
 }
 
-export async function createWorkflow(db: TenantDb, input: CreateWorkflowInput): Promise<Workflow> {
+export async function createWorkflow(db: TenantDb, actorId: string | null, input: CreateWorkflowInput): Promise<Workflow> {
   const workflow = await insertWorkflow(db, {
     name: boundedText('input.name', input.name, 200),
     status: input.status ?? 'active',
     config: boundedJsonObject('input.config', input.config ?? {}, MAX_CONFIG_BYTES),
   });
-  await insertAuditEntry(db, { action: 'workflow.created', entityType: 'workflow', entityId: workflow.id, details: { name: workflow.name } });
+  await insertAuditEntry(db, { actorId, action: 'workflow.created', entityType: 'workflow', entityId: workflow.id, details: { name: workflow.name } });
   return workflow;
 }
 
-export async function updateWorkflow(db: TenantDb, input: UpdateWorkflowInput): Promise<Workflow> {
+export async function updateWorkflow(db: TenantDb, actorId: string | null, input: UpdateWorkflowInput): Promise<Workflow> {
   const changes = {
     name: input.name == null ? undefined : boundedText('input.name', input.name, 200),
     status: input.status ?? undefined,
@@ -40,14 +40,14 @@ export async function updateWorkflow(db: TenantDb, input: UpdateWorkflowInput): 
   if (changed.length === 0) throw inputError('input', 'give at least one of name, status or config');
   const workflow = await updateWorkflowRow(db, input.id, changes);
   if (!workflow) throw notFound();
-  await insertAuditEntry(db, { action: 'workflow.updated', entityType: 'workflow', entityId: workflow.id, details: { changed } });
+  await insertAuditEntry(db, { actorId, action: 'workflow.updated', entityType: 'workflow', entityId: workflow.id, details: { changed } });
   return workflow;
 }
 
-export async function deleteWorkflow(db: TenantDb, id: string): Promise<Workflow> {
+export async function deleteWorkflow(db: TenantDb, actorId: string | null, id: string): Promise<Workflow> {
   const workflow = await deleteWorkflowRow(db, id);
   if (!workflow) throw notFound('id');
-  await insertAuditEntry(db, { action: 'workflow.deleted', entityType: 'workflow', entityId: id, details: { name: workflow.name } });
+  await insertAuditEntry(db, { actorId, action: 'workflow.deleted', entityType: 'workflow', entityId: id, details: { name: workflow.name } });
   return workflow;
 }
 

@@ -1,5 +1,6 @@
 import { countDeployments, findDeploymentsByIds, pageDeployments, type Deployment, type DeploymentFilter } from '../../data/deployments/deployment.repository.js';
 import { createDeployment, updateDeploymentStatus } from '../../data/deployments/deployment.service.js';
+import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection, type ConnectionArgs } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
@@ -95,7 +96,7 @@ builder.mutationField('createDeployment', (t) =>
     type: DeploymentRef,
     args: { input: t.arg({ type: CreateDeploymentInput, required: true }) },
     resolve: (_root, { input }, context) =>
-      createDeployment(context.db, {
+      createDeployment(context.db, actorOf(context), {
         projectId: parseGlobalId('input.projectId', String(input.projectId), 'Project'),
         environment: input.environment,
         url: input.url?.toString(),
@@ -112,6 +113,6 @@ builder.mutationField('updateDeploymentStatus', (t) =>
     type: DeploymentRef,
     args: { input: t.arg({ type: UpdateDeploymentStatusInput, required: true }) },
     resolve: (_root, { input }, context) =>
-      updateDeploymentStatus(context.db, { id: parseGlobalId('input.id', String(input.id), 'Deployment'), status: input.status }),
+      updateDeploymentStatus(context.db, actorOf(context), { id: parseGlobalId('input.id', String(input.id), 'Deployment'), status: input.status }),
   }),
 );

@@ -6,6 +6,8 @@ import './project.js';
 import './deployment.js';
 import './workflow.js';
 import './tenant.js';
+import './auth.js';
+import './audit-log.js';
 
 export const schema = builder.toSchema();
 

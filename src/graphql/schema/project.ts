@@ -1,6 +1,7 @@
 import { countProjects, findProjectsByIds, pageProjects, type Project } from '../../data/projects/project.repository.js';
 import { createProject } from '../../data/projects/project.service.js';
 import { boundedText } from '../../data/validation.js';
+import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection } from '../connection.js';
 import { isUuid } from '../global-id.js';
@@ -40,6 +41,6 @@ builder.mutationField('createProject', (t) =>
   t.field({
     type: ProjectRef,
     args: { input: t.arg({ type: CreateProjectInput, required: true }) },
-    resolve: (_root, { input }, context) => createProject(context.db, input),
+    resolve: (_root, { input }, context) => createProject(context.db, actorOf(context), input),
   }),
 );

@@ -1,6 +1,7 @@
 import { findUsersByIds, pageUsers, countUsers, type User } from '../../data/users/user.repository.js';
 import { updateUserRole } from '../../data/users/user.service.js';
 import { boundedText } from '../../data/validation.js';
+import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection } from '../connection.js';
 import { parseGlobalId, isUuid } from '../global-id.js';
@@ -50,8 +51,9 @@ const UpdateUserRoleInput = builder.inputType('UpdateUserRoleInput', {
 builder.mutationField('updateUserRole', (t) =>
   t.field({
     type: UserRef,
+    authScopes: { admin: true },
     args: { input: t.arg({ type: UpdateUserRoleInput, required: true }) },
     resolve: (_root, { input }, context) =>
-      updateUserRole(context.db, { userId: parseGlobalId('input.userId', String(input.userId), 'User'), role: input.role }),
+      updateUserRole(context.db, actorOf(context), { userId: parseGlobalId('input.userId', String(input.userId), 'User'), role: input.role }),
   }),
 );

@@ -1,6 +1,7 @@
 import { countWorkflows, findWorkflowsByIds, pageWorkflows, type Workflow } from '../../data/workflows/workflow.repository.js';
 import { createWorkflow, deleteWorkflow, updateWorkflow } from '../../data/workflows/workflow.service.js';
 import { boundedText } from '../../data/validation.js';
+import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection } from '../connection.js';
 import { isUuid, parseGlobalId } from '../global-id.js';
@@ -72,19 +73,19 @@ builder.mutationFields((t) => ({
   createWorkflow: t.field({
     type: WorkflowRef,
     args: { input: t.arg({ type: CreateWorkflowInput, required: true }) },
-    resolve: (_root, { input }, context) => createWorkflow(context.db, input),
+    resolve: (_root, { input }, context) => createWorkflow(context.db, actorOf(context), input),
   }),
   updateWorkflow: t.field({
     type: WorkflowRef,
     args: { input: t.arg({ type: UpdateWorkflowInput, required: true }) },
     resolve: (_root, { input }, context) =>
-      updateWorkflow(context.db, { ...input, id: parseGlobalId('input.id', String(input.id), 'Workflow') }),
+      updateWorkflow(context.db, actorOf(context), { ...input, id: parseGlobalId('input.id', String(input.id), 'Workflow') }),
   }),
   deleteWorkflow: t.field({
     type: DeleteWorkflowPayload,
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, context) => {
-      await deleteWorkflow(context.db, parseGlobalId('id', String(args.id), 'Workflow'));
+      await deleteWorkflow(context.db, actorOf(context), parseGlobalId('id', String(args.id), 'Workflow'));
       return { deletedId: String(args.id) };
     },
   }),

@@ -1,6 +1,7 @@
-import { getOperationAST, type DocumentNode, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
+import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLError, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Database } from '../../db/database.js';
+import { SchemataError } from '../../errors.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { withTenantTransaction, type TenantScope } from '../../tenancy/tenant-transaction.js';
 
@@ -21,8 +22,9 @@ class RolledBack {
 /**
  * Runs each operation inside one tenant transaction: queries READ ONLY,
  * mutations read-write and atomic (any error rolls the whole operation back,
- * and its data is withheld, since none of it was kept). Operations that only
- * introspect never touch the database.
+ * and its data is withheld, since none of it was kept, unless every error is
+ * a refusal that must keep its writes). Operations that only introspect never
+ * touch the database.
  */
 export function useTenantTransaction(options: TenantTransactionOptions): Plugin<GraphQLContext> {
   const scope = options.scope ?? withTenantTransaction;
@@ -37,7 +39,7 @@ export function useTenantTransaction(options: TenantTransactionOptions): Plugin<
           return await scope(options.database, context.tenant, { readOnly }, async (db) => {
             context.db = db;
             const result = (await executeFn(args)) as ExecutionResult;
-            if (!readOnly && result.errors?.length) throw new RolledBack({ ...result, data: null });
+            if (!readOnly && result.errors?.length && !result.errors.every(keepsWrites)) throw new RolledBack({ ...result, data: null });
             return result;
           });
         } catch (error) {
@@ -47,6 +49,12 @@ export function useTenantTransaction(options: TenantTransactionOptions): Plugin<
       });
     },
   };
+}
+
+/** A refusal that must still commit what it wrote (see SchemataError.keepWrites). */
+function keepsWrites(error: GraphQLError): boolean {
+  const original = error.originalError;
+  return original instanceof SchemataError && original.keepWrites;
 }
 
 function introspectionOnly(operation: OperationDefinitionNode): boolean {

@@ -1,0 +1,36 @@
+import { countAuditLog, pageAuditLog, type AuditLogEntry } from '../../data/audit/audit-log.repository.js';
+import { boundedText } from '../../data/validation.js';
+import { builder, CreatedOrder } from '../builder.js';
+import { keysetConnection } from '../connection.js';
+
+const AuditLogEntryRef = builder.objectRef<AuditLogEntry>('AuditLogEntry').implement({
+  description: 'One change, written in the same transaction as the change itself.',
+  fields: (t) => ({
+    id: t.field({ type: 'UUID', resolve: (e) => e.id }),
+    action: t.exposeString('action'),
+    entityType: t.string({ resolve: (e) => e.entity_type }),
+    entityId: t.field({ type: 'UUID', nullable: true, resolve: (e) => e.entity_id }),
+    actorId: t.field({ type: 'UUID', nullable: true, resolve: (e) => e.actor_id }),
+    details: t.field({ type: 'JSONObject', resolve: (e) => e.details }),
+    createdAt: t.field({ type: 'DateTime', resolve: (e) => e.created_at }),
+  }),
+});
+
+const AuditLogFilter = builder.inputType('AuditLogFilter', {
+  fields: (t) => ({ action: t.string(), entityType: t.string() }),
+});
+
+builder.queryField('auditLog', (t) =>
+  t.connection({
+    type: AuditLogEntryRef,
+    authScopes: { admin: true },
+    args: { filter: t.arg({ type: AuditLogFilter }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
+    resolve: (_root, args, context) => {
+      const filter = {
+        action: args.filter?.action == null ? undefined : boundedText('filter.action', args.filter.action, 100),
+        entityType: args.filter?.entityType == null ? undefined : boundedText('filter.entityType', args.filter.entityType, 100),
+      };
+      return keysetConnection(context, 'audit_log', args, (page) => pageAuditLog(context.db, filter, page), () => countAuditLog(context.db, filter));
+    },
+  }),
+);
