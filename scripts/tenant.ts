@@ -2,12 +2,13 @@ import { parseArgs } from 'node:util';
 import { runScript, UsageError } from '../src/cli/run-script.js';
 import { listTenants } from '../src/control/tenant.repository.js';
 import { validateSlug } from '../src/control/slug.js';
-import { createTenant, deleteTenant } from '../src/control/tenant.service.js';
+import { createTenant, deleteTenant, rotateSigningKey } from '../src/control/tenant.service.js';
 
 const USAGE = `usage:
   npm run tenant -- create <slug> [--name "Display Name"]
   npm run tenant -- list [--json]
-  npm run tenant -- delete <slug> --force`;
+  npm run tenant -- delete <slug> --force
+  npm run tenant -- rotate-key <slug>        new signing secret: every access token of the tenant stops working`;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -55,6 +56,12 @@ await runScript(
         console.log(`deleted tenant ${tenant.slug}: dropped schema and role ${tenant.schema_name} and its registry row`);
         return;
       }
+      case 'rotate-key': {
+        if (!slug) throw new UsageError(`rotate-key needs a slug\n${USAGE}`);
+        const tenant = await rotateSigningKey(database, slug);
+        console.log(`rotated the signing key of ${tenant.slug}: its access tokens issued before now are rejected; refresh tokens still work`);
+        return;
+      }
       default:
         throw new UsageError(`unknown command "${command}"\n${USAGE}`);
     }
@@ -63,7 +70,7 @@ await runScript(
     ensureControlPlane: true,
     // Hostile or mistyped slugs are refused before any connection is made.
     precheck: () => {
-      if (slug !== undefined && (command === 'create' || command === 'delete')) validateSlug(slug);
+      if (slug !== undefined && ['create', 'delete', 'rotate-key'].includes(command)) validateSlug(slug);
     },
   },
 );

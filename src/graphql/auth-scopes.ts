@@ -17,7 +17,17 @@ export function unauthorizedError(_parent: unknown, context: GraphQLContext, inf
   if (!context.currentUser) {
     return new SchemataError('UNAUTHENTICATED', `${field} needs a signed-in user: send "Authorization: Bearer <access token>"`);
   }
-  const failure = result.failure as { kind?: string; scope?: string };
-  const needed = failure.kind === 'AuthScope' && failure.scope ? failure.scope : 'a higher';
+  const needed = firstScope(result.failure) ?? 'a higher';
   return new SchemataError('FORBIDDEN', `${field} needs the ${needed} role; this token has ${context.currentUser.role}`);
+}
+
+/** The scope a failure names; $any/$all failures nest the scope one level down. */
+function firstScope(failure: unknown): string | undefined {
+  const node = failure as { kind?: string; scope?: string; failures?: unknown[] };
+  if (node.kind === 'AuthScope' && node.scope) return node.scope;
+  for (const inner of node.failures ?? []) {
+    const scope = firstScope(inner);
+    if (scope) return scope;
+  }
+  return undefined;
 }

@@ -30,7 +30,7 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     nodesQueryOptions: false,
-    decodeGlobalID: (globalId) => decodeNodeId(globalId),
+    decodeGlobalID: (globalId, context) => decodeNodeId(globalId, context),
   },
 });
 

@@ -1,5 +1,5 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
-import { inputError } from '../errors.js';
+import { inputError, SchemataError } from '../errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -23,8 +23,14 @@ export function isUuid(value: string): boolean {
 /** Types that implement Node; a global id naming anything else is refused before any loader runs. */
 const NODE_TYPES: ReadonlySet<string> = new Set(['User', 'Project', 'Deployment', 'Workflow']);
 
-/** Relay's decoder for `node(id:)`: only our node types, only uuid keys, else BAD_USER_INPUT on `id`. */
-export function decodeNodeId(globalId: string): { typename: string; id: string } {
+/**
+ * Relay's decoder for `node(id:)`: only our node types, only uuid keys, else
+ * BAD_USER_INPUT on `id`. It runs while arguments are parsed, before the
+ * field's scopes, so it refuses anonymous callers itself: they learn nothing,
+ * not even whether an id is well-formed.
+ */
+export function decodeNodeId(globalId: string, context: { readonly currentUser: unknown }): { typename: string; id: string } {
+  if (!context.currentUser) throw new SchemataError('UNAUTHENTICATED', 'Query.node needs a signed-in user: send "Authorization: Bearer <access token>"');
   let decoded: { typename: string; id: string };
   try {
     decoded = decodeGlobalID(globalId);

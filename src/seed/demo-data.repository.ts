@@ -92,3 +92,24 @@ export async function countDemoRows(trx: TenantDb): Promise<DemoSize> {
   const row = result.rows[0]!;
   return { users: Number(row.users), projects: Number(row.projects), deployments: Number(row.deployments), workflows: Number(row.workflows) };
 }
+
+/** Users `<role>@<slug>.example` that can sign in with the documented demo password. */
+export async function insertDemoLogins(
+  trx: TenantDb,
+  slug: string,
+  logins: readonly { role: string; localPart: string }[],
+  passwordHash: string,
+): Promise<void> {
+  const domain = `${slug.replaceAll('_', '-')}.example`;
+  await trx
+    .insertInto('users')
+    .values(
+      logins.map((login) => ({
+        email: `${login.localPart}@${domain}`,
+        name: `Demo ${login.role}`,
+        role: login.role as 'viewer' | 'member' | 'admin',
+        password_hash: passwordHash,
+      })),
+    )
+    .execute();
+}

@@ -4,7 +4,17 @@ import { findTenantBySlug } from '../control/tenant.repository.js';
 import type { Database } from '../db/database.js';
 import type { Template } from '../migrations/template.js';
 import { withTenantTransaction } from '../tenancy/tenant-transaction.js';
-import { countDemoRows, insertDemoData, type DemoSize } from './demo-data.repository.js';
+import { hashPassword } from '../auth/password-hash.js';
+import type { UserRole } from '../db/tenant-database.js';
+import { countDemoRows, insertDemoData, insertDemoLogins, type DemoSize } from './demo-data.repository.js';
+
+/** Documented in the README: one sign-in per role in every demo tenant. */
+export const DEMO_PASSWORD = 'schemata-demo';
+export const DEMO_LOGINS: readonly { role: UserRole; localPart: string }[] = [
+  { role: 'admin', localPart: 'admin' },
+  { role: 'member', localPart: 'member' },
+  { role: 'viewer', localPart: 'viewer' },
+];
 
 export const DEMO_TENANTS: readonly { slug: string; name: string; size: DemoSize }[] = [
   { slug: 'acme', name: 'Acme Corporation', size: { users: 25, projects: 12, deployments: 3000, workflows: 400 } },
@@ -23,6 +33,8 @@ export interface SeedResult {
 /** Creates the demo tenants that are missing and fills those that are empty. Safe to run again. */
 export async function seedDemoTenants(database: Database, template: Template): Promise<SeedResult[]> {
   const results: SeedResult[] = [];
+  // One scrypt for all demo logins: the password is the same everywhere.
+  const passwordHash = await hashPassword(DEMO_PASSWORD);
   for (const demo of DEMO_TENANTS) {
     const started = performance.now();
     let tenant = await findTenantBySlug(database.control, demo.slug);
@@ -32,6 +44,7 @@ export async function seedDemoTenants(database: Database, template: Template): P
       const before = await countDemoRows(trx);
       if (before.users + before.projects + before.deployments + before.workflows > 0) return { seeded: false, rows: before };
       await insertDemoData(trx, demo.slug, demo.size);
+      await insertDemoLogins(trx, demo.slug, DEMO_LOGINS, passwordHash);
       return { seeded: true, rows: await countDemoRows(trx) };
     });
     results.push({ slug: demo.slug, created, ...outcome, durationMs: performance.now() - started });

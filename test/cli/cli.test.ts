@@ -3,6 +3,7 @@ import type { Database } from '../../src/db/database.js';
 import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
 import { runProcess, TSX } from '../helpers/run-process.js';
 import { openTestDatabase, seedTenant, templatesWith, tenantTemplate, uniqueSlug } from '../helpers/test-database.js';
+import { startTestServer } from '../helpers/test-server.js';
 
 /** The scripts as an operator runs them, against this run's database. */
 function cli(script: string, args: string[], env: Record<string, string> = {}) {
@@ -46,6 +47,23 @@ describe('the tenant and migrate CLIs', () => {
     const usage = await cli('migrate', ['sideways']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/usage error: unknown command "sideways"/);
+  });
+
+  it('npm run token prints a token the API accepts, for the role asked', async () => {
+    const tenant = await seedTenant(database, await tenantTemplate(), 'cli_tok');
+    const printed = await cli('token', ['--tenant', tenant.slug, '--role', 'member', '--sub', 'dev-1']);
+    expect(printed.code).toBe(0);
+    const token = printed.stdout.trim();
+    const server = await startTestServer({ database });
+    try {
+      const me = await server.graphql(tenant.slug, 'mutation { createProject(input: { name: "by token" }) { name } }', {}, { as: { token } });
+      expect(me.body).toEqual({ data: { createProject: { name: 'by token' } } });
+      const admin = await server.graphql(tenant.slug, '{ auditLog { totalCount } }', {}, { as: { token } });
+      expect(admin.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    } finally {
+      await server.close();
+    }
+    expect((await cli('token', ['--tenant', tenant.slug, '--role', 'root'])).code).toBe(2);
   });
 
   it('migrate exits 1 and names the failed tenant when one tenant fails', async () => {

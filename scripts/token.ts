@@ -1,0 +1,40 @@
+import { parseArgs } from 'node:util';
+import { issueAccessToken, USER_ROLES } from '../src/auth/access-token.js';
+import { findTenantAuth } from '../src/auth/tenant-auth.repository.js';
+import { runScript, UsageError } from '../src/cli/run-script.js';
+import { validateSlug } from '../src/control/slug.js';
+import { getTenant } from '../src/control/tenant.service.js';
+import type { UserRole } from '../src/db/tenant-database.js';
+
+const USAGE = 'usage: npm run token -- --tenant <slug> --role viewer|member|admin [--sub <subject>] [--ttl <seconds>]';
+const { values } = parseArgs({
+  options: { tenant: { type: 'string' }, role: { type: 'string' }, sub: { type: 'string' }, ttl: { type: 'string' } },
+});
+
+await runScript(
+  async ({ config, database }) => {
+    const tenant = await getTenant(database, values.tenant!);
+    const auth = await findTenantAuth(database.control, tenant.id);
+    if (!auth) throw new UsageError(`tenant "${tenant.slug}" has no signing key; run npm run migrate`);
+    const ttl = values.ttl === undefined ? config.accessTokenTtlSeconds : Number(values.ttl);
+    const { token, expiresAt } = await issueAccessToken(
+      { hmac: new TextEncoder().encode(auth.hmac_secret), idp: undefined },
+      { subject: values.sub ?? `dev-${values.role}`, role: values.role as UserRole, tenantId: tenant.id },
+      config,
+      ttl,
+    );
+    console.error(`token for ${tenant.slug} as ${values.role}, expires ${expiresAt.toISOString()}`);
+    console.log(token);
+  },
+  {
+    ensureControlPlane: true,
+    precheck: () => {
+      if (!values.tenant || !values.role) throw new UsageError(USAGE);
+      validateSlug(values.tenant);
+      if (!USER_ROLES.includes(values.role as UserRole)) throw new UsageError(`--role must be viewer, member or admin\n${USAGE}`);
+      if (values.ttl !== undefined && !(Number.isInteger(Number(values.ttl)) && Number(values.ttl) >= 30 && Number(values.ttl) <= 7 * 86400)) {
+        throw new UsageError(`--ttl must be whole seconds from 30 to 604800\n${USAGE}`);
+      }
+    },
+  },
+);
