@@ -2,7 +2,7 @@ import { runScript } from '../src/cli/run-script.js';
 import { TenantRegistry } from '../src/control/tenant-registry.js';
 import { listTenants } from '../src/control/tenant.repository.js';
 import { migrateTenants } from '../src/migrations/migrate-tenants.js';
-import { describeSeedResult, seedDemoTenants } from '../src/seed/demo-tenants.service.js';
+import { DEMO_LOGINS, DEMO_PASSWORD, describeSeedResult, seedDemoTenants } from '../src/seed/demo-tenants.service.js';
 import { listen } from '../src/server/http-server.js';
 import { createSchemataYoga } from '../src/server/yoga.js';
 
@@ -26,8 +26,12 @@ await runScript(
     const server = await listen(yoga, config.port);
     const base = `http://localhost:${server.port}`;
     console.log(`\nGraphQL:  ${base}/graphql  (also ${base}/t/<slug>/graphql and http://<slug>.${config.baseDomain}:${server.port}/graphql)`);
-    if (!config.production) console.log(`GraphiQL: open ${base}/graphql in a browser (X-Tenant-ID is prefilled with acme)`);
-    console.log(`Try:      curl -s -H 'X-Tenant-ID: acme' -H 'content-type: application/json' ${base}/graphql \\
+    if (!config.production) {
+      console.log(`GraphiQL: open ${base}/graphql; add "Authorization": "Bearer <token>" to its headers (X-Tenant-ID is prefilled)`);
+    }
+    console.log(`Sign in:  ${DEMO_LOGINS.map((l) => `${l.localPart}@acme.example`).join(', ')} (password ${DEMO_PASSWORD}), or mint a token:`);
+    console.log(`Try:      TOKEN=$(npm run -s token -- --tenant acme --role viewer)
+          curl -s -H 'X-Tenant-ID: acme' -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' ${base}/graphql \\
             -d '{"query":"{ tenant { slug } deployments(first: 3, filter: {status: [ACTIVE]}) { totalCount edges { node { url project { name } } } } }"}'`);
     console.log('Ctrl-C stops the server and the database.');
 
