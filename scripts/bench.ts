@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+import { runListPageBenchmark, type ListPageBenchmarkResult } from '../src/bench/list-page-benchmark.js';
+import { loadConfig } from '../src/config.js';
+
+const USAGE = `usage: npm run bench -- [--tenants 100] [--deployments 1000] [--workflows 500] [--projects 10]
+                       [--connections 64] [--duration 10] [--warmup 3] [--rounds 2] [--pool 16] [--hot N] [--json]
+  --hot N  also load only N of the tenants, to compare throughput at N with throughput over all (default 10 from 1,000 tenants up)`;
+
+const { values } = parseArgs({
+  options: {
+    tenants: { type: 'string', default: '100' },
+    deployments: { type: 'string', default: '1000' },
+    workflows: { type: 'string', default: '500' },
+    projects: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '64' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '2' },
+    pool: { type: 'string', default: '16' },
+    hot: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const whole = (name: keyof typeof values, min: number): number => {
+  const value = Number(values[name]);
+  if (!Number.isInteger(value) || value < min) {
+    console.error(`usage error: --${name} must be a whole number ≥ ${min}\n${USAGE}`);
+    process.exit(2);
+  }
+  return value;
+};
+const tenants = whole('tenants', 1);
+const options = {
+  tenants,
+  size: { deployments: whole('deployments', 1), workflows: whole('workflows', 0), projects: whole('projects', 1) },
+  connections: whole('connections', 1),
+  durationSeconds: whole('duration', 1),
+  warmupSeconds: whole('warmup', 1),
+  rounds: whole('rounds', 1),
+  poolSize: whole('pool', 1),
+  hotTenants: values.hot !== undefined ? Math.min(whole('hot', 1), tenants) : tenants >= 1000 ? 10 : undefined,
+  onProgress: (message: string) => console.error(message),
+};
+
+const result = await runListPageBenchmark(loadConfig(), options);
+if (values.json) console.log(JSON.stringify(result, null, 2));
+else print(result);
+
+function print(r: ListPageBenchmarkResult): void {
+  const o = r.options;
+  console.log(
+    `\nmachine: ${r.machine.cpus} cores, node ${r.machine.node}, PostgreSQL ${r.machine.postgres}; ${o.tenants} tenants × ${o.size.deployments} deployments, ${o.size.workflows} workflows, ${o.size.projects} projects (seeded in ${r.seedSeconds.toFixed(0)} s)`,
+  );
+  console.log(`load: ${o.connections} connections, ${o.rounds} × ${o.durationSeconds} s per target (alternating), pool ${o.poolSize} per server; medians of rounds\n`);
+  console.table(
+    r.summaries.map((s) => ({
+      target: s.target,
+      tenants: s.tenants,
+      'req/s': Math.round(s.requestsPerSecond),
+      'p50 ms': s.p50Ms,
+      'p99 ms': s.p99Ms,
+      failed: s.failed,
+      'rows checked': `${s.sampled} responses`,
+      'foreign rows': s.foreignRows,
+    })),
+  );
+  console.log(`ratio: schemata/floor throughput ${r.throughputRatio.toFixed(2)} × (target ≥ 0.5), p99 ${r.p99Ratio.toFixed(2)} × the floor's (target ≤ 1.5)`);
+  if (r.scaleRatio !== undefined) {
+    console.log(`scale: throughput over ${o.tenants} tenants ÷ over ${o.hotTenants} = ${r.scaleRatio.toFixed(2)} (target ≥ 0.9); server RSS ${r.serverRssMb} MB`);
+  } else {
+    console.log(`server RSS ${r.serverRssMb} MB`);
+  }
+}

@@ -1,0 +1,230 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { issueAccessToken } from '../auth/access-token.js';
+import { findTenantAuth } from '../auth/tenant-auth.repository.js';
+import { PROJECT_ROOT, type Config } from '../config.js';
+import type { Tenant } from '../db/control-database.js';
+import { openDatabase } from '../db/database.js';
+import { migrateControlPlane } from '../migrations/migrate-control.js';
+import { loadTemplates } from '../migrations/template.js';
+import { seedBenchTenants, type BenchDataSize } from './bench-tenants.js';
+import type { Target } from './list-page-query.js';
+
+export interface ListPageBenchmarkOptions {
+  readonly tenants: number;
+  readonly size: BenchDataSize;
+  readonly connections: number;
+  readonly durationSeconds: number;
+  readonly warmupSeconds: number;
+  readonly rounds: number;
+  /** Connections each server process may hold. */
+  readonly poolSize: number;
+  /** Also measure with requests spread over only this many tenants (the scale comparison). */
+  readonly hotTenants: number | undefined;
+  readonly onProgress?: (message: string) => void;
+}
+
+export interface LoadResult {
+  readonly target: Target;
+  readonly tenants: number;
+  readonly requestsPerSecond: number;
+  readonly totalRequests: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly non2xx: number;
+  readonly sampled: number;
+  readonly foreignRows: number;
+  readonly emptyOrInvalid: number;
+}
+
+export interface Summary {
+  readonly target: Target;
+  readonly tenants: number;
+  readonly rounds: number;
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly failed: number;
+  readonly sampled: number;
+  readonly foreignRows: number;
+  readonly emptyOrInvalid: number;
+}
+
+export interface ListPageBenchmarkResult {
+  readonly machine: { readonly cpus: number; readonly node: string; readonly postgres: string };
+  readonly options: Omit<ListPageBenchmarkOptions, 'onProgress'>;
+  readonly seedSeconds: number;
+  readonly runs: readonly LoadResult[];
+  readonly summaries: readonly Summary[];
+  /** schemata ÷ floor with requests over all tenants. */
+  readonly throughputRatio: number;
+  readonly p99Ratio: number;
+  /** schemata over all tenants ÷ schemata over the hot set, when measured. */
+  readonly scaleRatio: number | undefined;
+  readonly serverRssMb: number;
+}
+
+/** `node --import tsx`: one process per child, so its pid is the one whose memory we read. */
+const NODE_TS = [process.execPath, '--import', 'tsx'] as const;
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/**
+ * The standard list page, measured against the floor in the same run: its own
+ * embedded Postgres and seed, the schemata server and the bare node:http + pg
+ * floor as child processes with equal pools, and autocannon in a third
+ * process. Rounds alternate (A B A B) so machine drift hits both alike.
+ */
+export async function runListPageBenchmark(base: Config, options: ListPageBenchmarkOptions): Promise<ListPageBenchmarkResult> {
+  const say = options.onProgress ?? (() => undefined);
+  // Not mkdtemp: its 0700 mode would keep the postgres OS user out of the cluster directory.
+  const workDir = path.join(os.tmpdir(), `schemata-bench-${randomBytes(4).toString('hex')}`);
+  await fs.mkdir(workDir, { recursive: true });
+  // Durability off only speeds up the seed; the measured path only reads.
+  const database = await openDatabase({ ...base, databaseUrl: undefined, dataDir: workDir, poolSize: 8 }, { unsafeFastWrites: true });
+  const children: ChildProcess[] = [];
+  try {
+    const templates = await loadTemplates(base.templatesDir);
+    await migrateControlPlane(database, templates.control);
+    const seedStarted = Date.now();
+    let lastReport = 0;
+    const tenants = await seedBenchTenants(database, templates.tenant, {
+      count: options.tenants,
+      size: options.size,
+      concurrency: 4,
+      onProgress: (done, total) => {
+        if (done === total || Date.now() - lastReport > 2000) {
+          lastReport = Date.now();
+          say(`seeded ${done}/${total} tenants`);
+        }
+      },
+    });
+    const seedSeconds = (Date.now() - seedStarted) / 1000;
+    const version = (await database.pool.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
+
+    const tenantsFile = path.join(workDir, 'tenants.json');
+    await fs.writeFile(tenantsFile, JSON.stringify(await withTokens(database, base, tenants)));
+    const env = { ...process.env, DATABASE_URL: database.url, PG_POOL_SIZE: String(options.poolSize), NODE_ENV: 'production' };
+    const schemata = await startChild(path.join(PROJECT_ROOT, 'src/bench/run-schemata-server.ts'), [], env, children);
+    const floor = await startChild(path.join(PROJECT_ROOT, 'src/bench/run-floor-server.ts'), [tenantsFile], env, children);
+    const allTenants = JSON.parse(await fs.readFile(tenantsFile, 'utf8')) as { slug: string; token: string }[];
+
+    const targets: { target: Target; port: number; tenants: { slug: string; token: string }[] }[] = [
+      { target: 'schemata', port: schemata.port, tenants: allTenants },
+      { target: 'floor', port: floor.port, tenants: allTenants },
+    ];
+    if (options.hotTenants !== undefined) {
+      const hot = allTenants.slice(0, options.hotTenants);
+      targets.push({ target: 'schemata', port: schemata.port, tenants: hot }, { target: 'floor', port: floor.port, tenants: hot });
+    }
+
+    const load = async (t: (typeof targets)[number], seconds: number): Promise<LoadResult> => {
+      const planFile = path.join(workDir, `plan-${t.target}-${t.tenants.length}.json`);
+      await fs.writeFile(
+        planFile,
+        JSON.stringify({ url: `http://127.0.0.1:${t.port}/graphql`, target: t.target, connections: options.connections, durationSeconds: seconds, tenants: t.tenants, sampleEvery: 25 }),
+      );
+      const output = await runToEnd(NODE_TS[0], [...NODE_TS.slice(1), path.join(PROJECT_ROOT, 'src/bench/run-load.ts'), planFile]);
+      return JSON.parse(output.trim().split('\n').at(-1)!) as LoadResult;
+    };
+
+    for (const t of targets) {
+      say(`warm-up: ${t.target} over ${t.tenants.length} tenants, ${options.warmupSeconds} s`);
+      await load(t, options.warmupSeconds);
+    }
+    const runs: LoadResult[] = [];
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const t of targets) {
+        say(`round ${round}/${options.rounds}: ${t.target} over ${t.tenants.length} tenants, ${options.durationSeconds} s`);
+        const run = await load(t, options.durationSeconds);
+        runs.push(run);
+        say(`  ${run.requestsPerSecond.toFixed(0)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms`);
+      }
+    }
+    const serverRssMb = await rssMb(schemata.child.pid!);
+
+    const summaries = targets.map((t) => {
+      const mine = runs.filter((r) => r.target === t.target && r.tenants === t.tenants.length);
+      return {
+        target: t.target,
+        tenants: t.tenants.length,
+        rounds: mine.length,
+        requestsPerSecond: median(mine.map((r) => r.requestsPerSecond)),
+        p50Ms: median(mine.map((r) => r.p50Ms)),
+        p99Ms: median(mine.map((r) => r.p99Ms)),
+        failed: mine.reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx, 0),
+        sampled: mine.reduce((sum, r) => sum + r.sampled, 0),
+        foreignRows: mine.reduce((sum, r) => sum + r.foreignRows, 0),
+        emptyOrInvalid: mine.reduce((sum, r) => sum + r.emptyOrInvalid, 0),
+      };
+    });
+    const find = (target: Target, count: number) => summaries.find((s) => s.target === target && s.tenants === count)!;
+    const ours = find('schemata', allTenants.length);
+    const theirs = find('floor', allTenants.length);
+    return {
+      machine: { cpus: os.cpus().length, node: process.version, postgres: version },
+      options: { ...options, onProgress: undefined } as Omit<ListPageBenchmarkOptions, 'onProgress'>,
+      seedSeconds,
+      runs,
+      summaries,
+      throughputRatio: ours.requestsPerSecond / theirs.requestsPerSecond,
+      p99Ratio: ours.p99Ms / theirs.p99Ms,
+      scaleRatio: options.hotTenants === undefined ? undefined : ours.requestsPerSecond / find('schemata', options.hotTenants).requestsPerSecond,
+      serverRssMb,
+    };
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await database.close();
+    await fs.rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function withTokens(database: Awaited<ReturnType<typeof openDatabase>>, config: Config, tenants: readonly Tenant[]) {
+  return Promise.all(
+    tenants.map(async (tenant) => {
+      const auth = await findTenantAuth(database.control, tenant.id);
+      const keys = { hmac: new TextEncoder().encode(auth!.hmac_secret), idp: undefined };
+      const { token } = await issueAccessToken(keys, { subject: 'bench', role: 'viewer', tenantId: tenant.id }, config, 4 * 3600);
+      return { slug: tenant.slug, schema: tenant.schema_name, token };
+    }),
+  );
+}
+
+async function startChild(script: string, args: string[], env: NodeJS.ProcessEnv, children: ChildProcess[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(NODE_TS[0], [...NODE_TS.slice(1), script, ...args], { env, cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const lines = createInterface({ input: child.stdout! });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${path.basename(script)} exited with ${code} before it was ready`)));
+    lines.on('line', (line) => {
+      const match = /^ready (\d+)$/.exec(line);
+      if (match) resolve(Number(match[1]));
+    });
+  });
+  return { child, port };
+}
+
+function runToEnd(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`load run exited with ${code}`))));
+  });
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
