@@ -4,7 +4,8 @@ import { loadConfig } from '../src/config.js';
 
 const USAGE = `usage: npm run bench -- [--tenants 100] [--deployments 1000] [--workflows 500] [--projects 10]
                        [--connections 64] [--duration 10] [--warmup 3] [--rounds 2] [--pool 16] [--hot N] [--json]
-  --hot N  also load only N of the tenants, to compare throughput at N with throughput over all (default 10 from 1,000 tenants up)`;
+  --hot N        also load only N of the tenants, to compare throughput at N with throughput over all (default 10 from 1,000 tenants up)
+  --profile DIR  write a V8 CPU profile of the schemata server to DIR (node --cpu-prof)`;
 
 const { values } = parseArgs({
   options: {
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     pool: { type: 'string', default: '16' },
     hot: { type: 'string' },
+    profile: { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -44,6 +46,7 @@ const options = {
   rounds: whole('rounds', 1),
   poolSize: whole('pool', 1),
   hotTenants: values.hot !== undefined ? Math.min(whole('hot', 1), tenants) : tenants >= 1000 ? 10 : undefined,
+  profileDir: values.profile,
   onProgress: (message: string) => console.error(message),
 };
 

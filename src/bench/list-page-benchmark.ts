@@ -25,6 +25,8 @@ export interface ListPageBenchmarkOptions {
   readonly poolSize: number;
   /** Also measure with requests spread over only this many tenants (the scale comparison). */
   readonly hotTenants: number | undefined;
+  /** Write a V8 CPU profile of the schemata server into this directory. */
+  readonly profileDir?: string | undefined;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -114,7 +116,8 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
     const tenantsFile = path.join(workDir, 'tenants.json');
     await fs.writeFile(tenantsFile, JSON.stringify(await withTokens(database, base, tenants)));
     const env = { ...process.env, DATABASE_URL: database.url, PG_POOL_SIZE: String(options.poolSize), NODE_ENV: 'production' };
-    const schemata = await startChild(path.join(PROJECT_ROOT, 'src/bench/run-schemata-server.ts'), [], env, children);
+    const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+    const schemata = await startChild(path.join(PROJECT_ROOT, 'src/bench/run-schemata-server.ts'), [], env, children, profile);
     const floor = await startChild(path.join(PROJECT_ROOT, 'src/bench/run-floor-server.ts'), [tenantsFile], env, children);
     const allTenants = JSON.parse(await fs.readFile(tenantsFile, 'utf8')) as { slug: string; token: string }[];
 
@@ -182,7 +185,7 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
       serverRssMb,
     };
   } finally {
-    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))));
     await database.close();
     await fs.rm(workDir, { recursive: true, force: true });
   }
@@ -199,8 +202,14 @@ async function withTokens(database: Awaited<ReturnType<typeof openDatabase>>, co
   );
 }
 
-async function startChild(script: string, args: string[], env: NodeJS.ProcessEnv, children: ChildProcess[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(NODE_TS[0], [...NODE_TS.slice(1), script, ...args], { env, cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startChild(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  children: ChildProcess[],
+  nodeFlags: string[] = [],
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(NODE_TS[0], [...nodeFlags, ...NODE_TS.slice(1), script, ...args], { env, cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const lines = createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
