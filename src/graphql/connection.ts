@@ -21,9 +21,9 @@ export interface KeysetConnection<Row> {
  * A Relay connection over a keyset-paged list. Pothos does the first/last/
  * before/after bookkeeping; we validate sizes and cursors with errors that
  * name the argument, fetch with (created_at, id) keysets, and attach a lazy
- * totalCount.
+ * totalCount (taken from the rows when `fetch` selected it alongside them).
  */
-export async function keysetConnection<Row extends { readonly id: string; readonly cursor_ts: string }>(
+export async function keysetConnection<Row extends { readonly id: string; readonly cursor_ts: string; readonly total_count?: string }>(
   context: GraphQLContext,
   list: string,
   args: ConnectionArgs,
@@ -47,7 +47,9 @@ export async function keysetConnection<Row extends { readonly id: string; readon
         newestFirst: args.orderBy !== 'oldest',
       }),
   ))!;
-  let counted: Promise<number> | undefined;
+  // A page fetched with its total already knows it; otherwise count on demand.
+  const known = (connection.edges[0]?.node as Row | undefined)?.total_count;
+  let counted: Promise<number> | undefined = known === undefined ? undefined : Promise.resolve(Number(known));
   return {
     edges: connection.edges as KeysetConnection<Row>['edges'],
     pageInfo: connection.pageInfo,

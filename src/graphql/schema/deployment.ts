@@ -1,10 +1,18 @@
-import { countDeployments, findDeploymentsByIds, pageDeployments, type Deployment, type DeploymentFilter } from '../../data/deployments/deployment.repository.js';
+import type { GraphQLResolveInfo } from 'graphql';
+import {
+  countDeployments,
+  findDeploymentsByIds,
+  pageDeploymentsWithProjects,
+  type Deployment,
+  type DeploymentFilter,
+} from '../../data/deployments/deployment.repository.js';
 import { createDeployment, updateDeploymentStatus } from '../../data/deployments/deployment.service.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection, type ConnectionArgs } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
 import { isUuid, parseGlobalId } from '../global-id.js';
+import { selectsField } from '../selection.js';
 import { notFoundForMissing } from './load-by-ids.js';
 import { ProjectRef } from './project.js';
 import { UserRef } from './user.js';
@@ -57,12 +65,23 @@ function deploymentFilter(filter: FilterArg, projectId?: string): DeploymentFilt
   };
 }
 
-function deploymentConnection(context: GraphQLContext, args: ConnectionArgs, filter: DeploymentFilter) {
+/**
+ * Fetches the page with each deployment's project and, when the client asks
+ * for it, the total, in one statement; the projects prime the DataLoader so
+ * `project { … }` costs no further query.
+ */
+function deploymentConnection(context: GraphQLContext, info: GraphQLResolveInfo, args: ConnectionArgs, filter: DeploymentFilter) {
+  const withCount = selectsField(info, 'totalCount');
   return keysetConnection(
     context,
     'deployments',
     args,
-    (page) => pageDeployments(context.db, filter, page),
+    async (page) => {
+      const rows = await pageDeploymentsWithProjects(context.db, filter, page, { withCount });
+      const projects = ProjectRef.getDataloader(context);
+      for (const row of rows) projects.prime(row.project.id, row.project);
+      return rows;
+    },
     () => countDeployments(context.db, filter),
   );
 }
@@ -71,7 +90,7 @@ builder.queryField('deployments', (t) =>
   t.connection({
     type: DeploymentRef,
     args: { filter: t.arg({ type: DeploymentFilterInput }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
-    resolve: (_root, args, context) => deploymentConnection(context, args, deploymentFilter(args.filter)),
+    resolve: (_root, args, context, info) => deploymentConnection(context, info, args, deploymentFilter(args.filter)),
   }),
 );
 
@@ -79,7 +98,7 @@ builder.objectField(ProjectRef, 'deployments', (t) =>
   t.connection({
     type: DeploymentRef,
     args: { filter: t.arg({ type: DeploymentFilterInput }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
-    resolve: (project, args, context) => deploymentConnection(context, args, deploymentFilter(args.filter, project.id)),
+    resolve: (project, args, context, info) => deploymentConnection(context, info, args, deploymentFilter(args.filter, project.id)),
   }),
 );
 
