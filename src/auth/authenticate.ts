@@ -5,9 +5,12 @@ import type { UserRole } from '../db/tenant-database.js';
 import { SchemataError } from '../errors.js';
 import { USER_ROLES, type AuthUser, type TokenSettings } from './access-token.js';
 import type { TenantKeys, TenantKeyStore } from './tenant-keys.js';
+import type { VerifiedTokenCache } from './verified-token-cache.js';
 
 export interface AuthenticateDeps {
   readonly keys: TenantKeyStore;
+  /** Skips re-verifying a token seen before; optional so one-off callers need none. */
+  readonly verified?: VerifiedTokenCache;
   readonly registry: TenantRegistry;
   readonly settings: Pick<TokenSettings, 'jwtIssuer' | 'jwtAudience'>;
 }
@@ -30,6 +33,8 @@ export async function authenticate(authorization: string | null, tenant: Tenant,
   if (authorization === null || authorization.trim() === '') return null;
   const token = BEARER.exec(authorization.trim())?.[1];
   if (!token) throw new SchemataError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <access token>"');
+  const known = deps.verified?.get(token);
+  if (known && known.tenantId === tenant.id) return known;
 
   let claims: JWTPayload;
   try {
@@ -66,7 +71,10 @@ export async function authenticate(authorization: string | null, tenant: Tenant,
   const role = payload.role;
   if (typeof role !== 'string' || !USER_ROLES.includes(role as UserRole)) throw invalid('the role claim must be viewer, member or admin');
   if (typeof payload.sub !== 'string' || payload.sub === '') throw invalid('no subject');
-  return { subject: payload.sub, userId: UUID.test(payload.sub) ? payload.sub : null, role: role as UserRole, tenantId: tenant.id };
+  const user: AuthUser = { subject: payload.sub, userId: UUID.test(payload.sub) ? payload.sub : null, role: role as UserRole, tenantId: tenant.id };
+  // exp is required by verify(), so it is present here.
+  deps.verified?.set(token, user, payload.exp! * 1000);
+  return user;
 }
 
 async function verify(token: string, claims: JWTPayload, keys: TenantKeys, deps: AuthenticateDeps): Promise<JWTPayload> {

@@ -72,17 +72,24 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
     ? `database: embedded PostgreSQL ${version} at ${where} (${embedded.owned ? 'started by this process' : 'already running, reused'}; data in ${path.relative(process.cwd(), config.dataDir) || '.'}/pg)`
     : `database: PostgreSQL ${version} at ${where} (from DATABASE_URL)`;
 
+  // Pooled connections live long; building their Kysely once, not per request, saves allocations on the hot path.
+  const bound = new WeakMap<pg.PoolClient, Kysely<TenantDatabase>>();
   let closed = false;
   return {
     pool,
     control,
     tenant,
     bindClient(client) {
-      // Kysely asks its "pool" for a connection per query; this one always
-      // hands out the request's client and never releases it, so every
-      // statement stays inside the caller's transaction.
-      const pinned = { connect: async () => ({ query: client.query.bind(client), release: () => undefined }), end: async () => undefined };
-      return new Kysely<TenantDatabase>({ dialect: new PostgresDialect({ pool: pinned as unknown as pg.Pool }), ...(log && { log }) });
+      let db = bound.get(client);
+      if (!db) {
+        // Kysely asks its "pool" for a connection per query; this one always
+        // hands out this client and never releases it, so every statement
+        // stays inside the caller's transaction on it.
+        const pinned = { connect: async () => ({ query: client.query.bind(client), release: () => undefined }), end: async () => undefined };
+        db = new Kysely<TenantDatabase>({ dialect: new PostgresDialect({ pool: pinned as unknown as pg.Pool }), ...(log && { log }) });
+        bound.set(client, db);
+      }
+      return db;
     },
     url,
     description,

@@ -5,6 +5,7 @@ import { authenticate } from '../auth/authenticate.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import { createLogMailer, type Mailer } from '../auth/mailer.js';
 import { TenantKeyStore } from '../auth/tenant-keys.js';
+import { VerifiedTokenCache } from '../auth/verified-token-cache.js';
 import type { Config } from '../config.js';
 import type { IdentityDeps } from '../data/identity/identity.service.js';
 import { SchemataError } from '../errors.js';
@@ -59,6 +60,8 @@ const NO_TRANSACTION = new Proxy({} as TenantDb, {
 export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
   const { config, database, registry } = options;
   const keys = new TenantKeyStore(database, registry);
+  const verified = new VerifiedTokenCache();
+  registry.onInvalidate((tenantId) => verified.forgetTenant(tenantId));
   const throttle = options.loginThrottle ?? new LoginThrottle();
   const mailer = options.mailer ?? createLogMailer();
   const identityFor = async (tenant: GraphQLContext['tenant']): Promise<IdentityDeps> => {
@@ -98,7 +101,8 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       useGenericAuth<NonNullable<GraphQLContext['currentUser']>, GraphQLContext & { request: Request }>({
         mode: 'resolve-only',
         contextFieldName: 'currentUser',
-        resolveUserFn: (context) => authenticate(context.request.headers.get('authorization'), context.tenant, { keys, registry, settings: config }),
+        resolveUserFn: (context) =>
+          authenticate(context.request.headers.get('authorization'), context.tenant, { keys, registry, settings: config, verified }),
       }),
       useIntrospectionAuth({ requireAuthentication: config.production }),
       useTenantTransaction({ database, scope: options.tenantScope }),
