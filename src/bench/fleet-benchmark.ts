@@ -26,7 +26,6 @@ export interface FleetBenchmarkResult {
   readonly noOpMs: number;
 }
 
-const FAN_OUT_FILE = '0002_add_deployment_region.sql';
 const FAN_OUT_SQL = `-- migrate:up
 ALTER TABLE deployments ADD COLUMN region text;
 CREATE INDEX deployments_region_idx ON deployments (region);
@@ -84,6 +83,7 @@ export async function runFleetBenchmark(database: Database, templates: Templates
 async function templateWithExtraMigration(templates: Templates) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'schemata-bench-'));
   await fs.cp(templates.tenant.dir, path.join(dir, 'tenant'), { recursive: true });
-  await fs.writeFile(path.join(dir, 'tenant', FAN_OUT_FILE), FAN_OUT_SQL);
+  const next = String(templates.tenant.latestVersion + 1).padStart(4, '0');
+  await fs.writeFile(path.join(dir, 'tenant', `${next}_add_deployment_region.sql`), FAN_OUT_SQL);
   return loadTemplate(dir, 'tenant');
 }
