@@ -19,6 +19,8 @@ export interface Config {
   readonly baseDomain: string;
   /** GraphiQL is served unless this is true (NODE_ENV=production). */
   readonly production: boolean;
+  /** Browser origins allowed to call the API with credentials; empty sends no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
   /** `iss` and `aud` of the tokens built-in identity issues, and demands back. */
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
@@ -76,6 +78,11 @@ export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV ?? 'development';
   if (!['development', 'production', 'test'].includes(nodeEnv)) problems.push(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
 
+  const corsOrigins = (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`CORS_ORIGINS entries must look like https://app.example.com, got "${origin}"`);
+  }
+
   const config: Config = {
     databaseUrl: postgresUrl('DATABASE_URL'),
     testDatabaseUrl: postgresUrl('TEST_DATABASE_URL'),
@@ -86,6 +93,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: int('PORT', 4000, 1, 65535),
     baseDomain,
     production: nodeEnv === 'production',
+    corsOrigins,
     jwtIssuer: env.JWT_ISSUER || 'schemata',
     jwtAudience: env.JWT_AUDIENCE || 'schemata-api',
     accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 30, 24 * 3600),

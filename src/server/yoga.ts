@@ -1,4 +1,5 @@
 import { useGenericAuth } from '@envelop/generic-auth';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from '../auth/authenticate.js';
@@ -17,10 +18,14 @@ import { schema } from '../graphql/schema/index.js';
 import type { TenantDb, TenantScope } from '../tenancy/tenant-transaction.js';
 import { resolveTenant, tenantSources } from '../tenancy/resolve-tenant.js';
 import { useIntrospectionAuth } from './plugins/use-introspection-auth.js';
+import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useTenantTransaction } from './plugins/use-tenant-transaction.js';
 
 export interface SchemataYogaOptions {
-  readonly config: Pick<Config, 'baseDomain' | 'production' | 'jwtIssuer' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'>;
+  readonly config: Pick<
+    Config,
+    'baseDomain' | 'production' | 'corsOrigins' | 'jwtIssuer' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'
+  >;
   readonly database: Database;
   readonly registry: TenantRegistry;
   /** Tests substitute a deliberately leaky scope to prove the isolation fuzz can see leaks. */
@@ -32,6 +37,9 @@ export interface SchemataYogaOptions {
   /** @default a LoginThrottle of 5 failures per 15 minutes */
   readonly loginThrottle?: LoginThrottle;
 }
+
+/** Request bodies above this are refused with 413 before they are parsed. */
+export const MAX_REQUEST_BODY_BYTES = 1_000_000;
 
 /** Serves `/graphql` and `/t/<slug>/graphql` (the optional group in the URL pattern). */
 export const GRAPHQL_ENDPOINT = '{/t/:slug}?/graphql';
@@ -74,6 +82,10 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     landingPage: false,
     batching: false,
+    multipart: false,
+    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
+    // Yoga's default reflects any origin with credentials; only listed origins get CORS headers.
+    cors: config.corsOrigins.length > 0 ? { origin: [...config.corsOrigins], credentials: true, methods: ['GET', 'POST', 'OPTIONS'] } : false,
     // Expected errors are answers, not incidents; the mask logs the unexpected ones.
     logging: false,
     maskedErrors: { maskError: createErrorMask(options.logError ?? ((error) => console.error('unexpected error:', error))) },
@@ -97,6 +109,9 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       return { tenant, db: NO_TRANSACTION, currentUser: null, identity: () => (identity ??= identityFor(tenant)) };
     },
     plugins: [
+      ...useQueryLimits(),
+      // A form post or a plain GET cannot carry a mutation from another site: they must send a custom header.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
       // Resolves the user only; the schema's scopes decide what each role may do.
       useGenericAuth<NonNullable<GraphQLContext['currentUser']>, GraphQLContext & { request: Request }>({
         mode: 'resolve-only',

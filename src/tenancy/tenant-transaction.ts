@@ -11,6 +11,16 @@ export type TenantDb = Kysely<TenantDatabase>;
 export interface TenantTransactionOptions {
   /** Reads run READ ONLY, so a query path can never write by accident. */
   readonly readOnly?: boolean;
+  /**
+   * Longest a single statement may run before Postgres cancels it.
+   * @default 5000
+   */
+  readonly statementTimeoutMs?: number;
+  /**
+   * Longest the transaction may sit idle (the server stalled mid-request) before Postgres ends the session.
+   * @default 10000
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 /** Runs `work` in a tenant's scope; `withTenantTransaction` is the implementation, tests may pass others. */
@@ -26,7 +36,8 @@ export type TenantScope = <T>(
  * BEGIN, search_path := the tenant schema alone (public is not on it) and
  * role := the tenant role, sent together in one round trip. Both settings are
  * set_config(…, true), i.e. SET LOCAL, so they end with the transaction and
- * never reach the next user of the connection.
+ * never reach the next user of the connection. Statement and idle timeouts
+ * are set the same way, so a runaway query cannot hold a connection.
  *
  * Commits when `work` resolves and rolls back when it throws. A connection
  * that cannot even roll back is released as broken, so the pool destroys it.
@@ -37,9 +48,12 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
   let broken: Error | undefined;
   try {
     // Simple-protocol multi-statement: no parameters, so the (allowlisted) names are literals.
+    const statementTimeout = Math.trunc(options.statementTimeoutMs ?? 5_000);
+    const idleTimeout = Math.trunc(options.idleTimeoutMs ?? 10_000);
     await client.query(
       `${options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'}; ` +
-        `SELECT set_config('search_path', ${pg.escapeLiteral(quoteIdentifier(schema))}, true), set_config('role', ${pg.escapeLiteral(schema)}, true)`,
+        `SELECT set_config('search_path', ${pg.escapeLiteral(quoteIdentifier(schema))}, true), set_config('role', ${pg.escapeLiteral(schema)}, true), ` +
+        `set_config('statement_timeout', '${statementTimeout}', true), set_config('idle_in_transaction_session_timeout', '${idleTimeout}', true)`,
     );
     const result = await work(database.bindClient(client));
     // COMMIT of an aborted transaction "succeeds" as ROLLBACK. For a read that

@@ -23,6 +23,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     port: 0,
     baseDomain: 'localhost',
     production: false,
+    corsOrigins: [],
     jwtIssuer: 'schemata',
     jwtAudience: 'schemata-api',
     accessTokenTtlSeconds: 900,

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tenant } from '../../src/db/control-database.js';
+import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
+import { seedTenant, tenantTemplate, testConfig } from '../helpers/test-database.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+/** Every case must be refused quickly and before any tenant SQL runs. */
+describe('hostile requests', () => {
+  let server: TestServer;
+  let tenant: Tenant;
+  let tenantStatements = 0;
+
+  beforeAll(async () => {
+    server = await startTestServer({ databaseOptions: { onQuery: (sql) => void (!sql.includes('"control"') && tenantStatements++) } });
+    tenant = await seedTenant(server.database, await tenantTemplate(), 'hostile');
+  });
+  afterAll(() => server.close());
+
+  // Yoga answers refusals raised while parsing with 200 and those raised while validating with 400.
+  const refused = async (query: string, variables: Record<string, unknown> | undefined, code: string) => {
+    const before = tenantStatements;
+    const started = performance.now();
+    const response = await server.graphql(tenant.slug, query, variables);
+    const elapsedMs = performance.now() - started;
+    expect(response.body.errors?.[0]?.extensions?.code, response.text.slice(0, 300)).toBe(code);
+    expect([200, 400]).toContain(response.status);
+    expect(response.body.data ?? null).toBeNull();
+    expect(tenantStatements - before).toBe(0);
+    expect(elapsedMs).toBeLessThan(500);
+    return response;
+  };
+
+  it('1,000 aliases: refused while parsing (TOKEN_LIMIT, the cheaper check, fires first)', async () => {
+    const query = `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: tenant { slug }`).join(' ')} }`;
+    await refused(query, undefined, 'TOKEN_LIMIT');
+  });
+
+  it('aliases under the token limit but over the alias limit: ALIAS_LIMIT, without revealing the limit', async () => {
+    const query = `{ ${Array.from({ length: 50 }, (_, i) => `a${i}: tenant { slug }`).join(' ')} }`;
+    const response = await refused(query, undefined, 'ALIAS_LIMIT');
+    expect(response.body.errors?.[0]?.message).toBe('the query uses too many aliases');
+  });
+
+  it('depth 40: DEPTH_LIMIT', async () => {
+    let selection = 'id';
+    for (let i = 0; i < 38; i++) selection = `project { deployments(first: 1) { edges { node { ${selection} } } } }`;
+    await refused(`{ deployments(first: 1) { edges { node { ${selection} } } } }`, undefined, 'DEPTH_LIMIT');
+  });
+
+  it('a 5 MB query: 413 before parsing', async () => {
+    const response = await server.graphql(tenant.slug, `{ tenant { slug } } # ${'x'.repeat(5_000_000)}`);
+    expect(response.status).toBe(413);
+  });
+
+  it('a huge variables object: 413', async () => {
+    const variables = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`v${i}`, 'x'.repeat(20)]));
+    const response = await server.graphql(tenant.slug, '{ tenant { slug } }', variables);
+    expect(response.status).toBe(413);
+  });
+
+  it('too many tokens: TOKEN_LIMIT', async () => {
+    const query = `{ tenant { ${Array.from({ length: 3000 }, () => 'slug').join(' ')} } }`;
+    await refused(query, undefined, 'TOKEN_LIMIT');
+  });
+
+  it('circular fragments: a validation error, not a stack overflow', async () => {
+    const query = 'query { tenant { ...A } } fragment A on Tenant { ...B } fragment B on Tenant { ...A }';
+    const response = await server.graphql(tenant.slug, query);
+    expect(response.body.errors?.some((e) => /Cannot spread fragment "A" within itself/.test(e.message))).toBe(true);
+    expect(response.body.data ?? null).toBeNull();
+  });
+
+  it('field suggestions are not offered', async () => {
+    const response = await server.graphql(tenant.slug, '{ deployment { id } }');
+    expect(response.body.errors?.[0]?.message).not.toMatch(/Did you mean/);
+  });
+
+  it('a form-encoded mutation (a cross-site form post) is refused by CSRF prevention', async () => {
+    const response = await server.fetch('http://yoga/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-tenant-id': tenant.slug, authorization: `Bearer ${await server.tokenFor(tenant.slug, 'admin')}` },
+      body: 'query=mutation%7BcreateProject(input%3A%7Bname%3A%22csrf%22%7D)%7Bid%7D%7D',
+    });
+    expect(response.status).toBe(403);
+    const count = await server.graphql<{ projects: { totalCount: number } }>(tenant.slug, '{ projects(filter: { search: "csrf" }) { totalCount } }');
+    expect(count.body.data!.projects.totalCount).toBe(0);
+  });
+
+  it('CORS: no headers for an unknown origin by default; listed origins only when configured', async () => {
+    const preflight = (origin: string) => ({ method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    const closed = await server.fetch('http://yoga/graphql', preflight('https://evil.example'));
+    expect(closed.headers.get('access-control-allow-origin')).toBeNull();
+
+    const open = await startTestServer({ database: server.database, yoga: { config: testConfig({ corsOrigins: ['https://app.example'] }) } });
+    try {
+      const allowed = await open.fetch('http://yoga/graphql', preflight('https://app.example'));
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      const denied = await open.fetch('http://yoga/graphql', preflight('https://evil.example'));
+      expect(denied.headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('the standard list page and GraphiQL introspection still pass the limits', async () => {
+    const page = await server.graphql(tenant.slug, '{ deployments(first: 20, filter: { status: [ACTIVE] }) { totalCount edges { node { id url createdAt project { name } } } } }');
+    expect(page.body.errors).toBeUndefined();
+    const { getIntrospectionQuery } = await import('graphql');
+    const introspection = await server.graphql(tenant.slug, getIntrospectionQuery());
+    expect(introspection.body.errors).toBeUndefined();
+  });
+
+  it('a statement that runs too long is cancelled by the per-transaction statement_timeout', async () => {
+    const attempt = withTenantTransaction(server.database, tenant, { readOnly: true, statementTimeoutMs: 100 }, (db) =>
+      db.selectNoFrom((eb) => eb.fn('pg_sleep', [eb.val(2)]).as('slept')).execute(),
+    );
+    await expect(attempt).rejects.toMatchObject({ code: '57014' });
+    // The setting was transaction-local: the next transaction has the default again.
+    const timeout = await withTenantTransaction(server.database, tenant, { readOnly: true }, async (db) =>
+      (await db.selectNoFrom((eb) => eb.fn<string>('current_setting', [eb.val('statement_timeout')]).as('t')).executeTakeFirstOrThrow()).t,
+    );
+    expect(timeout).toBe('5s');
+  });
+});
