@@ -1,10 +1,8 @@
 import { runScript } from '../src/cli/run-script.js';
-import { TenantRegistry } from '../src/control/tenant-registry.js';
 import { listTenants } from '../src/control/tenant.repository.js';
 import { migrateTenants } from '../src/migrations/migrate-tenants.js';
 import { DEMO_LOGINS, DEMO_PASSWORD, describeSeedResult, seedDemoTenants } from '../src/seed/demo-tenants.service.js';
-import { listen } from '../src/server/http-server.js';
-import { createSchemataYoga } from '../src/server/yoga.js';
+import { startServer } from '../src/server/main.js';
 
 await runScript(
   async ({ config, database, templates, untilSignal }) => {
@@ -21,9 +19,7 @@ await runScript(
     const shown = tenants.slice(0, 10).map((t) => `${t.slug} (v${t.template_version}, ${t.status})`);
     console.log(`tenants (${tenants.length}): ${shown.join(', ')}${tenants.length > shown.length ? ', …' : ''}`);
 
-    const registry = await TenantRegistry.start(database);
-    const yoga = createSchemataYoga({ config, database, registry });
-    const server = await listen(yoga, config.port);
+    const server = await startServer({ config, database, templates });
     const base = `http://localhost:${server.port}`;
     console.log(`\nGraphQL:  ${base}/graphql  (also ${base}/t/<slug>/graphql and http://<slug>.${config.baseDomain}:${server.port}/graphql)`);
     if (!config.production) {
@@ -36,9 +32,8 @@ await runScript(
     console.log('Ctrl-C stops the server and the database.');
 
     await untilSignal();
-    console.log('stopping');
-    await server.close();
-    await registry.close();
+    console.log('stopping: /ready answers 503, in-flight requests finish, then the database stops');
+    await server.shutdown();
   },
   { ensureControlPlane: true },
 );

@@ -8,7 +8,7 @@ import { SchemataError } from '../errors.js';
 import { lockSchema, migrateSchema } from '../migrations/migrate-schema.js';
 import type { Template } from '../migrations/template.js';
 import { validateSlug, validateTenantName } from './slug.js';
-import { createTenantSchemaAndRole, dropTenantSchemaAndRole, grantTenantRole } from './tenant-schema.repository.js';
+import { createTenantSchemaAndRole, dropTenantSchemaAndRole, revokeLedgerAccess } from './tenant-schema.repository.js';
 import { deleteTenantRow, findTenantBySlug, insertTenant, setTemplateVersion } from './tenant.repository.js';
 
 export interface CreateTenantInput {
@@ -50,7 +50,7 @@ export async function createTenant(database: Database, template: Template, input
     await insertTenantAuth(trx, row.id, newSigningSecret());
     await createTenantSchemaAndRole(trx, schemaName);
     const { version } = await migrateSchema(trx, schemaName, template, tenantLabel(row), { direction: 'up' });
-    await grantTenantRole(trx, schemaName);
+    await revokeLedgerAccess(trx, schemaName);
     return setTemplateVersion(trx, row.id, version);
   });
   return { tenant, durationMs: performance.now() - started };

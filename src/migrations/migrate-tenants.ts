@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
-import { grantTenantRole } from '../control/tenant-schema.repository.js';
+import { revokeLedgerAccess } from '../control/tenant-schema.repository.js';
 import { listTenantsForMigration, setTemplateVersion } from '../control/tenant.repository.js';
 import { tenantLabel } from '../control/tenant.service.js';
 import type { Tenant } from '../db/control-database.js';
@@ -86,7 +86,7 @@ async function migrateOneTenant(database: Database, template: Template, tenant: 
   try {
     const outcome = await database.control.transaction().execute(async (trx) => {
       const result = await migrateSchema(trx, tenant.schema_name, template, tenantLabel(tenant), direction);
-      await grantTenantRole(trx, tenant.schema_name);
+      await revokeLedgerAccess(trx, tenant.schema_name);
       await setTemplateVersion(trx, tenant.id, result.version);
       return result;
     });

@@ -1,7 +1,7 @@
 import { useGenericAuth } from '@envelop/generic-auth';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from '../auth/authenticate.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import { createLogMailer, type Mailer } from '../auth/mailer.js';
@@ -20,6 +20,7 @@ import { resolveTenant, tenantSources } from '../tenancy/resolve-tenant.js';
 import { useIntrospectionAuth } from './plugins/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useTenantTransaction } from './plugins/use-tenant-transaction.js';
+import type { Readiness } from './readiness.js';
 
 export interface SchemataYogaOptions {
   readonly config: Pick<
@@ -36,6 +37,8 @@ export interface SchemataYogaOptions {
   readonly mailer?: Mailer;
   /** @default a LoginThrottle of 5 failures per 15 minutes */
   readonly loginThrottle?: LoginThrottle;
+  /** Answers /ready; without it /ready is always 200 while the process runs. */
+  readonly readiness?: Readiness;
 }
 
 /** Request bodies above this are refused with 413 before they are parsed. */
@@ -108,7 +111,10 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       let identity: Promise<IdentityDeps> | undefined;
       return { tenant, db: NO_TRANSACTION, currentUser: null, identity: () => (identity ??= identityFor(tenant)) };
     },
+    // /health is Yoga's liveness answer: 200 while the process serves at all.
+    healthCheckEndpoint: '/health',
     plugins: [
+      useReadinessCheck({ endpoint: '/ready', check: async () => (options.readiness ? options.readiness.check() : true) }),
       ...useQueryLimits(),
       // A form post or a plain GET cannot carry a mutation from another site: they must send a custom header.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),

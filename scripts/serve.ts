@@ -1,0 +1,12 @@
+import { runScript } from '../src/cli/run-script.js';
+import { startServer } from '../src/server/main.js';
+
+// Production entry: serve only. Migrations run separately (npm run migrate);
+// /ready stays 503 while any tenant is behind the template head.
+await runScript(async ({ config, database, templates, untilSignal }) => {
+  const server = await startServer({ config, database, templates });
+  console.log(`listening on http://127.0.0.1:${server.port}/graphql`);
+  await untilSignal();
+  console.log('stopping: /ready answers 503, in-flight requests finish, then the database pool closes');
+  await server.shutdown();
+});
