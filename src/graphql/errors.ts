@@ -1,17 +1,31 @@
 import { GraphQLError } from 'graphql';
-import { ERROR_HTTP_STATUS, isSchemataError, type SchemataError } from '../errors.js';
+import { ERROR_HTTP_STATUS, isSchemataError, SchemataError } from '../errors.js';
 
 export type ErrorLogger = (error: unknown) => void;
 
 /** A SchemataError as the client sees it: its message, its code, the field it names, and an HTTP status where one applies. */
-export function toGraphQLError(error: SchemataError, source?: GraphQLError): GraphQLError {
+export function toGraphQLError(error: SchemataError, source?: GraphQLError, headers?: Record<string, string>): GraphQLError {
   const status = ERROR_HTTP_STATUS[error.code];
   const field = typeof error.details.field === 'string' ? error.details.field : undefined;
   return new GraphQLError(error.message, {
     nodes: source?.nodes,
     path: source?.path,
-    extensions: { code: error.code, ...(field && { field }), ...(status !== 200 && { http: { status } }) },
+    extensions: { code: error.code, ...(field && { field }), ...(status !== 200 && { http: { status, ...(headers && { headers }) } }) },
   });
+}
+
+/**
+ * Failures of the connection rather than of a statement: refused or dropped
+ * connections, a pool that could not hand one out in time, and the server
+ * shutting down (SQLSTATE class 08 and 57P01–57P03). These are outages the
+ * client should retry, so they answer 503 with Retry-After, not 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code))) return true;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND'].includes(code)) return true;
+  return /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error/.test(error.message);
 }
 
 /**
@@ -33,6 +47,10 @@ export function createErrorMask(log: ErrorLogger) {
       return new GraphQLError('Unexpected error.', { nodes: source?.nodes, path: source?.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     };
     if (isSchemataError(cause)) return toGraphQLError(cause, source);
+    if (isDatabaseUnavailable(cause)) {
+      log(cause);
+      return toGraphQLError(new SchemataError('DATABASE_UNAVAILABLE', 'the database is unavailable; retry in a moment'), source, { 'retry-after': '1' });
+    }
     // Pothos rejects malformed global IDs and connection arguments with these.
     if (cause instanceof Error && cause.name === 'PothosValidationError') {
       return new GraphQLError(cause.message, { nodes: source?.nodes, path: source?.path, extensions: { code: 'BAD_USER_INPUT' } });

@@ -55,3 +55,42 @@ describe('error masking', () => {
     expect(JSON.parse(await noQuery.text()).errors[0]).toMatchObject({ message: 'Must provide query string.' });
   });
 });
+
+describe('database outages', () => {
+  it('a tenant transaction that cannot reach Postgres answers 503 DATABASE_UNAVAILABLE with Retry-After, not a masked 500', async () => {
+    const { openDatabase } = await import('../../src/db/database.js');
+    const { withTenantTransaction } = await import('../../src/tenancy/tenant-transaction.js');
+    const { testConfig } = await import('../helpers/test-database.js');
+    const healthy = await startTestServer();
+    const tenant = await seedTenant(healthy.database, await tenantTemplate(), 'outage');
+    // A pool whose server is gone: every connect is refused.
+    const dead = await openDatabase(testConfig()).then(async (db) => {
+      const url = new URL(db.url);
+      await db.close();
+      url.port = '1';
+      return url.toString();
+    });
+    const { default: pg } = await import('pg');
+    const deadPool = new pg.Pool({ connectionString: dead, connectionTimeoutMillis: 500 });
+    deadPool.on('error', () => undefined);
+    const server = await startTestServer({
+      database: healthy.database,
+      yoga: { tenantScope: (database, t, options, work) => withTenantTransaction({ ...database, pool: deadPool }, t, options, work) },
+    });
+    try {
+      const response = await server.graphql(tenant.slug, '{ projects { totalCount } }');
+      expect(response.status).toBe(503);
+      expect(response.body.errors?.[0]).toMatchObject({ message: 'the database is unavailable; retry in a moment', extensions: { code: 'DATABASE_UNAVAILABLE' } });
+      const raw = await server.fetch('http://yoga/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-tenant-id': tenant.slug, authorization: `Bearer ${await server.tokenFor(tenant.slug, 'viewer')}` },
+        body: JSON.stringify({ query: '{ projects { totalCount } }' }),
+      });
+      expect(raw.headers.get('retry-after')).toBe('1');
+    } finally {
+      await server.close();
+      await healthy.close();
+      await deadPool.end();
+    }
+  });
+});
