@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually.js';
 import { findTenantAuth, setIdentityProvider } from '../../src/auth/tenant-auth.repository.js';
 import { rotateSigningKey } from '../../src/control/tenant.service.js';
 import type { Tenant } from '../../src/db/control-database.js';
@@ -145,12 +146,3 @@ describe('access token verification', () => {
     }
   });
 });
-
-async function eventually<T>(attempt: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 3_000;
-  for (;;) {
-    const value = await attempt();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

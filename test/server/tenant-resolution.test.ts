@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually.js';
 import { setTenantStatus } from '../../src/control/tenant.repository.js';
+import { createTenant } from '../../src/control/tenant.service.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import { openTestDatabase, seedTenant, tenantTemplate } from '../helpers/test-database.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -94,7 +96,7 @@ describe('tenant resolution', () => {
     expect((await server.graphql(slug, WHO)).status).toBe(404);
     const other = await openTestDatabase();
     try {
-      await seedTenantWithSlug(other, template, slug);
+      await createTenant(other, template, { slug });
     } finally {
       await other.close();
     }
@@ -116,18 +118,3 @@ describe('tenant resolution', () => {
     expect(controlStatements.length - before).toBe(1);
   });
 });
-
-async function seedTenantWithSlug(database: Awaited<ReturnType<typeof openTestDatabase>>, template: Awaited<ReturnType<typeof tenantTemplate>>, slug: string) {
-  const { createTenant } = await import('../../src/control/tenant.service.js');
-  return (await createTenant(database, template, { slug })).tenant;
-}
-
-/** Polls until `done` holds (notifications arrive asynchronously) or 3 s pass; returns the last result. */
-async function eventually<T>(attempt: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 3_000;
-  for (;;) {
-    const value = await attempt();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
