@@ -54,5 +54,4 @@ async function insertBenchRows(db: Parameters<Parameters<typeof withTenantTransa
     INSERT INTO workflows (name, status, config)
     SELECT 'workflow ' || i, (ARRAY['active','paused','disabled'])[1 + i % 3], jsonb_build_object('step', i)
     FROM generate_series(1, ${size.workflows}) i`.execute(db);
-  await sql`ANALYZE projects; ANALYZE deployments; ANALYZE workflows`.execute(db).catch(() => undefined);
 }
