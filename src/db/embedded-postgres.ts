@@ -14,6 +14,8 @@ export interface EmbeddedPostgresOptions {
    * a developer's demo data, so it is off unless asked for.
    */
   readonly unsafeFastWrites?: boolean;
+  /** Listen on this port instead of a free one (a restart that clients must find again). */
+  readonly port?: number;
 }
 
 export interface EmbeddedPostgres {
@@ -50,7 +52,7 @@ export async function ensureEmbeddedPostgres(options: EmbeddedPostgresOptions): 
     const credentials = await loadOrCreateCredentials(options.dataDir);
     const running = await findRunning(clusterDir, credentials);
     if (running) return running;
-    return await start(clusterDir, credentials, options.unsafeFastWrites === true);
+    return await start(clusterDir, credentials, options.unsafeFastWrites === true, options.port);
   } finally {
     await release();
   }
@@ -105,9 +107,9 @@ async function findRunning(clusterDir: string, credentials: Credentials): Promis
   return { url, port, owned: false, stop: async () => undefined };
 }
 
-async function start(clusterDir: string, credentials: Credentials, unsafeFastWrites: boolean): Promise<EmbeddedPostgres> {
+async function start(clusterDir: string, credentials: Credentials, unsafeFastWrites: boolean, fixedPort?: number): Promise<EmbeddedPostgres> {
   const { default: EmbeddedPostgresServer } = await importWithoutExitHooks();
-  const port = await getPort();
+  const port = fixedPort ?? (await getPort());
   const errors: string[] = [];
   const server = new EmbeddedPostgresServer({
     databaseDir: clusterDir,
