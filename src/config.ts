@@ -19,6 +19,8 @@ export interface Config {
   readonly baseDomain: string;
   /** GraphiQL is served unless this is true (NODE_ENV=production). */
   readonly production: boolean;
+  /** pino level for the server's JSON log. */
+  readonly logLevel: string;
   /** Browser origins allowed to call the API with credentials; empty sends no CORS headers at all. */
   readonly corsOrigins: readonly string[];
   /** `iss` and `aud` of the tokens built-in identity issues, and demands back. */
@@ -83,6 +85,10 @@ export function loadConfig(env: Env = process.env): Config {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`CORS_ORIGINS entries must look like https://app.example.com, got "${origin}"`);
   }
 
+  if (env.LOG_LEVEL && !['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(env.LOG_LEVEL)) {
+    problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${env.LOG_LEVEL}"`);
+  }
+
   const config: Config = {
     databaseUrl: postgresUrl('DATABASE_URL'),
     testDatabaseUrl: postgresUrl('TEST_DATABASE_URL'),
@@ -94,6 +100,7 @@ export function loadConfig(env: Env = process.env): Config {
     baseDomain,
     production: nodeEnv === 'production',
     corsOrigins,
+    logLevel: env.LOG_LEVEL || 'info',
     jwtIssuer: env.JWT_ISSUER || 'schemata',
     jwtAudience: env.JWT_AUDIENCE || 'schemata-api',
     accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 30, 24 * 3600),

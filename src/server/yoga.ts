@@ -19,19 +19,23 @@ import type { TenantDb, TenantScope } from '../tenancy/tenant-transaction.js';
 import { resolveTenant, tenantSources } from '../tenancy/resolve-tenant.js';
 import { useIntrospectionAuth } from './plugins/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
+import { useRequestLog } from './plugins/use-request-log.js';
+import { createLogger, type Logger } from './logger.js';
 import { useTenantTransaction } from './plugins/use-tenant-transaction.js';
 import type { Readiness } from './readiness.js';
 
 export interface SchemataYogaOptions {
   readonly config: Pick<
     Config,
-    'baseDomain' | 'production' | 'corsOrigins' | 'jwtIssuer' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'
+    'baseDomain' | 'production' | 'corsOrigins' | 'logLevel' | 'jwtIssuer' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'
   >;
   readonly database: Database;
   readonly registry: TenantRegistry;
   /** Tests substitute a deliberately leaky scope to prove the isolation fuzz can see leaks. */
   readonly tenantScope?: TenantScope;
-  /** Where unexpected (masked) errors go. @default console.error */
+  /** The JSON log. @default a pino logger at config.logLevel on stdout */
+  readonly logger?: Logger;
+  /** Where unexpected (masked) errors go. @default the logger, at error level */
   readonly logError?: ErrorLogger;
   /** How invitations and reset tokens are delivered. @default the log */
   readonly mailer?: Mailer;
@@ -70,6 +74,7 @@ const NO_TRANSACTION = new Proxy({} as TenantDb, {
 
 export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
   const { config, database, registry } = options;
+  const logger = options.logger ?? createLogger(config.logLevel);
   const keys = new TenantKeyStore(database, registry);
   const verified = new VerifiedTokenCache();
   registry.onInvalidate((tenantId) => verified.forgetTenant(tenantId));
@@ -91,7 +96,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     cors: config.corsOrigins.length > 0 ? { origin: [...config.corsOrigins], credentials: true, methods: ['GET', 'POST', 'OPTIONS'] } : false,
     // Expected errors are answers, not incidents; the mask logs the unexpected ones.
     logging: false,
-    maskedErrors: { maskError: createErrorMask(options.logError ?? ((error) => console.error('unexpected error:', error))) },
+    maskedErrors: { maskError: createErrorMask(options.logError ?? ((error) => logger.error({ err: error }, 'unexpected error'))) },
     graphiql: config.production
       ? false
       : (request) => {
@@ -114,6 +119,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     // /health is Yoga's liveness answer: 200 while the process serves at all.
     healthCheckEndpoint: '/health',
     plugins: [
+      useRequestLog({ logger }),
       useReadinessCheck({ endpoint: '/ready', check: async () => (options.readiness ? options.readiness.check() : true) }),
       ...useQueryLimits(),
       // A form post or a plain GET cannot carry a mutation from another site: they must send a custom header.

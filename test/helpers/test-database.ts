@@ -24,6 +24,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     baseDomain: 'localhost',
     production: false,
     corsOrigins: [],
+    logLevel: 'silent',
     jwtIssuer: 'schemata',
     jwtAudience: 'schemata-api',
     accessTokenTtlSeconds: 900,
