@@ -19,7 +19,8 @@ import type { TenantDb, TenantScope } from '../tenancy/tenant-transaction.js';
 import { resolveTenant, tenantSources } from '../tenancy/resolve-tenant.js';
 import { useIntrospectionAuth } from './plugins/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
-import { useRequestLog } from './plugins/use-request-log.js';
+import { useRequestTelemetry } from './plugins/use-request-telemetry.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { createLogger, type Logger } from './logger.js';
 import { useTenantTransaction } from './plugins/use-tenant-transaction.js';
 import type { Readiness } from './readiness.js';
@@ -35,6 +36,8 @@ export interface SchemataYogaOptions {
   readonly tenantScope?: TenantScope;
   /** The JSON log. @default a pino logger at config.logLevel on stdout */
   readonly logger?: Logger;
+  /** @default Prometheus metrics for this server's pool, at /metrics */
+  readonly metrics?: Metrics;
   /** Where unexpected (masked) errors go. @default the logger, at error level */
   readonly logError?: ErrorLogger;
   /** How invitations and reset tokens are delivered. @default the log */
@@ -119,7 +122,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     // /health is Yoga's liveness answer: 200 while the process serves at all.
     healthCheckEndpoint: '/health',
     plugins: [
-      useRequestLog({ logger }),
+      useRequestTelemetry({ logger, metrics: options.metrics ?? createMetrics({ pool: database.pool }) }),
       useReadinessCheck({ endpoint: '/ready', check: async () => (options.readiness ? options.readiness.check() : true) }),
       ...useQueryLimits(),
       // A form post or a plain GET cannot carry a mutation from another site: they must send a custom header.

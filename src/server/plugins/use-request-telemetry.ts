@@ -3,9 +3,12 @@ import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../../graphql/context.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 
-export interface RequestLogOptions {
+export interface RequestTelemetryOptions {
   readonly logger: Logger;
+  /** Request counts and latency per tenant, and `GET /metrics`. */
+  readonly metrics?: Metrics;
 }
 
 interface RequestFacts {
@@ -17,15 +20,21 @@ interface RequestFacts {
 }
 
 /**
- * One JSON line per request: request id (the caller's X-Request-ID when it
+ * What each request leaves behind. One JSON line per request: request id (the caller's X-Request-ID when it
  * sends a sane one), tenant, operation name and type, duration, HTTP status
  * and outcome. Only names and codes are logged, never variables or headers,
- * so tokens and passwords cannot leak into the log.
+ * so tokens and passwords cannot leak into the log. The same facts feed the
+ * Prometheus metrics, served at /metrics.
  */
-export function useRequestLog(options: RequestLogOptions): Plugin<GraphQLContext> {
+export function useRequestTelemetry(options: RequestTelemetryOptions): Plugin<GraphQLContext> {
   const facts = new WeakMap<Request, RequestFacts>();
+  const { metrics } = options;
   return {
-    onRequest({ request }) {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      if (metrics && url.pathname === '/metrics') {
+        endResponse(new fetchAPI.Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }));
+        return;
+      }
       const offered = request.headers.get('x-request-id');
       facts.set(request, { id: offered && /^[\w.-]{1,100}$/.test(offered) ? offered : randomUUID(), started: performance.now() });
     },
@@ -47,18 +56,13 @@ export function useRequestLog(options: RequestLogOptions): Plugin<GraphQLContext
       const fact = facts.get(request);
       if (!fact) return;
       const status = response.status;
+      const durationMs = Math.round((performance.now() - fact.started) * 10) / 10;
+      const outcome = status >= 500 ? 'error' : status >= 400 || fact.errorCodes ? 'refused' : 'ok';
       options.logger.info(
-        {
-          requestId: fact.id,
-          tenant: fact.tenant,
-          operation: fact.operation,
-          durationMs: Math.round((performance.now() - fact.started) * 10) / 10,
-          status,
-          outcome: status >= 500 ? 'error' : status >= 400 || fact.errorCodes ? 'refused' : 'ok',
-          ...(fact.errorCodes && { errorCodes: fact.errorCodes }),
-        },
+        { requestId: fact.id, tenant: fact.tenant, operation: fact.operation, durationMs, status, outcome, ...(fact.errorCodes && { errorCodes: fact.errorCodes }) },
         'request',
       );
+      metrics?.observe({ tenant: fact.tenant, outcome, durationMs });
       response.headers.set('x-request-id', fact.id);
     },
   };

@@ -4,7 +4,7 @@ import { createLogger } from '../../src/server/logger.js';
 import { seedTenant, tenantTemplate } from '../helpers/test-database.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
-describe('request log', () => {
+describe('request telemetry', () => {
   const lines: string[] = [];
   let server: TestServer;
   let tenant: Tenant;
@@ -40,6 +40,14 @@ describe('request log', () => {
 
     await server.graphql('nobody_at_all', '{ tenant { slug } }', {}, { as: null });
     expect(entries().at(-1)).toMatchObject({ status: 404, outcome: 'refused', requestId: expect.any(String) });
+  });
+
+  it('GET /metrics serves request counts per tenant and the pool gauges', async () => {
+    const text = await (await server.fetch('http://yoga/metrics')).text();
+    expect(text).toMatch(new RegExp(`schemata_requests_total\\{tenant="${tenant.slug}",outcome="ok"\\} [1-9]`));
+    expect(text).toMatch(new RegExp(`schemata_requests_total\\{tenant="${tenant.slug}",outcome="refused"\\} [1-9]`));
+    expect(text).toMatch(/schemata_request_duration_seconds_bucket\{le="0.5",tenant=/);
+    expect(text).toMatch(/schemata_db_pool_connections\{state="total"\} \d+/);
   });
 
   it('never contains tokens or passwords', async () => {

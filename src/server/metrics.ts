@@ -1,0 +1,62 @@
+import type pg from 'pg';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface MetricsOptions {
+  readonly pool: pg.Pool;
+  /**
+   * Tenants that get their own label value; the rest share "other", so a
+   * fleet of 10,000 tenants cannot blow up the time-series count.
+   * @default 100
+   */
+  readonly maxTenantLabels?: number;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  observe(request: { tenant: string | undefined; outcome: string; durationMs: number }): void;
+}
+
+/** Prometheus metrics: requests, errors and latency per tenant (bounded), and the connection pool. */
+export function createMetrics(options: MetricsOptions): Metrics {
+  const registry = new Registry();
+  const maxTenants = options.maxTenantLabels ?? 100;
+  const labelled = new Set<string>();
+  const tenantLabel = (tenant: string | undefined): string => {
+    if (tenant === undefined) return 'none';
+    if (labelled.has(tenant)) return tenant;
+    if (labelled.size < maxTenants) {
+      labelled.add(tenant);
+      return tenant;
+    }
+    return 'other';
+  };
+
+  const requests = new Counter({ name: 'schemata_requests_total', help: 'GraphQL requests by tenant and outcome (ok, refused, error).', labelNames: ['tenant', 'outcome'], registers: [registry] });
+  const duration = new Histogram({
+    name: 'schemata_request_duration_seconds',
+    help: 'Request latency by tenant.',
+    labelNames: ['tenant'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'schemata_db_pool_connections',
+    help: 'Connections of the PostgreSQL pool, by state.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.set({ state: 'total' }, options.pool.totalCount);
+      this.set({ state: 'idle' }, options.pool.idleCount);
+      this.set({ state: 'waiting' }, options.pool.waitingCount);
+    },
+  });
+
+  return {
+    registry,
+    observe({ tenant, outcome, durationMs }) {
+      const label = tenantLabel(tenant);
+      requests.inc({ tenant: label, outcome });
+      duration.observe({ tenant: label }, durationMs / 1000);
+    },
+  };
+}
