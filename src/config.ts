@@ -19,6 +19,10 @@ export interface Config {
   readonly baseDomain: string;
   /** GraphiQL is served unless this is true (NODE_ENV=production). */
   readonly production: boolean;
+  /** Overrides every plan's requests-per-minute limit (load tests, special deployments). */
+  readonly rateLimitPerMinute: number | undefined;
+  /** Per-tenant rate-limit counters live here when set, shared by every server instance. */
+  readonly redisUrl: string | undefined;
   /** pino level for the server's JSON log. */
   readonly logLevel: string;
   /** Browser origins allowed to call the API with credentials; empty sends no CORS headers at all. */
@@ -101,6 +105,8 @@ export function loadConfig(env: Env = process.env): Config {
     production: nodeEnv === 'production',
     corsOrigins,
     logLevel: env.LOG_LEVEL || 'info',
+    redisUrl: env.REDIS_URL || undefined,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ? int('RATE_LIMIT_PER_MINUTE', 600, 1, 100_000_000) : undefined,
     jwtIssuer: env.JWT_ISSUER || 'schemata',
     jwtAudience: env.JWT_AUDIENCE || 'schemata-api',
     accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 30, 24 * 3600),

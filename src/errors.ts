@@ -52,6 +52,7 @@ export const ERROR_HTTP_STATUS = {
   REFRESH_TOKEN_REUSED: 200,
   INVALID_ONE_TIME_TOKEN: 200,
   WEAK_PASSWORD: 200,
+  RATE_LIMITED: 429,
 } as const;
 
 export type SchemataErrorCode = keyof typeof ERROR_HTTP_STATUS;

@@ -4,7 +4,8 @@ import type { Database } from '../db/database.js';
 import type { Templates } from '../migrations/template.js';
 import { listen } from './http-server.js';
 import { createReadiness } from './readiness.js';
-import { createSchemataYoga } from './yoga.js';
+import { createTenantRateLimiter } from './tenant-rate-limiter.js';
+import { createSchemataYoga, rateLimiterSettings } from './yoga.js';
 
 export interface RunningServer {
   readonly port: number;
@@ -21,7 +22,8 @@ export async function startServer(options: { config: Config; database: Database;
   const { config, database } = options;
   const registry = await TenantRegistry.start(database);
   const readiness = createReadiness(database, options.templates.tenant.latestVersion);
-  const yoga = createSchemataYoga({ config, database, registry, readiness });
+  const rateLimiter = createTenantRateLimiter(rateLimiterSettings(config));
+  const yoga = createSchemataYoga({ config, database, registry, readiness, rateLimiter });
   const server = await listen(yoga, options.port ?? config.port);
   return {
     port: server.port,
@@ -29,6 +31,7 @@ export async function startServer(options: { config: Config; database: Database;
       readiness.drain();
       await server.close();
       await registry.close();
+      await rateLimiter.close();
     },
   };
 }

@@ -19,6 +19,8 @@ import type { TenantDb, TenantScope } from '../tenancy/tenant-transaction.js';
 import { resolveTenant, tenantSources } from '../tenancy/resolve-tenant.js';
 import { useIntrospectionAuth } from './plugins/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
+import { useRateLimit } from './plugins/use-rate-limit.js';
+import { createTenantRateLimiter, type TenantRateLimiter } from './tenant-rate-limiter.js';
 import { useRequestTelemetry } from './plugins/use-request-telemetry.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createLogger, type Logger } from './logger.js';
@@ -28,7 +30,7 @@ import type { Readiness } from './readiness.js';
 export interface SchemataYogaOptions {
   readonly config: Pick<
     Config,
-    'baseDomain' | 'production' | 'corsOrigins' | 'logLevel' | 'jwtIssuer' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'
+    'baseDomain' | 'production' | 'corsOrigins' | 'logLevel' | 'redisUrl' | 'rateLimitPerMinute' | 'jwtIssuer' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'
   >;
   readonly database: Database;
   readonly registry: TenantRegistry;
@@ -36,6 +38,8 @@ export interface SchemataYogaOptions {
   readonly tenantScope?: TenantScope;
   /** The JSON log. @default a pino logger at config.logLevel on stdout */
   readonly logger?: Logger;
+  /** Per-tenant request limits from the tenant's plan. @default in memory, or in Redis when config.redisUrl is set */
+  readonly rateLimiter?: TenantRateLimiter;
   /** @default Prometheus metrics for this server's pool, at /metrics */
   readonly metrics?: Metrics;
   /** Where unexpected (masked) errors go. @default the logger, at error level */
@@ -74,6 +78,12 @@ const NO_TRANSACTION = new Proxy({} as TenantDb, {
     throw new Error('tenant data accessed outside the tenant transaction');
   },
 });
+
+/** The rate limiter the config asks for: Redis-backed when REDIS_URL is set, every plan overridden by RATE_LIMIT_PER_MINUTE. */
+export function rateLimiterSettings(config: Pick<Config, 'redisUrl' | 'rateLimitPerMinute'>) {
+  const override = config.rateLimitPerMinute;
+  return { redisUrl: config.redisUrl, ...(override !== undefined && { requestsPerMinute: () => override }) };
+}
 
 export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
   const { config, database, registry } = options;
@@ -135,6 +145,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
           authenticate(context.request.headers.get('authorization'), context.tenant, { keys, registry, settings: config, verified }),
       }),
       useIntrospectionAuth({ requireAuthentication: config.production }),
+      useRateLimit({ limiter: options.rateLimiter ?? createTenantRateLimiter(rateLimiterSettings(config)) }),
       useTenantTransaction({ database, scope: options.tenantScope }),
     ],
   });

@@ -25,6 +25,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     production: false,
     corsOrigins: [],
     logLevel: 'silent',
+    redisUrl: undefined,
+    // High enough that only the rate-limit tests ever meet it.
+    rateLimitPerMinute: 1_000_000,
     jwtIssuer: 'schemata',
     jwtAudience: 'schemata-api',
     accessTokenTtlSeconds: 900,
