@@ -53,6 +53,7 @@ export const ERROR_HTTP_STATUS = {
   INVALID_ONE_TIME_TOKEN: 200,
   WEAK_PASSWORD: 200,
   RATE_LIMITED: 429,
+  TENANT_BUSY: 503,
 } as const;
 
 export type SchemataErrorCode = keyof typeof ERROR_HTTP_STATUS;

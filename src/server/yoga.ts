@@ -20,6 +20,7 @@ import { resolveTenant, tenantSources } from '../tenancy/resolve-tenant.js';
 import { useIntrospectionAuth } from './plugins/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
+import { TenantConcurrency } from './tenant-concurrency.js';
 import { createTenantRateLimiter, type TenantRateLimiter } from './tenant-rate-limiter.js';
 import { useRequestTelemetry } from './plugins/use-request-telemetry.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -38,6 +39,8 @@ export interface SchemataYogaOptions {
   readonly tenantScope?: TenantScope;
   /** The JSON log. @default a pino logger at config.logLevel on stdout */
   readonly logger?: Logger;
+  /** @default at most a quarter of the pool (and at least 2) per tenant */
+  readonly tenantConcurrency?: TenantConcurrency;
   /** Per-tenant request limits from the tenant's plan. @default in memory, or in Redis when config.redisUrl is set */
   readonly rateLimiter?: TenantRateLimiter;
   /** @default Prometheus metrics for this server's pool, at /metrics */
@@ -146,7 +149,11 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       }),
       useIntrospectionAuth({ requireAuthentication: config.production }),
       useRateLimit({ limiter: options.rateLimiter ?? createTenantRateLimiter(rateLimiterSettings(config)) }),
-      useTenantTransaction({ database, scope: options.tenantScope }),
+      useTenantTransaction({
+        database,
+        scope: options.tenantScope,
+        concurrency: options.tenantConcurrency ?? new TenantConcurrency({ perTenant: Math.max(2, Math.floor((database.pool.options.max ?? 10) / 4)) }),
+      }),
     ],
   });
 }

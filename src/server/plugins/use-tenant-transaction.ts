@@ -4,6 +4,7 @@ import type { Database } from '../../db/database.js';
 import { SchemataError } from '../../errors.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { withTenantTransaction, type TenantScope } from '../../tenancy/tenant-transaction.js';
+import type { TenantConcurrency } from '../tenant-concurrency.js';
 
 export interface TenantTransactionOptions {
   readonly database: Database;
@@ -12,6 +13,8 @@ export interface TenantTransactionOptions {
    * @default withTenantTransaction
    */
   readonly scope?: TenantScope;
+  /** Caps the connections one tenant holds at once; without it a tenant may take the whole pool. */
+  readonly concurrency?: TenantConcurrency;
 }
 
 /** Carries a mutation's result out of the transaction it rolled back. */
@@ -35,13 +38,15 @@ export function useTenantTransaction(options: TenantTransactionOptions): Plugin<
         if (!operation || introspectionOnly(operation)) return executeFn(args);
         const context = args.contextValue as GraphQLContext;
         const readOnly = operation.operation === 'query';
-        try {
-          return await scope(options.database, context.tenant, { readOnly }, async (db) => {
+        const transaction = () =>
+          scope(options.database, context.tenant, { readOnly }, async (db) => {
             context.db = db;
             const result = (await executeFn(args)) as ExecutionResult;
             if (!readOnly && result.errors?.length && !result.errors.every(keepsWrites)) throw new RolledBack({ ...result, data: null });
             return result;
           });
+        try {
+          return await (options.concurrency ? options.concurrency.run(context.tenant.id, transaction) : transaction());
         } catch (error) {
           if (error instanceof RolledBack) return error.result;
           throw error;
