@@ -1,6 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { TenantRegistry } from '../control/tenant-registry.js';
 import type { Tenant } from '../db/control-database.js';
+import { isUuid } from '../db/identifiers.js';
 import type { UserRole } from '../db/tenant-database.js';
 import { SchemataError } from '../errors.js';
 import { USER_ROLES, type AuthUser, type TokenSettings } from './access-token.js';
@@ -16,7 +17,6 @@ export interface AuthenticateDeps {
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Leeway for clocks that disagree by a few seconds. */
 const CLOCK_TOLERANCE_SECONDS = 5;
 
@@ -46,7 +46,7 @@ export async function authenticate(authorization: string | null, tenant: Tenant,
     throw invalid('not a JWT');
   }
   const claimedTenant = claims.tenant;
-  if (typeof claimedTenant !== 'string' || !UUID.test(claimedTenant)) throw invalid('no tenant claim');
+  if (typeof claimedTenant !== 'string' || !isUuid(claimedTenant)) throw invalid('no tenant claim');
 
   if (claimedTenant !== tenant.id) {
     // Only a token genuinely signed for its own tenant learns it is at the
@@ -71,7 +71,7 @@ export async function authenticate(authorization: string | null, tenant: Tenant,
   const role = payload.role;
   if (typeof role !== 'string' || !USER_ROLES.includes(role as UserRole)) throw invalid('the role claim must be viewer, member or admin');
   if (typeof payload.sub !== 'string' || payload.sub === '') throw invalid('no subject');
-  const user: AuthUser = { subject: payload.sub, userId: UUID.test(payload.sub) ? payload.sub : null, role: role as UserRole, tenantId: tenant.id };
+  const user: AuthUser = { subject: payload.sub, userId: isUuid(payload.sub) ? payload.sub : null, role: role as UserRole, tenantId: tenant.id };
   // exp is required by verify(), so it is present here.
   deps.verified?.set(token, user, payload.exp! * 1000);
   return user;

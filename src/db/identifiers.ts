@@ -1,6 +1,12 @@
 import pg from 'pg';
 
 const TENANT_SCHEMA = /^tenant_[0-9a-f]{32}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A canonical (lowercase) uuid: the shape of every id we hand out, checked before it reaches SQL. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
 
 /** Schema (and role) name of a tenant: derived from its uuid, never from request text. */
 export function tenantSchemaName(tenantId: string): string {

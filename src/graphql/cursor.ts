@@ -1,8 +1,8 @@
 import type { KeysetCursor } from '../data/keyset-page.js';
+import { isUuid } from '../db/identifiers.js';
 import { SchemataError } from '../errors.js';
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Opaque to clients: the list it belongs to, the tenant, and the row's exact
@@ -19,7 +19,7 @@ export function decodeCursor(list: string, tenantId: string, field: string, curs
   };
   if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return invalid('not a cursor');
   const [version, cursorList, cursorTenant, createdAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (version !== 'v1' || rest.length > 0 || !createdAt || !id || !TIMESTAMP.test(createdAt) || !UUID.test(id)) return invalid('not a cursor');
+  if (version !== 'v1' || rest.length > 0 || !createdAt || !id || !TIMESTAMP.test(createdAt) || !isUuid(id)) return invalid('not a cursor');
   if (cursorList !== list) return invalid(`this cursor belongs to another list (${cursorList})`);
   if (cursorTenant !== tenantId) return invalid('this cursor belongs to another tenant');
   if (Number.isNaN(Date.parse(createdAt))) return invalid('not a cursor');

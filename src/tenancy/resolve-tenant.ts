@@ -1,6 +1,7 @@
 import { isReservedSlug, SLUG_MAX_LENGTH } from '../control/slug.js';
 import type { TenantRegistry } from '../control/tenant-registry.js';
 import type { Tenant } from '../db/control-database.js';
+import { isUuid } from '../db/identifiers.js';
 import { SchemataError } from '../errors.js';
 
 /** Where a request may name its tenant. Every source present must name the same tenant. */
@@ -14,7 +15,6 @@ export interface TenantSources {
 }
 
 const SLUG_SHAPE = new RegExp(`^[a-z][a-z0-9_]{1,${SLUG_MAX_LENGTH - 1}}$`);
-const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PATH_TENANT = /^\/t\/([^/]*)\/graphql\/?$/;
 
 /** Reads the candidate sources off a request; validation happens in `resolveTenant`. */
@@ -45,7 +45,7 @@ export async function resolveTenant(sources: TenantSources, registry: TenantRegi
 
   const tenants: Tenant[] = [];
   for (const { source, value } of named) {
-    const isId = source.includes('X-Tenant-ID') && UUID_SHAPE.test(value);
+    const isId = source.includes('X-Tenant-ID') && isUuid(value.toLowerCase());
     if (!isId && !SLUG_SHAPE.test(value)) {
       throw new SchemataError('INVALID_TENANT_ID', `${source} is not a valid tenant slug${source.includes('X-Tenant-ID') ? ' or id' : ''}`);
     }

@@ -4,7 +4,7 @@ import { boundedText } from '../../data/validation.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection } from '../connection.js';
-import { isUuid } from '../global-id.js';
+import { isUuid } from '../../db/identifiers.js';
 import { notFoundForMissing } from './load-by-ids.js';
 
 export const ProjectRef = builder.loadableNode('Project', {

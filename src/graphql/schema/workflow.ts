@@ -4,7 +4,8 @@ import { boundedText } from '../../data/validation.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection } from '../connection.js';
-import { isUuid, parseGlobalId } from '../global-id.js';
+import { isUuid } from '../../db/identifiers.js';
+import { parseGlobalId } from '../global-id.js';
 import { notFoundForMissing } from './load-by-ids.js';
 
 export const WorkflowStatus = builder.enumType('WorkflowStatus', {
