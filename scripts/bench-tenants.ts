@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runFleetBenchmark } from '../src/bench/fleet-benchmark.js';
 import { createProgress } from '../src/cli/progress.js';
-import { UsageError } from '../src/cli/run-script.js';
+import { parseArgsOrExit, wholeNumberArg } from '../src/cli/args.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { loadTemplates } from '../src/migrations/template.js';
@@ -19,14 +19,10 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const count = (name: string, raw: string, min: number): number => {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}\n${USAGE}`);
-  return value;
-};
-const tenants = count('tenants', values.tenants, 1);
-const timedCreates = Math.min(tenants, count('timed', values.timed, 1));
-const concurrency = count('concurrency', values.concurrency, 1);
+const { tenants, timedCreates, concurrency } = parseArgsOrExit(() => {
+  const count = (name: 'tenants' | 'timed' | 'concurrency') => wholeNumberArg(name, values[name], USAGE, { min: 1 })!;
+  return { tenants: count('tenants'), timedCreates: Math.min(count('tenants'), count('timed')), concurrency: count('concurrency') };
+});
 
 // A throwaway embedded cluster of its own: the numbers must not depend on
 // whatever else the developer's database holds. Durability stays on (fsync),

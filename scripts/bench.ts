@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { runListPageBenchmark, type ListPageBenchmarkResult } from '../src/bench/list-page-benchmark.js';
+import { parseArgsOrExit, wholeNumberArg } from '../src/cli/args.js';
 import { loadConfig } from '../src/config.js';
 
 const USAGE = `usage: npm run bench -- [--tenants 100] [--deployments 1000] [--workflows 500] [--projects 10]
@@ -28,14 +29,8 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-const whole = (name: keyof typeof values, min: number): number => {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < min) {
-    console.error(`usage error: --${name} must be a whole number ≥ ${min}\n${USAGE}`);
-    process.exit(2);
-  }
-  return value;
-};
+type NumericOption = 'tenants' | 'deployments' | 'workflows' | 'projects' | 'connections' | 'duration' | 'warmup' | 'rounds' | 'pool' | 'hot';
+const whole = (name: NumericOption, min: number): number => parseArgsOrExit(() => wholeNumberArg(name, values[name], USAGE, { min })!);
 const tenants = whole('tenants', 1);
 const options = {
   tenants,

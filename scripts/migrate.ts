@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createProgress } from '../src/cli/progress.js';
+import { wholeNumberArg } from '../src/cli/args.js';
 import { runScript, UsageError } from '../src/cli/run-script.js';
 import { validateSlug } from '../src/control/slug.js';
 import { getTenant } from '../src/control/tenant.service.js';
@@ -30,13 +31,6 @@ if (values.help) {
 }
 const command = positionals[0] ?? 'up';
 
-function wholeNumber(name: string, raw: string | undefined, min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got "${raw}"\n${USAGE}`);
-  return value;
-}
-
 await runScript(
   async ({ config, database, templates }) => {
     if (command === 'status') {
@@ -46,7 +40,7 @@ await runScript(
       return status.control.drift.length + status.tenants.drift.length > 0 ? 1 : 0;
     }
 
-    const concurrency = wholeNumber('concurrency', values.concurrency, 1) ?? config.migrateConcurrency;
+    const concurrency = wholeNumberArg('concurrency', values.concurrency, USAGE, { min: 1 }) ?? config.migrateConcurrency;
     if (concurrency > config.poolSize) throw new UsageError(`--concurrency ${concurrency} exceeds the pool size ${config.poolSize} (PG_POOL_SIZE)`);
     const slugs = values.tenant === undefined ? undefined : [(await getTenant(database, values.tenant)).slug];
     let direction: MigrationDirection;
@@ -57,7 +51,7 @@ await runScript(
       }
       direction = { direction: 'up' };
     } else if (command === 'down') {
-      direction = { direction: 'down', toVersion: wholeNumber('to', values.to, 0) };
+      direction = { direction: 'down', toVersion: wholeNumberArg('to', values.to, USAGE, { min: 0 }) };
     } else {
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);
     }

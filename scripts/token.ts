@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { issueAccessToken, USER_ROLES } from '../src/auth/access-token.js';
 import { findTenantAuth } from '../src/auth/tenant-auth.repository.js';
+import { wholeNumberArg } from '../src/cli/args.js';
 import { runScript, UsageError } from '../src/cli/run-script.js';
 import { validateSlug } from '../src/control/slug.js';
 import { getTenant } from '../src/control/tenant.service.js';
@@ -32,9 +33,7 @@ await runScript(
       if (!values.tenant || !values.role) throw new UsageError(USAGE);
       validateSlug(values.tenant);
       if (!USER_ROLES.includes(values.role as UserRole)) throw new UsageError(`--role must be viewer, member or admin\n${USAGE}`);
-      if (values.ttl !== undefined && !(Number.isInteger(Number(values.ttl)) && Number(values.ttl) >= 30 && Number(values.ttl) <= 7 * 86400)) {
-        throw new UsageError(`--ttl must be whole seconds from 30 to 604800\n${USAGE}`);
-      }
+      wholeNumberArg('ttl', values.ttl, USAGE, { min: 30, max: 7 * 86400 });
     },
   },
 );
