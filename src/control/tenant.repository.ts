@@ -28,16 +28,29 @@ export async function listTenants(db: Db): Promise<Tenant[]> {
   return db.selectFrom('control.tenants').selectAll().orderBy('slug').execute();
 }
 
-/** Tenants a fleet run must open: only those whose recorded version differs from the target. */
-export async function listTenantsForMigration(
-  db: Db,
-  filter: { readonly statuses: readonly TenantStatus[]; readonly versionBelow?: number; readonly versionAbove?: number; readonly slugs?: readonly string[] },
-): Promise<Tenant[]> {
-  let query = db.selectFrom('control.tenants').selectAll().where('status', 'in', filter.statuses);
+export interface MigrationScope {
+  readonly statuses: readonly TenantStatus[];
+  readonly versionBelow?: number;
+  readonly versionAbove?: number;
+  readonly slugs?: readonly string[];
+}
+
+function inScope(db: Db, filter: MigrationScope) {
+  let query = db.selectFrom('control.tenants').where('status', 'in', filter.statuses);
   if (filter.versionBelow !== undefined) query = query.where('template_version', '<', filter.versionBelow);
   if (filter.versionAbove !== undefined) query = query.where('template_version', '>', filter.versionAbove);
   if (filter.slugs !== undefined) query = query.where('slug', 'in', filter.slugs.length > 0 ? filter.slugs : ['']);
-  return query.orderBy('slug').execute();
+  return query;
+}
+
+/** Tenants a fleet run must open. The version filter runs in SQL (index on status, template_version), so a run with nothing pending reads no rows. */
+export async function listTenantsForMigration(db: Db, filter: MigrationScope): Promise<Tenant[]> {
+  return inScope(db, filter).selectAll().orderBy('slug').execute();
+}
+
+export async function countTenantsForMigration(db: Db, filter: MigrationScope): Promise<number> {
+  const row = await inScope(db, filter).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 export async function setTemplateVersion(db: Db, id: string, version: number): Promise<Tenant> {

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import { revokeLedgerAccess } from '../control/tenant-schema.repository.js';
-import { listTenantsForMigration, setTemplateVersion } from '../control/tenant.repository.js';
+import { countTenantsForMigration, listTenantsForMigration, setTemplateVersion } from '../control/tenant.repository.js';
 import { tenantLabel } from '../control/tenant.service.js';
 import type { Tenant } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
@@ -54,10 +54,12 @@ export async function migrateTenants(database: Database, template: Template, opt
   const { direction } = options;
   const statuses = ['active', 'suspended'] as const;
   const target = direction.direction === 'up' ? template.latestVersion : (direction.toVersion ?? 0);
-  const inScope = await listTenantsForMigration(database.control, { statuses: [...statuses], slugs: options.slugs });
-  const todo = inScope.filter((tenant) =>
-    direction.direction === 'up' ? tenant.template_version < target : tenant.template_version > target,
+  const scope = { statuses: [...statuses], slugs: options.slugs };
+  const todo = await listTenantsForMigration(
+    database.control,
+    direction.direction === 'up' ? { ...scope, versionBelow: target } : { ...scope, versionAbove: target },
   );
+  const inScopeCount = await countTenantsForMigration(database.control, scope);
 
   const results: TenantMigrationResult[] = [];
   options.onProgress?.({ done: 0, total: todo.length });
@@ -77,7 +79,7 @@ export async function migrateTenants(database: Database, template: Template, opt
     results,
     migrated: results.length - failed,
     failed,
-    alreadyCurrent: inScope.length - todo.length,
+    alreadyCurrent: inScopeCount - todo.length,
     durationMs: performance.now() - started,
   };
 }

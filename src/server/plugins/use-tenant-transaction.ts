@@ -6,7 +6,7 @@ import type { GraphQLContext } from '../../graphql/context.js';
 import { withTenantTransaction, type TenantScope } from '../../tenancy/tenant-transaction.js';
 import type { TenantConcurrency } from '../tenant-concurrency.js';
 
-export interface TenantTransactionOptions {
+export interface UseTenantTransactionOptions {
   readonly database: Database;
   /**
    * How the tenant scope is applied.
@@ -29,7 +29,7 @@ class RolledBack {
  * a refusal that must keep its writes). Operations that only introspect never
  * touch the database.
  */
-export function useTenantTransaction(options: TenantTransactionOptions): Plugin<GraphQLContext> {
+export function useTenantTransaction(options: UseTenantTransactionOptions): Plugin<GraphQLContext> {
   const scope = options.scope ?? withTenantTransaction;
   return {
     onExecute({ executeFn, setExecuteFn }) {
