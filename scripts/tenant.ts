@@ -2,28 +2,54 @@ import { parseArgs } from 'node:util';
 import { runScript, UsageError } from '../src/cli/run-script.js';
 import { listTenants } from '../src/control/tenant.repository.js';
 import { validateSlug } from '../src/control/slug.js';
-import { createTenant, deleteTenant, rotateSigningKey } from '../src/control/tenant.service.js';
+import { printFleet, printLifecycle, printUsage } from '../src/cli/tenant-output.js';
+import { cloneCommand, exportCommand, importCommand } from '../src/cli/tenant-transfer-commands.js';
+import { purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../src/control/tenant-lifecycle.service.js';
+import { fleetOverview, tenantUsage } from '../src/control/tenant-usage.service.js';
+import { createTenant, rotateSigningKey } from '../src/control/tenant.service.js';
+import { SchemataError } from '../src/errors.js';
 
 const USAGE = `usage:
   npm run tenant -- create <slug> [--name "Display Name"]
   npm run tenant -- list [--json]
-  npm run tenant -- delete <slug> --force
-  npm run tenant -- rotate-key <slug>        new signing secret: every access token of the tenant stops working`;
+  npm run tenant -- show <slug> [--json]          usage and health: rows, storage, requests, version, drift
+  npm run tenant -- fleet [--json]                tenants by status, plan and template version
+  npm run tenant -- suspend <slug>                its next request gets 403
+  npm run tenant -- resume <slug>
+  npm run tenant -- delete <slug>                 soft: stops resolving, schema kept; undo with restore
+  npm run tenant -- restore <slug>
+  npm run tenant -- purge <slug> --force          drops a deleted tenant's schema and role for good
+  npm run tenant -- rename <slug> <new-slug> [--name "Display Name"]
+  npm run tenant -- rotate-key <slug>             new signing secret: every access token of the tenant stops working
+  npm run tenant -- export <slug> > acme.ndjson   every table's rows as NDJSON on stdout (the summary goes to stderr)
+  npm run tenant -- import <file> --as <new-slug> [--name "Display Name"]
+                                                  into a new tenant, migrated to the template head; <file> may be - (stdin)
+  npm run tenant -- clone <slug> --as <new-slug> [--name "Display Name"]
+                                                  schema and data copied inside the database, e.g. for a staging tenant`;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     name: { type: 'string' },
+    as: { type: 'string' },
     json: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
-const [command, slug, ...extra] = positionals;
+const [command, slug, ...rest] = positionals;
+// rename takes a second positional, the new slug.
+const newSlug = command === 'rename' ? rest[0] : undefined;
+const extra = command === 'rename' ? rest.slice(1) : rest;
 
 if (values.help || command === undefined) {
   console.log(USAGE);
   process.exit(values.help ? 0 : 2);
+}
+
+function needSlug(action: string): string {
+  if (!slug) throw new UsageError(`${action} needs a slug\n${USAGE}`);
+  return slug;
 }
 
 await runScript(
@@ -50,17 +76,54 @@ await runScript(
         }
         return;
       }
-      case 'delete': {
-        if (!slug) throw new UsageError(`delete needs a slug\n${USAGE}`);
-        const tenant = await deleteTenant(database, slug, { force: values.force });
-        console.log(`deleted tenant ${tenant.slug}: dropped schema and role ${tenant.schema_name} and its registry row`);
+      case 'show': {
+        const usage = await tenantUsage(database, templates.tenant, needSlug('show'));
+        if (values.json) console.log(JSON.stringify(usage, null, 2));
+        else printUsage(usage);
+        return;
+      }
+      case 'fleet': {
+        const fleet = await fleetOverview(database, templates.tenant);
+        if (values.json) console.log(JSON.stringify(fleet, null, 2));
+        else printFleet(fleet);
+        return;
+      }
+      case 'suspend':
+        return printLifecycle('suspended', await suspendTenant(database, needSlug('suspend')));
+      case 'resume':
+        return printLifecycle('resumed', await resumeTenant(database, needSlug('resume')));
+      case 'delete':
+        return printLifecycle('deleted (soft: schema kept; `restore` undoes it, `purge --force` drops it)', await softDeleteTenant(database, needSlug('delete')));
+      case 'restore':
+        return printLifecycle('restored', await restoreTenant(database, templates.tenant, needSlug('restore')));
+      case 'purge': {
+        const target = needSlug('purge');
+        if (!values.force) throw new SchemataError('FORCE_REQUIRED', `purging tenant "${target}" drops its schema and all its data; repeat with --force to confirm`);
+        const tenant = await purgeTenant(database, target);
+        console.log(`purged tenant ${tenant.slug}: dropped schema and role ${tenant.schema_name} and its registry row`);
+        return;
+      }
+      case 'rename': {
+        const from = needSlug('rename');
+        if (!newSlug) throw new UsageError(`rename needs the new slug\n${USAGE}`);
+        const tenant = await renameTenant(database, from, { newSlug, name: values.name });
+        console.log(`renamed tenant ${from} to ${tenant.slug} ("${tenant.name}"); schema ${tenant.schema_name} unchanged`);
         return;
       }
       case 'rotate-key': {
-        if (!slug) throw new UsageError(`rotate-key needs a slug\n${USAGE}`);
-        const tenant = await rotateSigningKey(database, slug);
+        const tenant = await rotateSigningKey(database, needSlug('rotate-key'));
         console.log(`rotated the signing key of ${tenant.slug}: its access tokens issued before now are rejected; refresh tokens still work`);
         return;
+      }
+      case 'export':
+        return exportCommand(database, needSlug('export'));
+      case 'import': {
+        if (!slug || !values.as) throw new UsageError(`import needs a file and --as <new-slug>\n${USAGE}`);
+        return importCommand(database, templates.tenant, slug, { slug: values.as, name: values.name });
+      }
+      case 'clone': {
+        if (!values.as) throw new UsageError(`clone needs --as <new-slug>\n${USAGE}`);
+        return cloneCommand(database, templates.tenant, needSlug('clone'), { slug: values.as, name: values.name });
       }
       default:
         throw new UsageError(`unknown command "${command}"\n${USAGE}`);
@@ -70,7 +133,10 @@ await runScript(
     ensureControlPlane: true,
     // Hostile or mistyped slugs are refused before any connection is made.
     precheck: () => {
-      if (slug !== undefined && ['create', 'delete', 'rotate-key'].includes(command)) validateSlug(slug);
+      // import's positional is a file, not a slug.
+      if (slug !== undefined && !['list', 'fleet', 'import'].includes(command)) validateSlug(slug);
+      if (values.as !== undefined) validateSlug(values.as);
+      if (newSlug !== undefined) validateSlug(newSlug);
     },
   },
 );

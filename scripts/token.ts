@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { issueAccessToken, USER_ROLES } from '../src/auth/access-token.js';
+import { findPlatformSecret } from '../src/auth/platform-auth.repository.js';
+import { issuePlatformToken } from '../src/auth/platform-token.js';
 import { findTenantAuth } from '../src/auth/tenant-auth.repository.js';
 import { wholeNumberArg } from '../src/cli/args.js';
 import { runScript, UsageError } from '../src/cli/run-script.js';
@@ -7,13 +9,31 @@ import { validateSlug } from '../src/control/slug.js';
 import { getTenant } from '../src/control/tenant.service.js';
 import type { UserRole } from '../src/db/tenant-database.js';
 
-const USAGE = 'usage: npm run token -- --tenant <slug> --role viewer|member|admin [--sub <subject>] [--ttl <seconds>]';
+const USAGE = `usage:
+  npm run token -- --tenant <slug> --role viewer|member|admin [--sub <subject>] [--ttl <seconds>]
+  npm run token -- --platform-admin [--sub <operator>] [--ttl <seconds>]     for /admin/graphql (default ttl 1 hour)`;
 const { values } = parseArgs({
-  options: { tenant: { type: 'string' }, role: { type: 'string' }, sub: { type: 'string' }, ttl: { type: 'string' } },
+  options: {
+    tenant: { type: 'string' },
+    role: { type: 'string' },
+    sub: { type: 'string' },
+    ttl: { type: 'string' },
+    'platform-admin': { type: 'boolean', default: false },
+  },
 });
+const platformAdmin = values['platform-admin'];
 
 await runScript(
   async ({ config, database }) => {
+    if (platformAdmin) {
+      const secret = await findPlatformSecret(database.control);
+      if (!secret) throw new UsageError('the platform has no signing key; run npm run migrate');
+      const subject = values.sub ?? 'operator';
+      const { token, expiresAt } = await issuePlatformToken(secret, subject, config, { ttlSeconds: values.ttl === undefined ? 3600 : Number(values.ttl) });
+      console.error(`platform-admin token for ${subject}, expires ${expiresAt.toISOString()}`);
+      console.log(token);
+      return;
+    }
     const tenant = await getTenant(database, values.tenant!);
     const auth = await findTenantAuth(database.control, tenant.id);
     if (!auth) throw new UsageError(`tenant "${tenant.slug}" has no signing key; run npm run migrate`);
@@ -30,10 +50,14 @@ await runScript(
   {
     ensureControlPlane: true,
     precheck: () => {
+      wholeNumberArg('ttl', values.ttl, USAGE, { min: 30, max: 7 * 86400 });
+      if (platformAdmin) {
+        if (values.tenant || values.role) throw new UsageError(`--platform-admin takes no --tenant or --role\n${USAGE}`);
+        return;
+      }
       if (!values.tenant || !values.role) throw new UsageError(USAGE);
       validateSlug(values.tenant);
       if (!USER_ROLES.includes(values.role as UserRole)) throw new UsageError(`--role must be viewer, member or admin\n${USAGE}`);
-      wholeNumberArg('ttl', values.ttl, USAGE, { min: 30, max: 7 * 86400 });
     },
   },
 );

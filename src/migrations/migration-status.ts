@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { countTenantsByVersion, listTenantsForMigration } from '../control/tenant.repository.js';
-import type { TenantStatus } from '../db/control-database.js';
+import type { Tenant, TenantStatus } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
 import { findDrift, type DriftProblem } from './drift.js';
-import { readLedgers, schemasWithLedger } from './ledger.repository.js';
+import { readLedgers, schemasWithLedger, type AppliedMigration } from './ledger.repository.js';
 import { CONTROL_SCHEMA } from './migrate-control.js';
 import type { Template } from './template.js';
 
@@ -50,26 +50,11 @@ export async function migrationStatus(database: Database, templates: { control: 
   const behind = tenantVersions.filter((tenant) => tenant.version < template.latestVersion);
 
   const drift: { slug: string; file: string; problem: string }[] = [];
-  const versions = new Map(template.migrations.map((m) => [m.name, m.version]));
   for (let i = 0; i < live.length; i += LEDGER_BATCH) {
     const batch = live.slice(i, i + LEDGER_BATCH);
-    const present = await schemasWithLedger(database.control, batch.map((t) => t.schema_name));
-    const ledgers = await readLedgers(database.control, [...present]);
+    const ledgers = await readExistingLedgers(database, batch.map((t) => t.schema_name));
     for (const tenant of batch) {
-      const ledger = ledgers.get(tenant.schema_name);
-      if (!ledger) {
-        drift.push({ slug: tenant.slug, file: '-', problem: `schema ${tenant.schema_name} or its migration ledger is missing` });
-        continue;
-      }
-      for (const problem of findDrift(template, ledger)) drift.push({ slug: tenant.slug, ...problem });
-      const ledgerVersion = Math.max(0, ...ledger.map((row) => versions.get(row.name) ?? 0));
-      if (ledgerVersion !== tenant.template_version) {
-        drift.push({
-          slug: tenant.slug,
-          file: '-',
-          problem: `registry says version ${tenant.template_version}, the schema's ledger says ${ledgerVersion}`,
-        });
-      }
+      for (const problem of tenantDrift(template, tenant, ledgers.get(tenant.schema_name))) drift.push({ slug: tenant.slug, ...problem });
     }
   }
 
@@ -89,4 +74,30 @@ async function controlStatus(database: Database, template: Template): Promise<Mi
     pending: template.migrations.filter((m) => !applied.has(m.name)).map((m) => m.name),
     drift: findDrift(template, ledger),
   };
+}
+
+/** The ledgers of those schemas that exist and have one. */
+export async function readExistingLedgers(database: Database, schemas: readonly string[]): Promise<Map<string, AppliedMigration[]>> {
+  const present = await schemasWithLedger(database.control, schemas);
+  return readLedgers(database.control, [...present]);
+}
+
+/**
+ * What is wrong with one tenant's schema: a missing schema or ledger, files
+ * edited or unknown to the template, and a ledger that disagrees with the
+ * registry's version.
+ */
+export function tenantDrift(
+  template: Template,
+  tenant: Pick<Tenant, 'schema_name' | 'template_version'>,
+  ledger: readonly AppliedMigration[] | undefined,
+): DriftProblem[] {
+  if (!ledger) return [{ file: '-', problem: `schema ${tenant.schema_name} or its migration ledger is missing` }];
+  const problems = findDrift(template, ledger);
+  const versions = new Map(template.migrations.map((m) => [m.name, m.version]));
+  const ledgerVersion = Math.max(0, ...ledger.map((row) => versions.get(row.name) ?? 0));
+  if (ledgerVersion !== tenant.template_version) {
+    problems.push({ file: '-', problem: `registry says version ${tenant.template_version}, the schema's ledger says ${ledgerVersion}` });
+  }
+  return problems;
 }

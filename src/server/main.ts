@@ -2,9 +2,13 @@ import type { Config } from '../config.js';
 import { TenantRegistry } from '../control/tenant-registry.js';
 import type { Database } from '../db/database.js';
 import type { Templates } from '../migrations/template.js';
+import type http from 'node:http';
+import { createAdminYoga, ADMIN_GRAPHQL_ENDPOINT } from './admin-yoga.js';
 import { listen } from './http-server.js';
+import { createLogger } from './logger.js';
 import { createReadiness } from './readiness.js';
 import { createTenantRateLimiter } from './tenant-rate-limiter.js';
+import { UsageRecorder } from './usage-recorder.js';
 import { createSchemataYoga, rateLimiterSettings } from './yoga.js';
 
 export interface RunningServer {
@@ -23,8 +27,11 @@ export async function startServer(options: { config: Config; database: Database;
   const registry = await TenantRegistry.start(database);
   const readiness = createReadiness(database, options.templates.tenant.latestVersion);
   const rateLimiter = createTenantRateLimiter(rateLimiterSettings(config));
-  const yoga = createSchemataYoga({ config, database, registry, readiness, rateLimiter });
-  const server = await listen(yoga, options.port ?? config.port);
+  const logger = createLogger(config.logLevel);
+  const usage = new UsageRecorder(database, { onError: (error) => logger.warn({ err: error }, 'recording usage failed; kept for the next flush') });
+  const yoga = createSchemataYoga({ config, database, registry, readiness, rateLimiter, logger, usage });
+  const admin = createAdminYoga({ config, database, template: options.templates.tenant, logError: (error) => logger.error({ err: error }, 'unexpected admin error') });
+  const server = await listen(routeRequests(admin, yoga), options.port ?? config.port);
   return {
     port: server.port,
     async shutdown() {
@@ -32,6 +39,13 @@ export async function startServer(options: { config: Config; database: Database;
       await server.close();
       await registry.close();
       await rateLimiter.close();
+      await usage.close();
     },
   };
+}
+
+/** /admin/… goes to the operators' API; everything else to the tenant API. */
+function routeRequests(admin: http.RequestListener, tenants: http.RequestListener): http.RequestListener {
+  const adminPrefix = ADMIN_GRAPHQL_ENDPOINT.slice(0, ADMIN_GRAPHQL_ENDPOINT.lastIndexOf('/') + 1);
+  return (request, response) => (request.url?.startsWith(adminPrefix) ? admin(request, response) : tenants(request, response));
 }

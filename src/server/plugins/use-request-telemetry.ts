@@ -4,17 +4,21 @@ import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../../graphql/context.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import type { UsageRecorder } from '../usage-recorder.js';
 
 export interface RequestTelemetryOptions {
   readonly logger: Logger;
   /** Request counts and latency per tenant, and `GET /metrics`. */
   readonly metrics?: Metrics;
+  /** Request counts per tenant and day in the control plane, for the admin API's usage. */
+  readonly usage?: UsageRecorder;
 }
 
 interface RequestFacts {
   readonly id: string;
   readonly started: number;
   tenant?: string;
+  tenantId?: string;
   operation?: string;
   errorCodes?: string[];
 }
@@ -44,6 +48,7 @@ export function useRequestTelemetry(options: RequestTelemetryOptions): Plugin<Gr
       if (!fact) return;
       const operation = getOperationAST(args.document as DocumentNode, args.operationName);
       fact.tenant = context.tenant?.slug;
+      fact.tenantId = context.tenant?.id;
       fact.operation = `${operation?.operation ?? 'unknown'} ${operation?.name?.value ?? '(anonymous)'}`;
       return {
         onExecuteDone({ result }) {
@@ -63,6 +68,7 @@ export function useRequestTelemetry(options: RequestTelemetryOptions): Plugin<Gr
         'request',
       );
       metrics?.observe({ tenant: fact.tenant, outcome, durationMs });
+      if (fact.tenantId) options.usage?.record(fact.tenantId, outcome !== 'ok');
       response.headers.set('x-request-id', fact.id);
     },
   };

@@ -1,0 +1,11 @@
+import type { PlatformAdmin } from '../../auth/platform-token.js';
+import type { Database } from '../../db/database.js';
+import type { Template } from '../../migrations/template.js';
+
+export interface AdminContext {
+  readonly database: Database;
+  /** The tenant template: provisioning, restore and health compare against its head. */
+  readonly template: Template;
+  /** Set by generic-auth from a verified platform-admin token; a request without one never reaches a resolver. */
+  readonly admin: PlatformAdmin;
+}

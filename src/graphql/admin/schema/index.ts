@@ -1,0 +1,12 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { adminBuilder } from '../builder.js';
+// Each import registers its types, queries and mutations on the admin builder.
+import './tenant.js';
+import './tenant-usage.js';
+import './fleet.js';
+
+export const adminSchema = adminBuilder.toSchema();
+
+export function printAdminSchemaSdl(): string {
+  return `${printSchema(lexicographicSortSchema(adminSchema))}\n`;
+}

@@ -1,0 +1,119 @@
+import { createTenant, rotateSigningKey } from '../../../control/tenant.service.js';
+import { purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../../../control/tenant-lifecycle.service.js';
+import { findTenantBySlug, listTenantsPage } from '../../../control/tenant.repository.js';
+import { validateSlug } from '../../../control/slug.js';
+import type { Tenant, TenantStatus } from '../../../db/control-database.js';
+import { inputError } from '../../../errors.js';
+import { adminBuilder } from '../builder.js';
+
+export const TenantStatusEnum = adminBuilder.enumType('TenantStatus', {
+  values: { ACTIVE: { value: 'active' }, SUSPENDED: { value: 'suspended' }, DELETED: { value: 'deleted' } } as const,
+});
+
+export const AdminTenantRef = adminBuilder.objectRef<Tenant>('Tenant').implement({
+  description: 'A tenant as the registry holds it.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    slug: t.exposeString('slug'),
+    name: t.exposeString('name'),
+    status: t.field({ type: TenantStatusEnum, resolve: (tenant) => tenant.status }),
+    plan: t.exposeString('plan'),
+    schemaName: t.exposeString('schema_name'),
+    templateVersion: t.exposeInt('template_version'),
+    createdAt: t.expose('created_at', { type: 'DateTime' }),
+    updatedAt: t.expose('updated_at', { type: 'DateTime' }),
+    deletedAt: t.expose('deleted_at', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const MAX_PAGE = 500;
+
+adminBuilder.queryFields((t) => ({
+  tenants: t.field({
+    type: [AdminTenantRef],
+    description: `Tenants ordered by slug; page with afterSlug (at most ${MAX_PAGE} per call).`,
+    args: {
+      status: t.arg({ type: [TenantStatusEnum], required: false }),
+      plan: t.arg.stringList({ required: false }),
+      search: t.arg.string({ required: false, description: 'Text the slug contains.' }),
+      first: t.arg.int({ required: false, defaultValue: 50 }),
+      afterSlug: t.arg.string({ required: false }),
+    },
+    resolve: (_root, args, { database }) => {
+      const first = args.first ?? 50;
+      if (first < 1 || first > MAX_PAGE) throw inputError('first', `must be between 1 and ${MAX_PAGE}`);
+      return listTenantsPage(database.control, {
+        statuses: (args.status ?? undefined) as TenantStatus[] | undefined,
+        plans: args.plan ?? undefined,
+        search: args.search ?? undefined,
+        afterSlug: args.afterSlug ?? undefined,
+        limit: first,
+      });
+    },
+  }),
+  tenant: t.field({
+    type: AdminTenantRef,
+    nullable: true,
+    args: { slug: t.arg.string({ required: true }) },
+    resolve: async (_root, args, { database }) => (await findTenantBySlug(database.control, validateSlug(args.slug))) ?? null,
+  }),
+}));
+
+const CreatedTenantRef = adminBuilder.objectRef<{ tenant: Tenant; durationMs: number }>('CreatedTenant').implement({
+  fields: (t) => ({
+    tenant: t.field({ type: AdminTenantRef, resolve: (created) => created.tenant }),
+    durationMs: t.exposeFloat('durationMs', { description: 'How long provisioning took, schema and migrations included.' }),
+  }),
+});
+
+adminBuilder.mutationFields((t) => ({
+  createTenant: t.field({
+    type: CreatedTenantRef,
+    args: { slug: t.arg.string({ required: true }), name: t.arg.string({ required: false }) },
+    resolve: (_root, args, { database, template }) => createTenant(database, template, { slug: args.slug, name: args.name ?? undefined }),
+  }),
+  suspendTenant: t.field({
+    type: AdminTenantRef,
+    description: 'Its next request gets 403 TENANT_SUSPENDED, on every server.',
+    args: { slug: t.arg.string({ required: true }) },
+    resolve: (_root, args, { database }) => suspendTenant(database, args.slug),
+  }),
+  resumeTenant: t.field({
+    type: AdminTenantRef,
+    args: { slug: t.arg.string({ required: true }) },
+    resolve: (_root, args, { database }) => resumeTenant(database, args.slug),
+  }),
+  deleteTenant: t.field({
+    type: AdminTenantRef,
+    description: 'Soft delete: the tenant stops resolving (404); its schema stays until purgeTenant. restoreTenant undoes it.',
+    args: { slug: t.arg.string({ required: true }) },
+    resolve: (_root, args, { database }) => softDeleteTenant(database, args.slug),
+  }),
+  restoreTenant: t.field({
+    type: AdminTenantRef,
+    description: 'Undoes deleteTenant, migrating the schema to the template head first if fleet migrations passed it by.',
+    args: { slug: t.arg.string({ required: true }) },
+    resolve: (_root, args, { database, template }) => restoreTenant(database, template, args.slug),
+  }),
+  purgeTenant: t.field({
+    type: AdminTenantRef,
+    description: 'Drops a soft-deleted tenant\'s schema, role and registry row. Irreversible: confirmSlug must repeat the slug.',
+    args: { slug: t.arg.string({ required: true }), confirmSlug: t.arg.string({ required: true }) },
+    resolve: (_root, args, { database }) => {
+      if (args.confirmSlug !== args.slug) throw inputError('confirmSlug', 'must repeat the slug of the tenant to purge');
+      return purgeTenant(database, args.slug);
+    },
+  }),
+  renameTenant: t.field({
+    type: AdminTenantRef,
+    description: 'A new slug (and optionally name). The schema is named after the id, so no data moves.',
+    args: { slug: t.arg.string({ required: true }), newSlug: t.arg.string({ required: true }), name: t.arg.string({ required: false }) },
+    resolve: (_root, args, { database }) => renameTenant(database, args.slug, { newSlug: args.newSlug, name: args.name ?? undefined }),
+  }),
+  rotateSigningKey: t.field({
+    type: AdminTenantRef,
+    description: "Replaces the tenant's signing secret: its access tokens stop working at once.",
+    args: { slug: t.arg.string({ required: true }) },
+    resolve: (_root, args, { database }) => rotateSigningKey(database, args.slug),
+  }),
+}));

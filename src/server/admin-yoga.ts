@@ -1,0 +1,67 @@
+import { useGenericAuth } from '@envelop/generic-auth';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { findPlatformSecret } from '../auth/platform-auth.repository.js';
+import { verifyPlatformToken, type PlatformAdmin } from '../auth/platform-token.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import { SchemataError } from '../errors.js';
+import type { AdminContext } from '../graphql/admin/context.js';
+import { adminSchema } from '../graphql/admin/schema/index.js';
+import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
+import type { Template } from '../migrations/template.js';
+import { useQueryLimits } from './plugins/use-query-limits.js';
+
+export interface AdminYogaOptions {
+  readonly config: Pick<Config, 'production' | 'jwtIssuer'>;
+  readonly database: Database;
+  readonly template: Template;
+  readonly logError: ErrorLogger;
+  /** Extra plugins, e.g. the tenant export download. */
+  readonly plugins?: readonly Plugin<AdminContext>[];
+}
+
+export const ADMIN_GRAPHQL_ENDPOINT = '/admin/graphql';
+
+const EXAMPLE_QUERY = `# Needs a platform-admin token: npm run token -- --platform-admin
+# Put it in the Headers tab: { "Authorization": "Bearer <token>" }
+query Fleet {
+  fleet { total byStatus { value count } byPlan { value count } byTemplateVersion { value count } }
+  tenants(first: 20) { slug name status plan templateVersion usage { storageBytes requestsToday behind } }
+}
+`;
+
+/** The platform operators' API: its own schema, every operation behind a platform-admin token. */
+export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<Record<string, unknown>, AdminContext> {
+  const { config, database, template } = options;
+  return createYoga<Record<string, unknown>, AdminContext>({
+    schema: adminSchema,
+    graphqlEndpoint: ADMIN_GRAPHQL_ENDPOINT,
+    landingPage: false,
+    batching: false,
+    multipart: false,
+    maxRequestBodySize: 100_000,
+    cors: false,
+    logging: false,
+    maskedErrors: { maskError: createErrorMask(options.logError) },
+    graphiql: config.production ? false : { title: 'schemata admin', defaultQuery: EXAMPLE_QUERY, headers: JSON.stringify({ Authorization: 'Bearer <platform-admin token>' }, null, 2) },
+    renderGraphiQL,
+    context: () => ({ database, template }) as Partial<AdminContext> as AdminContext,
+    plugins: [
+      ...useQueryLimits({ maxDepth: 8 }),
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+      // Every operation, introspection included, needs the token: resolveUserFn throws, so nothing executes without one.
+      useGenericAuth<PlatformAdmin, AdminContext & { request: Request }, 'admin'>({
+        mode: 'resolve-only',
+        contextFieldName: 'admin',
+        resolveUserFn: async (context) => {
+          const secret = await findPlatformSecret(database.control);
+          if (!secret) throw new SchemataError('UNAUTHENTICATED', 'the platform has no signing key yet: run npm run migrate');
+          return verifyPlatformToken(context.request.headers.get('authorization'), secret, config);
+        },
+      }),
+      ...(options.plugins ?? []),
+    ],
+  });
+}

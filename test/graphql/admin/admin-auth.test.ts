@@ -1,0 +1,83 @@
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findPlatformSecret } from '../../../src/auth/platform-auth.repository.js';
+import { PLATFORM_AUDIENCE } from '../../../src/auth/platform-token.js';
+import type { Tenant } from '../../../src/db/control-database.js';
+import { startAdminTestServer, type AdminTestServer } from '../../helpers/admin-server.js';
+import { seedTenant, tenantTemplate } from '../../helpers/test-database.js';
+import { startTestServer, type TestServer } from '../../helpers/test-server.js';
+
+const FLEET = '{ fleet { total } }';
+
+describe('/admin/graphql authentication', () => {
+  let server: TestServer;
+  let admin: AdminTestServer;
+  let tenant: Tenant;
+  beforeAll(async () => {
+    server = await startTestServer();
+    admin = await startAdminTestServer(server.database);
+    tenant = await seedTenant(server.database, await tenantTemplate(), 'adm_auth');
+  });
+  afterAll(() => server.close());
+
+  it('a platform-admin token is let in', async () => {
+    const response = await admin.admin<{ fleet: { total: number } }>(FLEET);
+    expect(response.status).toBe(200);
+    expect(response.body.data?.fleet.total).toBeGreaterThanOrEqual(1);
+  });
+
+  it('no token gets 401 UNAUTHENTICATED, and so does introspection', async () => {
+    for (const query of [FLEET, '{ __schema { types { name } } }']) {
+      const response = await admin.admin(query, undefined, { token: null });
+      expect(response.status).toBe(401);
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(response.body.data ?? null).toBeNull();
+    }
+  });
+
+  it("a tenant admin's token is denied: 401 INVALID_TOKEN", async () => {
+    const token = await server.tokenFor(tenant.slug, 'admin');
+    const response = await admin.admin(FLEET, undefined, { token });
+    expect(response.status).toBe(401);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('INVALID_TOKEN');
+    expect(response.text).not.toContain(tenant.slug);
+  });
+
+  it('a platform token without the platform-admin scope gets 403 PLATFORM_ADMIN_REQUIRED', async () => {
+    const response = await admin.admin(FLEET, undefined, { token: await admin.platformToken({ scope: 'support-read' }) });
+    expect(response.status).toBe(403);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('PLATFORM_ADMIN_REQUIRED');
+  });
+
+  it('an expired platform token gets 401 TOKEN_EXPIRED; a forged one (wrong key) 401 INVALID_TOKEN', async () => {
+    const secret = (await findPlatformSecret(server.database.control))!;
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (key: string, exp: number) =>
+      new SignJWT({ scope: 'platform-admin' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('x')
+        .setIssuer('schemata')
+        .setAudience(PLATFORM_AUDIENCE)
+        .setIssuedAt(now - 600)
+        .setExpirationTime(exp)
+        .sign(new TextEncoder().encode(key));
+    const expired = await admin.admin(FLEET, undefined, { token: await sign(secret, now - 60) });
+    expect([expired.status, expired.body.errors?.[0]?.extensions?.code]).toEqual([401, 'TOKEN_EXPIRED']);
+    const forged = await admin.admin(FLEET, undefined, { token: await sign('x'.repeat(64), now + 60) });
+    expect([forged.status, forged.body.errors?.[0]?.extensions?.code]).toEqual([401, 'INVALID_TOKEN']);
+  });
+
+  it('a platform-admin token is no use at the tenant endpoint', async () => {
+    const response = await server.graphql(tenant.slug, '{ tenant { slug } }', undefined, { as: { token: await admin.platformToken() } });
+    expect(response.status).toBe(401);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('INVALID_TOKEN');
+  });
+
+  it('GraphiQL is served offline at /admin/graphql', async () => {
+    const response = await admin.fetch('http://yoga/admin/graphql', { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('schemata admin');
+    expect(html).not.toMatch(/<script[^>]+src="https?:/);
+  });
+});
