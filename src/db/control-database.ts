@@ -1,7 +1,22 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 
 export type TenantStatus = 'active' | 'suspended' | 'deleted';
-export type TenantPlan = 'basic' | 'premium' | 'enterprise' | 'custom';
+/** A plans.name: plans are rows (control migration 0004), so any name an operator adds is valid. */
+export type TenantPlan = string;
+
+/** Features a plan can switch on; the plans table's CHECK holds the same list. */
+export const PLAN_FEATURES = ['workflows'] as const;
+export type PlanFeature = (typeof PLAN_FEATURES)[number];
+
+/** NULL is unlimited. bigint comes back from pg as a string. */
+export interface PlansTable {
+  name: string;
+  max_users: number | null;
+  max_storage_bytes: ColumnType<string | null, number | string | null | undefined, number | string | null>;
+  requests_per_minute: number;
+  requests_per_day: number | null;
+  features: ColumnType<PlanFeature[], PlanFeature[] | undefined, PlanFeature[]>;
+}
 
 export interface TenantsTable {
   id: Generated<string>;
@@ -30,6 +45,7 @@ export interface TenantAuthTable {
 export interface ControlDatabase {
   'control.tenants': TenantsTable;
   'control.tenant_auth': TenantAuthTable;
+  'control.plans': PlansTable;
 }
 
 export type TenantAuth = Selectable<TenantAuthTable>;

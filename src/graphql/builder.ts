@@ -3,6 +3,7 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver, EmailAddressResolver, JSONObjectResolver, URLResolver, UUIDResolver } from 'graphql-scalars';
+import type { PlanFeature } from '../db/control-database.js';
 import type { GraphQLContext } from './context.js';
 import { authScopesFor, unauthorizedError } from './auth-scopes.js';
 import { decodeNodeId } from './global-id.js';
@@ -19,8 +20,12 @@ export const builder = new SchemaBuilder<{
   };
   /** Every connection carries a lazy count: it runs only when a client asks for totalCount. */
   Connection: { totalCount: () => Promise<number> };
-  /** Roles, each including the ones below it: admin ⊃ member ⊃ viewer. */
-  AuthScopes: { viewer: boolean; member: boolean; admin: boolean };
+  /**
+   * Roles, each including the ones below it: admin ⊃ member ⊃ viewer; a
+   * feature of the tenant's plan (`feature: 'workflows'`); and whether the
+   * tenant is within its plan's storage.
+   */
+  AuthScopes: { viewer: boolean; member: boolean; admin: boolean; feature: PlanFeature; withinStorage: boolean };
 }>({
   // Scope auth goes first so its checks wrap every other plugin's resolvers.
   plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin],
@@ -36,8 +41,10 @@ export const builder = new SchemaBuilder<{
 
 // Nothing is public unless a field says so (skipTypeScopes): every query needs
 // a viewer, every mutation a member; admin-only fields add their own scope.
+// A tenant over its storage may still read, sign in (the skipTypeScopes
+// mutations) and delete, but no mutation that needs a member may write.
 builder.queryType({ authScopes: { viewer: true } });
-builder.mutationType({ authScopes: { member: true } });
+builder.mutationType({ authScopes: { $all: { member: true, withinStorage: true } } });
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('UUID', UUIDResolver);

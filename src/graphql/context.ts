@@ -1,4 +1,5 @@
 import type { AuthUser } from '../auth/access-token.js';
+import type { Plan } from '../control/plan.repository.js';
 import type { Tenant } from '../db/control-database.js';
 import type { IdentityDeps } from '../data/identity/identity.service.js';
 import type { TenantDb } from '../tenancy/tenant-transaction.js';
@@ -6,6 +7,10 @@ import type { TenantDb } from '../tenancy/tenant-transaction.js';
 export interface GraphQLContext {
   /** Resolved from the request and the registry before execution starts. */
   readonly tenant: Tenant;
+  /** The tenant's plan, from the process's plan catalog. */
+  readonly plan: Plan;
+  /** Bytes the tenant stores; measured with `db` (the request's transaction) at most every 30 s per process. */
+  storageBytes(db: TenantDb): Promise<number>;
   /** Set by the tenant-transaction plugin for the length of the operation. */
   db: TenantDb;
   /** The verified token's user (set by generic-auth), or null for an anonymous request. */

@@ -3,14 +3,17 @@ import { ERROR_HTTP_STATUS, isSchemataError, SchemataError } from '../errors.js'
 
 export type ErrorLogger = (error: unknown) => void;
 
-/** A SchemataError as the client sees it: its message, its code, the field it names, and an HTTP status where one applies. */
+/** Details a client may branch on: the field it names, and for plan refusals the limit or feature, the plan, its maximum and the current use. */
+const CLIENT_DETAILS = ['field', 'limit', 'max', 'current', 'feature', 'plan'] as const;
+
+/** A SchemataError as the client sees it: its message, its code, the client details it carries, and an HTTP status where one applies. */
 export function toGraphQLError(error: SchemataError, source?: GraphQLError, headers?: Record<string, string>): GraphQLError {
   const status = ERROR_HTTP_STATUS[error.code];
-  const field = typeof error.details.field === 'string' ? error.details.field : undefined;
+  const details = Object.fromEntries(CLIENT_DETAILS.filter((key) => error.details[key] !== undefined).map((key) => [key, error.details[key]]));
   return new GraphQLError(error.message, {
     nodes: source?.nodes,
     path: source?.path,
-    extensions: { code: error.code, ...(field && { field }), ...(status !== 200 && { http: { status, ...(headers && { headers }) } }) },
+    extensions: { code: error.code, ...details, ...(status !== 200 && { http: { status, ...(headers && { headers }) } }) },
   });
 }
 

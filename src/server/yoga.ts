@@ -10,7 +10,10 @@ import { VerifiedTokenCache } from '../auth/verified-token-cache.js';
 import type { Config } from '../config.js';
 import type { IdentityDeps } from '../data/identity/identity.service.js';
 import { SchemataError } from '../errors.js';
+import { PlanCatalog } from '../control/plan-catalog.js';
+import type { Plan } from '../control/plan.repository.js';
 import type { TenantRegistry } from '../control/tenant-registry.js';
+import { readStorageBytes } from '../data/stats/tenant-storage.repository.js';
 import type { Database } from '../db/database.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
@@ -22,6 +25,7 @@ import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { TenantConcurrency } from './tenant-concurrency.js';
 import { createTenantRateLimiter, type TenantRateLimiter } from './tenant-rate-limiter.js';
+import { TenantStorageMeter } from './tenant-storage-meter.js';
 import { useRequestTelemetry } from './plugins/use-request-telemetry.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createLogger, type Logger } from './logger.js';
@@ -43,6 +47,10 @@ export interface SchemataYogaOptions {
   readonly tenantConcurrency?: TenantConcurrency;
   /** Per-tenant request limits from the tenant's plan. @default in memory, or in Redis when config.redisUrl is set */
   readonly rateLimiter?: TenantRateLimiter;
+  /** Plans, cached and refreshed on the registry's notifications. @default a PlanCatalog over `registry` */
+  readonly plans?: PlanCatalog;
+  /** Each tenant's measured storage, for the plan's maxStorageBytes. @default measurements trusted for 30 s */
+  readonly storageMeter?: TenantStorageMeter;
   /** @default Prometheus metrics for this server's pool, at /metrics */
   readonly metrics?: Metrics;
   /** Where unexpected (masked) errors go. @default the logger, at error level */
@@ -82,10 +90,14 @@ const NO_TRANSACTION = new Proxy({} as TenantDb, {
   },
 });
 
-/** The rate limiter the config asks for: Redis-backed when REDIS_URL is set, every plan overridden by RATE_LIMIT_PER_MINUTE. */
+/**
+ * The rate limiter the config asks for: Redis-backed when REDIS_URL is set.
+ * RATE_LIMIT_PER_MINUTE replaces every plan's request limits with that one
+ * rate, so it also lifts the daily limit (load tests, special deployments).
+ */
 export function rateLimiterSettings(config: Pick<Config, 'redisUrl' | 'rateLimitPerMinute'>) {
   const override = config.rateLimitPerMinute;
-  return { redisUrl: config.redisUrl, ...(override !== undefined && { requestsPerMinute: () => override }) };
+  return { redisUrl: config.redisUrl, ...(override !== undefined && { requestsPerMinute: () => override, requestsPerDay: () => null }) };
 }
 
 export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
@@ -96,10 +108,12 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
   registry.onInvalidate((tenantId) => verified.forgetTenant(tenantId));
   const throttle = options.loginThrottle ?? new LoginThrottle();
   const mailer = options.mailer ?? createLogMailer();
-  const identityFor = async (tenant: GraphQLContext['tenant']): Promise<IdentityDeps> => {
+  const plans = options.plans ?? new PlanCatalog(database, registry);
+  const storage = options.storageMeter ?? new TenantStorageMeter();
+  const identityFor = async (tenant: GraphQLContext['tenant'], plan: Plan): Promise<IdentityDeps> => {
     const tenantKeys = await keys.forTenant(tenant.id);
     if (!tenantKeys) throw new SchemataError('INVALID_TOKEN', 'this tenant has no signing keys');
-    return { tenant, keys: tenantKeys, settings: config, throttle, mailer };
+    return { tenant, plan, keys: tenantKeys, settings: config, throttle, mailer };
   };
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
@@ -129,8 +143,16 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     renderGraphiQL,
     context: async ({ request }): Promise<GraphQLContext> => {
       const tenant = await resolveTenant(tenantSources(request, config.baseDomain), registry);
+      const plan = await plans.forTenant(tenant);
       let identity: Promise<IdentityDeps> | undefined;
-      return { tenant, db: NO_TRANSACTION, currentUser: null, identity: () => (identity ??= identityFor(tenant)) };
+      return {
+        tenant,
+        plan,
+        db: NO_TRANSACTION,
+        currentUser: null,
+        identity: () => (identity ??= identityFor(tenant, plan)),
+        storageBytes: (db) => storage.bytes(tenant.id, () => readStorageBytes(db)),
+      };
     },
     // /health is Yoga's liveness answer: 200 while the process serves at all.
     healthCheckEndpoint: '/health',

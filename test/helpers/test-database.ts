@@ -50,8 +50,14 @@ export function uniqueSlug(prefix: string): string {
   return `${prefix}_${randomBytes(4).toString('hex')}`;
 }
 
-export async function seedTenant(database: Database, template: Template, prefix = 't'): Promise<Tenant> {
-  return (await createTenant(database, template, { slug: uniqueSlug(prefix) })).tenant;
+/**
+ * A new tenant on `plan`. Enterprise by default: it has every feature and no
+ * user limit, so only tests about plans ever meet a plan's limits.
+ */
+export async function seedTenant(database: Database, template: Template, prefix = 't', { plan = 'enterprise' }: { plan?: string } = {}): Promise<Tenant> {
+  const { tenant } = await createTenant(database, template, { slug: uniqueSlug(prefix) });
+  if (tenant.plan === plan) return tenant;
+  return database.control.updateTable('control.tenants').set({ plan }).where('id', '=', tenant.id).returningAll().executeTakeFirstOrThrow();
 }
 
 /**

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { issueAccessToken, type TokenSettings } from '../../auth/access-token.js';
 import type { LoginThrottle } from '../../auth/login-throttle.js';
 import type { Mailer } from '../../auth/mailer.js';
+import type { Plan } from '../../control/plan.repository.js';
 import { decoyHash, hashPassword, verifyPassword } from '../../auth/password-hash.js';
 import type { TenantKeys } from '../../auth/tenant-keys.js';
 import type { Tenant } from '../../db/control-database.js';
@@ -10,11 +11,14 @@ import { SchemataError } from '../../errors.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import { insertAuditEntry } from '../audit/audit-log.repository.js';
 import type { User } from '../users/user.repository.js';
+import { reserveUserSeat } from '../users/user.service.js';
 import { boundedText, pgErrorCode } from '../validation.js';
 import * as identity from './identity.repository.js';
 
 export interface IdentityDeps {
   readonly tenant: Tenant;
+  /** Its maxUsers caps invitations. */
+  readonly plan: Pick<Plan, 'name' | 'maxUsers'>;
   readonly keys: TenantKeys;
   readonly settings: TokenSettings & { readonly refreshTokenTtlSeconds: number };
   readonly throttle: LoginThrottle;
@@ -90,6 +94,7 @@ export async function inviteUser(
   actorId: string | null,
   input: { email: string; name: string; role: UserRole },
 ): Promise<User> {
+  await reserveUserSeat(db, deps.plan);
   let user: User;
   try {
     user = await identity.insertInvitedUser(db, { email: input.email.trim(), name: boundedText('input.name', input.name, 200), role: input.role });

@@ -1,8 +1,10 @@
+import type { Plan } from '../../control/plan.repository.js';
+import { quotaExceeded } from '../../control/plan.service.js';
 import type { UserRole } from '../../db/tenant-database.js';
 import { SchemataError } from '../../errors.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import { insertAuditEntry } from '../audit/audit-log.repository.js';
-import { updateUserRole as updateUserRoleRow, type User } from './user.repository.js';
+import { countUsers, lockUserCount, updateUserRole as updateUserRoleRow, type User } from './user.repository.js';
 
 export async function updateUserRole(db: TenantDb, actorId: string | null, input: { readonly userId: string; readonly role: UserRole }): Promise<User> {
   const changed = await updateUserRoleRow(db, input.userId, input.role);
@@ -15,4 +17,17 @@ export async function updateUserRole(db: TenantDb, actorId: string | null, input
     details: { from: changed.before, to: input.role },
   });
   return changed.user;
+}
+
+/**
+ * Refuses a new user when the tenant already has as many as its plan allows
+ * (QUOTA_EXCEEDED naming maxUsers); invited users count. The count is taken
+ * under a lock held until commit, so two invitations at once cannot both
+ * take the last seat. Call it in the transaction that inserts the user.
+ */
+export async function reserveUserSeat(db: TenantDb, plan: Pick<Plan, 'name' | 'maxUsers'>): Promise<void> {
+  if (plan.maxUsers === null) return;
+  await lockUserCount(db);
+  const current = await countUsers(db, {});
+  if (current >= plan.maxUsers) throw quotaExceeded(plan, 'maxUsers', plan.maxUsers, current);
 }

@@ -12,7 +12,10 @@ export const WorkflowStatus = builder.enumType('WorkflowStatus', {
   values: { ACTIVE: { value: 'active' }, PAUSED: { value: 'paused' }, DISABLED: { value: 'disabled' } } as const,
 });
 
+// Workflows are a plan feature: without it every workflow field, the node
+// lookup included, answers FEATURE_NOT_IN_PLAN instead of vanishing.
 export const WorkflowRef = builder.loadableNode('Workflow', {
+  authScopes: { feature: 'workflows' },
   id: { resolve: (workflow: Workflow) => workflow.id },
   load: async (ids: string[], context) => notFoundForMissing('Workflow', ids, await findWorkflowsByIds(context.db, ids.filter(isUuid))),
   fields: (t) => ({
@@ -36,6 +39,7 @@ const WorkflowFilter = builder.inputType('WorkflowFilter', {
 builder.queryField('workflows', (t) =>
   t.connection({
     type: WorkflowRef,
+    authScopes: { feature: 'workflows' },
     args: { filter: t.arg({ type: WorkflowFilter }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
     resolve: (_root, args, context) => {
       const filter = {
@@ -73,17 +77,22 @@ const DeleteWorkflowPayload = builder.objectRef<{ deletedId: string }>('DeleteWo
 builder.mutationFields((t) => ({
   createWorkflow: t.field({
     type: WorkflowRef,
+    authScopes: { feature: 'workflows' },
     args: { input: t.arg({ type: CreateWorkflowInput, required: true }) },
     resolve: (_root, { input }, context) => createWorkflow(context.db, actorOf(context), input),
   }),
   updateWorkflow: t.field({
     type: WorkflowRef,
+    authScopes: { feature: 'workflows' },
     args: { input: t.arg({ type: UpdateWorkflowInput, required: true }) },
     resolve: (_root, { input }, context) =>
       updateWorkflow(context.db, actorOf(context), { ...input, id: parseGlobalId('input.id', String(input.id), 'Workflow') }),
   }),
+  // Deleting frees storage, so it skips the Mutation type's storage check.
   deleteWorkflow: t.field({
     type: DeleteWorkflowPayload,
+    skipTypeScopes: true,
+    authScopes: { $all: { member: true, feature: 'workflows' } },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, context) => {
       await deleteWorkflow(context.db, actorOf(context), parseGlobalId('id', String(args.id), 'Workflow'));
