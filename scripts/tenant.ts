@@ -4,7 +4,8 @@ import { listTenants } from '../src/control/tenant.repository.js';
 import { validateSlug } from '../src/control/slug.js';
 import { printFleet, printLifecycle, printUsage } from '../src/cli/tenant-output.js';
 import { cloneCommand, exportCommand, importCommand } from '../src/cli/tenant-transfer-commands.js';
-import { purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../src/control/tenant-lifecycle.service.js';
+import { listPlans } from '../src/control/plan.repository.js';
+import { changeTenantPlan, purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../src/control/tenant-lifecycle.service.js';
 import { fleetOverview, tenantUsage } from '../src/control/tenant-usage.service.js';
 import { createTenant, rotateSigningKey } from '../src/control/tenant.service.js';
 import { SchemataError } from '../src/errors.js';
@@ -20,6 +21,8 @@ const USAGE = `usage:
   npm run tenant -- restore <slug>
   npm run tenant -- purge <slug> --force          drops a deleted tenant's schema and role for good
   npm run tenant -- rename <slug> <new-slug> [--name "Display Name"]
+  npm run tenant -- change-plan <slug> <plan>
+  npm run tenant -- plans                         the plans and their limits
   npm run tenant -- rotate-key <slug>             new signing secret: every access token of the tenant stops working
   npm run tenant -- export <slug> > acme.ndjson   every table's rows as NDJSON on stdout (the summary goes to stderr)
   npm run tenant -- import <file> --as <new-slug> [--name "Display Name"]
@@ -38,9 +41,10 @@ const { positionals, values } = parseArgs({
   },
 });
 const [command, slug, ...rest] = positionals;
-// rename takes a second positional, the new slug.
-const newSlug = command === 'rename' ? rest[0] : undefined;
-const extra = command === 'rename' ? rest.slice(1) : rest;
+// rename and change-plan take a second positional: the new slug, the plan.
+const second = command === 'rename' || command === 'change-plan' ? rest[0] : undefined;
+const newSlug = command === 'rename' ? second : undefined;
+const extra = second === undefined ? rest : rest.slice(1);
 
 if (values.help || command === undefined) {
   console.log(USAGE);
@@ -108,6 +112,19 @@ await runScript(
         if (!newSlug) throw new UsageError(`rename needs the new slug\n${USAGE}`);
         const tenant = await renameTenant(database, from, { newSlug, name: values.name });
         console.log(`renamed tenant ${from} to ${tenant.slug} ("${tenant.name}"); schema ${tenant.schema_name} unchanged`);
+        return;
+      }
+      case 'change-plan': {
+        const target = needSlug('change-plan');
+        if (!second) throw new UsageError(`change-plan needs a plan\n${USAGE}`);
+        const tenant = await changeTenantPlan(database, target, second);
+        console.log(`tenant ${tenant.slug} is on plan ${tenant.plan}`);
+        return;
+      }
+      case 'plans': {
+        const plans = await listPlans(database.control);
+        if (values.json) console.log(JSON.stringify(plans, null, 2));
+        else console.table(plans.map((p) => ({ ...p, features: p.features.join(',') })));
         return;
       }
       case 'rotate-key': {

@@ -4,6 +4,7 @@ import type { Database } from '../db/database.js';
 import { SchemataError } from '../errors.js';
 import { lockSchema, migrateSchema } from '../migrations/migrate-schema.js';
 import type { Template } from '../migrations/template.js';
+import { requirePlan } from './plan.service.js';
 import { validateSlug, validateTenantName } from './slug.js';
 import { dropTenantSchemaAndRole, revokeLedgerAccess } from './tenant-schema.repository.js';
 import { deleteTenantRow, findTenantBySlug, setTemplateVersion, updateTenant } from './tenant.repository.js';
@@ -82,6 +83,15 @@ export async function renameTenant(database: Database, slug: string, input: { re
       if ((error as { code?: string }).code === '23505') throw new SchemataError('TENANT_EXISTS', `a tenant with slug "${newSlug}" already exists`, { slug: newSlug });
       throw error;
     }
+  });
+}
+
+/** Moves the tenant to another plan; its limits apply from the next request (the registry notifies every server). */
+export async function changeTenantPlan(database: Database, slug: string, planName: string): Promise<Tenant> {
+  return withLockedTenant(database, slug, async (trx, tenant) => {
+    refuseIfDeleted(tenant, 'change the plan of');
+    const plan = await requirePlan(trx, planName);
+    return tenant.plan === plan.name ? tenant : updateTenant(trx, tenant.id, { plan: plan.name });
   });
 }
 

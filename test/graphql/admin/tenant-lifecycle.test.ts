@@ -139,4 +139,50 @@ describe('tenant lifecycle through /admin/graphql', () => {
     expect(code(hostile.response)).toBe('INVALID_SLUG');
     expect(hostile.response.text).not.toMatch(/\bat .*\.ts|syntax error|relation "/i);
   });
+
+  it('changePlan switches the limits that apply from the next request; an unknown plan is refused', async () => {
+    const tenant = await seedTenant(server.database, await tenantTemplate(), 'adm_plan');
+    const workflows = () => server.graphql(tenant.slug, '{ workflows(first: 1) { totalCount } }');
+    expect((await mutate('changePlan', `slug: "${tenant.slug}", plan: "basic"`)).tenant?.plan).toBe('basic');
+    expect(code(await eventually(workflows, (r) => code(r) === 'FEATURE_NOT_IN_PLAN'))).toBe('FEATURE_NOT_IN_PLAN');
+
+    expect((await mutate('changePlan', `slug: "${tenant.slug}", plan: "premium"`)).tenant?.plan).toBe('premium');
+    const allowed = await eventually(workflows, (r) => r.body.errors === undefined);
+    expect(allowed.body.data).toEqual({ workflows: { totalCount: 0 } });
+
+    expect(code((await mutate('changePlan', `slug: "${tenant.slug}", plan: "platinum"`)).response)).toBe('PLAN_NOT_FOUND');
+    const plans = await admin.admin<{ plans: { name: string }[] }>('{ plans { name maxUsers maxStorageBytes requestsPerMinute requestsPerDay features } }');
+    expect(plans.body.data?.plans.map((p) => p.name).sort()).toEqual(['basic', 'custom', 'enterprise', 'premium']);
+  });
+
+  it('every operation is denied to a tenant admin token, and nothing changes', async () => {
+    const tenant = await seedTenant(server.database, await tenantTemplate(), 'adm_deny');
+    const token = await server.tokenFor(tenant.slug, 'admin');
+    const s = tenant.slug;
+    const operations = [
+      '{ tenants { slug } }',
+      `{ tenant(slug: "${s}") { slug usage { storageBytes } } }`,
+      '{ fleet { total } }',
+      '{ analytics { tenantsScanned } }',
+      '{ plans { name } }',
+      `mutation { createTenant(slug: "${s}_x") { durationMs } }`,
+      `mutation { suspendTenant(slug: "${s}") { slug } }`,
+      `mutation { resumeTenant(slug: "${s}") { slug } }`,
+      `mutation { deleteTenant(slug: "${s}") { slug } }`,
+      `mutation { restoreTenant(slug: "${s}") { slug } }`,
+      `mutation { purgeTenant(slug: "${s}", confirmSlug: "${s}") { slug } }`,
+      `mutation { renameTenant(slug: "${s}", newSlug: "${s}_y") { slug } }`,
+      `mutation { changePlan(slug: "${s}", plan: "enterprise") { slug } }`,
+      `mutation { rotateSigningKey(slug: "${s}") { slug } }`,
+      'mutation { refreshAnalytics { tenantsScanned } }',
+    ];
+    for (const operation of operations) {
+      const response = await admin.admin(operation, undefined, { token });
+      expect([operation, response.status, code(response)]).toEqual([operation, 401, 'INVALID_TOKEN']);
+    }
+    const after = await admin.admin<{ tenant: AdminTenant }>(`{ tenant(slug: "${s}") { ${TENANT_FIELDS} } }`);
+    expect(after.body.data?.tenant).toMatchObject({ slug: s, status: 'ACTIVE', plan: tenant.plan, name: tenant.name });
+    expect((await admin.admin<{ tenant: null }>(`{ tenant(slug: "${s}_x") { slug } }`)).body.data?.tenant).toBeNull();
+    expect((await whoAmI(s)).status).toBe(200); // the signing key was not rotated either
+  });
 });

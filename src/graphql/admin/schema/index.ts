@@ -4,6 +4,7 @@ import { adminBuilder } from '../builder.js';
 import './tenant.js';
 import './tenant-usage.js';
 import './fleet.js';
+import './plan.js';
 
 export const adminSchema = adminBuilder.toSchema();
 
