@@ -2,7 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { DateTimeResolver, EmailAddressResolver, JSONObjectResolver, URLResolver, UUIDResolver } from 'graphql-scalars';
+import { DateTimeResolver, EmailAddressResolver, JSONObjectResolver, SafeIntResolver, URLResolver, UUIDResolver } from 'graphql-scalars';
 import type { PlanFeature } from '../db/control-database.js';
 import type { GraphQLContext } from './context.js';
 import { authScopesFor, unauthorizedError } from './auth-scopes.js';
@@ -17,6 +17,7 @@ export const builder = new SchemaBuilder<{
     EmailAddress: { Input: string; Output: string };
     URL: { Input: URL; Output: string };
     JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
+    SafeInt: { Input: number; Output: number };
   };
   /** Every connection carries a lazy count: it runs only when a client asks for totalCount. */
   Connection: { totalCount: () => Promise<number> };
@@ -51,6 +52,7 @@ builder.addScalarType('UUID', UUIDResolver);
 builder.addScalarType('EmailAddress', EmailAddressResolver);
 builder.addScalarType('URL', URLResolver);
 builder.addScalarType('JSONObject', JSONObjectResolver);
+builder.addScalarType('SafeInt', SafeIntResolver);
 
 builder.globalConnectionField('totalCount', (t) =>
   t.int({ description: 'Rows matching the filter, across all pages.', resolve: (connection) => connection.totalCount() }),

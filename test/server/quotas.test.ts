@@ -77,6 +77,15 @@ describe('plans and quotas', () => {
     // The fields are still in the schema: the error is the answer, not a validation failure.
     expect(refused.body.errors![0]!.extensions!.code).not.toBe('GRAPHQL_VALIDATION_FAILED');
 
+    // A client can see what its plan includes instead of probing for errors.
+    const limits = '{ tenant { plan limits { features maxUsers maxStorageBytes requestsPerMinute requestsPerDay } } }';
+    expect((await server.graphql(basic.slug, limits, {}, { as: 'viewer' })).body.data).toEqual({
+      tenant: { plan: 'basic', limits: { features: [], maxUsers: 25, maxStorageBytes: 1024 ** 3, requestsPerMinute: 600, requestsPerDay: 100_000 } },
+    });
+    expect((await server.graphql<{ tenant: { limits: { features: string[] } } }>(premium.slug, limits, {}, { as: 'viewer' })).body.data!.tenant.limits.features).toEqual([
+      'workflows',
+    ]);
+
     const served = await server.graphql<{ workflows: { totalCount: number } }>(premium.slug, WORKFLOWS, {}, { as: 'viewer' });
     expect(served.body.errors).toBeUndefined();
     expect(served.body.data!.workflows.totalCount).toBe(1);

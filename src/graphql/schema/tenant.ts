@@ -1,3 +1,4 @@
+import type { Plan } from '../../control/plan.repository.js';
 import { readTenantStats, type TenantStats } from '../../data/stats/tenant-stats.repository.js';
 import type { Tenant } from '../../db/control-database.js';
 import { builder } from '../builder.js';
@@ -17,6 +18,20 @@ const TenantStatsRef = builder.objectRef<TenantStats>('TenantStats').implement({
   }),
 });
 
+const PlanLimitsRef = builder.objectRef<Plan>('PlanLimits').implement({
+  description: "The limits of the tenant's plan; null is unlimited.",
+  fields: (t) => ({
+    maxUsers: t.exposeInt('maxUsers', { nullable: true, description: 'Users, invited ones included.' }),
+    maxStorageBytes: t.expose('maxStorageBytes', { type: 'SafeInt', nullable: true, description: 'Over it, writes are refused (QUOTA_EXCEEDED).' }),
+    requestsPerMinute: t.exposeInt('requestsPerMinute'),
+    requestsPerDay: t.exposeInt('requestsPerDay', { nullable: true }),
+    features: t.stringList({
+      description: 'Features the plan includes, such as "workflows"; fields of other features answer FEATURE_NOT_IN_PLAN.',
+      resolve: (plan) => [...plan.features],
+    }),
+  }),
+});
+
 const TenantRef = builder.objectRef<Tenant>('Tenant').implement({
   description: 'The tenant this request runs in.',
   fields: (t) => ({
@@ -24,6 +39,7 @@ const TenantRef = builder.objectRef<Tenant>('Tenant').implement({
     slug: t.exposeString('slug'),
     name: t.exposeString('name'),
     plan: t.exposeString('plan'),
+    limits: t.field({ type: PlanLimitsRef, resolve: (_tenant, _args, context) => context.plan }),
     stats: t.field({ type: TenantStatsRef, resolve: (_tenant, _args, context) => readTenantStats(context.db) }),
   }),
 });
