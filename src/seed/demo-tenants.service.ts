@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { changeTenantPlan } from '../control/tenant-lifecycle.service.js';
 import { createTenant } from '../control/tenant.service.js';
 import { findTenantBySlug } from '../control/tenant.repository.js';
 import type { Database } from '../db/database.js';
@@ -16,14 +17,17 @@ export const DEMO_LOGINS: readonly { role: UserRole; localPart: string }[] = [
   { role: 'viewer', localPart: 'viewer' },
 ];
 
-export const DEMO_TENANTS: readonly { slug: string; name: string; size: DemoSize }[] = [
-  { slug: 'acme', name: 'Acme Corporation', size: { users: 25, projects: 12, deployments: 3000, workflows: 400 } },
-  { slug: 'globex', name: 'Globex Inc.', size: { users: 15, projects: 8, deployments: 2000, workflows: 250 } },
+// Two plans, so the demo shows a feature flag: globex, on basic, keeps its
+// workflows but gets FEATURE_NOT_IN_PLAN when it asks for them.
+export const DEMO_TENANTS: readonly { slug: string; name: string; plan: string; size: DemoSize }[] = [
+  { slug: 'acme', name: 'Acme Corporation', plan: 'premium', size: { users: 25, projects: 12, deployments: 3000, workflows: 400 } },
+  { slug: 'globex', name: 'Globex Inc.', plan: 'basic', size: { users: 15, projects: 8, deployments: 2000, workflows: 250 } },
 ];
 
 export interface SeedResult {
   readonly slug: string;
   readonly created: boolean;
+  readonly plan: string;
   /** False when the tenant already had data, which is left untouched. */
   readonly seeded: boolean;
   readonly rows: DemoSize;
@@ -39,7 +43,11 @@ export async function seedDemoTenants(database: Database, template: Template): P
     const started = performance.now();
     let tenant = await findTenantBySlug(database.control, demo.slug);
     const created = tenant === undefined;
-    tenant ??= (await createTenant(database, template, { slug: demo.slug, name: demo.name })).tenant;
+    // An existing tenant keeps its plan: an operator may have changed it.
+    if (!tenant) {
+      await createTenant(database, template, { slug: demo.slug, name: demo.name });
+      tenant = await changeTenantPlan(database, demo.slug, demo.plan);
+    }
     const outcome = await withTenantTransaction(database, tenant, {}, async (trx) => {
       const before = await countDemoRows(trx);
       if (before.users + before.projects + before.deployments + before.workflows > 0) return { seeded: false, rows: before };
@@ -47,7 +55,7 @@ export async function seedDemoTenants(database: Database, template: Template): P
       await insertDemoLogins(trx, demo.slug, DEMO_LOGINS, passwordHash);
       return { seeded: true, rows: await countDemoRows(trx) };
     });
-    results.push({ slug: demo.slug, created, ...outcome, durationMs: performance.now() - started });
+    results.push({ slug: demo.slug, created, plan: tenant.plan, ...outcome, durationMs: performance.now() - started });
   }
   return results;
 }
@@ -55,5 +63,5 @@ export async function seedDemoTenants(database: Database, template: Template): P
 export function describeSeedResult(r: SeedResult): string {
   const what = r.seeded ? 'seeded' : 'already has data, left as is';
   const rows = `${r.rows.users} users, ${r.rows.projects} projects, ${r.rows.deployments} deployments, ${r.rows.workflows} workflows`;
-  return `${r.slug}: ${r.created ? 'created, ' : ''}${what} (${rows}) in ${r.durationMs.toFixed(0)} ms`;
+  return `${r.slug} (${r.plan}): ${r.created ? 'created, ' : ''}${what} (${rows}) in ${r.durationMs.toFixed(0)} ms`;
 }

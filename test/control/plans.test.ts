@@ -3,14 +3,14 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPlan, listPlans } from '../../src/control/plan.repository.js';
 import { requirePlan } from '../../src/control/plan.service.js';
-import { openDatabase, type Database } from '../../src/db/database.js';
+import type { Database } from '../../src/db/database.js';
 import { migrateControlPlane } from '../../src/migrations/migrate-control.js';
 import { loadTemplate } from '../../src/migrations/template.js';
-import { openTestDatabase, seedTenant, tenantTemplate, testConfig, TEMPLATES_DIR } from '../helpers/test-database.js';
+import { openScratchDatabase, type ScratchDatabase } from '../helpers/scratch-database.js';
+import { openTestDatabase, seedTenant, tenantTemplate, TEMPLATES_DIR } from '../helpers/test-database.js';
 
 describe('plans', () => {
   let database: Database;
@@ -64,26 +64,11 @@ describe('plans', () => {
 });
 
 describe('control migration 0004 (plans)', () => {
-  let scratch: { database: Database; drop: () => Promise<void> };
+  // Its own database: the run's database is already at the head.
+  let scratch: ScratchDatabase;
 
   beforeAll(async () => {
-    // Its own database: the run's database is already at the head.
-    const serverUrl = new URL(inject('databaseUrl'));
-    const name = `schemata_plans_${randomBytes(4).toString('hex')}`;
-    const admin = async (statement: string) => {
-      const client = new pg.Client({ connectionString: serverUrl.toString() });
-      await client.connect();
-      try {
-        await client.query(statement);
-      } finally {
-        await client.end();
-      }
-    };
-    await admin(`CREATE DATABASE ${name}`);
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    const database = await openDatabase(testConfig({ databaseUrl: url.toString(), poolSize: 2 }));
-    scratch = { database, drop: async () => (await database.close(), await admin(`DROP DATABASE ${name} WITH (FORCE)`)) };
+    scratch = await openScratchDatabase();
   });
   afterAll(() => scratch.drop());
 
