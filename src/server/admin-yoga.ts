@@ -1,25 +1,23 @@
 import { useGenericAuth } from '@envelop/generic-auth';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { findPlatformSecret } from '../auth/platform-auth.repository.js';
-import { verifyPlatformToken, type PlatformAdmin } from '../auth/platform-token.js';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { authenticatePlatformAdmin } from '../auth/authenticate-platform-admin.js';
+import type { PlatformAdmin } from '../auth/platform-token.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
-import { SchemataError } from '../errors.js';
 import type { AdminContext } from '../graphql/admin/context.js';
 import { adminSchema } from '../graphql/admin/schema/index.js';
 import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
 import type { Template } from '../migrations/template.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
+import { useTenantExportDownload } from './plugins/use-tenant-export-download.js';
 
 export interface AdminYogaOptions {
   readonly config: Pick<Config, 'production' | 'jwtIssuer'>;
   readonly database: Database;
   readonly template: Template;
   readonly logError: ErrorLogger;
-  /** Extra plugins, e.g. the tenant export download. */
-  readonly plugins?: readonly Plugin<AdminContext>[];
 }
 
 export const ADMIN_GRAPHQL_ENDPOINT = '/admin/graphql';
@@ -55,13 +53,9 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
       useGenericAuth<PlatformAdmin, AdminContext & { request: Request }, 'admin'>({
         mode: 'resolve-only',
         contextFieldName: 'admin',
-        resolveUserFn: async (context) => {
-          const secret = await findPlatformSecret(database.control);
-          if (!secret) throw new SchemataError('UNAUTHENTICATED', 'the platform has no signing key yet: run npm run migrate');
-          return verifyPlatformToken(context.request.headers.get('authorization'), secret, config);
-        },
+        resolveUserFn: (context) => authenticatePlatformAdmin(database, context.request.headers.get('authorization'), config),
       }),
-      ...(options.plugins ?? []),
+      useTenantExportDownload({ database, config }),
     ],
   });
 }
