@@ -56,6 +56,10 @@ try {
     console.log(`provisioning: median ${p.medianMs.toFixed(1)} ms, p95 ${p.p95Ms.toFixed(1)} ms, max ${p.maxMs.toFixed(1)} ms over ${p.samples} creates`);
     console.log(`fan-out of one migration (ADD COLUMN + index): ${(result.fanOut.ms / 1000).toFixed(2)} s for ${result.fanOut.migrated} tenants (${result.fanOut.failed} failed, concurrency ${result.fanOut.concurrency})`);
     console.log(`no-op migrate: ${result.noOpMs.toFixed(1)} ms`);
+    console.log(
+      `analytics refresh over ${result.tenants} tenants: ${result.analytics.refreshMs.toFixed(0)} ms; ` +
+        `reading the snapshot: ${result.analytics.readMs.toFixed(1)} ms; fleet overview: ${result.analytics.fleetOverviewMs.toFixed(1)} ms`,
+    );
   }
 } finally {
   await database.close();

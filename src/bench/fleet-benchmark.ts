@@ -3,6 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
+import { findLatestSnapshot } from '../control/fleet-analytics.repository.js';
+import { refreshFleetAnalytics } from '../control/fleet-analytics.service.js';
+import { fleetOverview } from '../control/tenant-usage.service.js';
 import { createTenant } from '../control/tenant.service.js';
 import type { Database } from '../db/database.js';
 import { migrateControlPlane } from '../migrations/migrate-control.js';
@@ -24,6 +27,8 @@ export interface FleetBenchmarkResult {
   readonly fanOut: { readonly ms: number; readonly migrated: number; readonly failed: number; readonly concurrency: number };
   /** A migrate run (control plane + tenants) with nothing pending. */
   readonly noOpMs: number;
+  /** Recomputing the cross-tenant analytics over every tenant, then reading them and the fleet overview as the admin API does. */
+  readonly analytics: { readonly refreshMs: number; readonly readMs: number; readonly fleetOverviewMs: number };
 }
 
 const FAN_OUT_SQL = `-- migrate:up
@@ -33,7 +38,7 @@ CREATE INDEX deployments_region_idx ON deployments (region);
 ALTER TABLE deployments DROP COLUMN region;
 `;
 
-/** Provisioning latency, one-migration fan-out and no-op migrate, on a database the caller dedicates to it. */
+/** Provisioning latency, one-migration fan-out, no-op migrate and the analytics pass, on a database the caller dedicates to it. */
 export async function runFleetBenchmark(database: Database, templates: Templates, options: FleetBenchmarkOptions): Promise<FleetBenchmarkResult> {
   await migrateControlPlane(database, templates.control);
   // Fill the fleet first, in parallel and untimed, so the timed creates pay
@@ -70,6 +75,16 @@ export async function runFleetBenchmark(database: Database, templates: Templates
   const noOpMs = performance.now() - started;
   if (noOp.migrated + noOp.failed !== 0) throw new Error('the no-op run found work to do');
 
+  started = performance.now();
+  await refreshFleetAnalytics(database, { onProgress: (done, total) => options.onProgress?.('analytics refresh', done, total) });
+  const refreshMs = performance.now() - started;
+  started = performance.now();
+  await findLatestSnapshot(database.control);
+  const readMs = performance.now() - started;
+  started = performance.now();
+  await fleetOverview(database, next);
+  const fleetOverviewMs = performance.now() - started;
+
   const sorted = [...timed].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return {
@@ -77,6 +92,7 @@ export async function runFleetBenchmark(database: Database, templates: Templates
     provisioning: { samples: sorted.length, medianMs: at(0.5), p95Ms: at(0.95), maxMs: sorted.at(-1) ?? 0 },
     fanOut: { ms: fanOutMs, migrated: fanOut.migrated, failed: fanOut.failed, concurrency: options.concurrency },
     noOpMs,
+    analytics: { refreshMs, readMs, fleetOverviewMs },
   };
 }
 
