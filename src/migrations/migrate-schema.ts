@@ -11,7 +11,14 @@ import type { Template } from './template.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyKysely = Kysely<any>;
 
-export type MigrationDirection = { readonly direction: 'up' } | { readonly direction: 'down'; readonly toVersion?: number };
+/**
+ * `up` applies every pending file, or with `toVersion` only those numbered up
+ * to it (import builds a schema at an export's version before loading rows);
+ * `down` reverts the newest file, or every file above `toVersion`.
+ */
+export type MigrationDirection =
+  | { readonly direction: 'up'; readonly toVersion?: number }
+  | { readonly direction: 'down'; readonly toVersion?: number };
 
 export interface SchemaMigrationOutcome {
   /** Files applied (up) or reverted (down), in the order they ran. */
@@ -73,8 +80,13 @@ export async function migrateSchema(
 
   let ran: { name: string }[];
   try {
-    if (direction.direction === 'up') {
+    if (direction.direction === 'up' && direction.toVersion === undefined) {
       ran = await umzug.up();
+    } else if (direction.direction === 'up') {
+      // Umzug's `to` must name a pending file: the newest pending one at or below the target.
+      const done = new Set(applied.map((row) => row.name));
+      const last = template.migrations.filter((m) => m.version <= direction.toVersion! && !done.has(m.name)).at(-1);
+      ran = last === undefined ? [] : await umzug.up({ to: last.name });
     } else {
       const target = direction.toVersion;
       const appliedAbove = applied.filter((row) => (byName.get(row.name)?.version ?? 0) > (target ?? -1));
