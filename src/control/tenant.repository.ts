@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { ControlDatabase, Tenant, TenantStatus } from '../db/control-database.js';
+import type { ControlDatabase, Tenant, TenantPlan, TenantStatus } from '../db/control-database.js';
 
 type Db = Kysely<ControlDatabase>;
 
@@ -8,12 +8,14 @@ export interface NewTenantRow {
   readonly slug: string;
   readonly name: string;
   readonly schemaName: string;
+  /** The column's default (basic) when absent. */
+  readonly plan?: TenantPlan | undefined;
 }
 
 export async function insertTenant(db: Db, row: NewTenantRow): Promise<Tenant> {
   return db
     .insertInto('control.tenants')
-    .values({ id: row.id, slug: row.slug, name: row.name, schema_name: row.schemaName })
+    .values({ id: row.id, slug: row.slug, name: row.name, schema_name: row.schemaName, ...(row.plan !== undefined && { plan: row.plan }) })
     .returningAll()
     .executeTakeFirstOrThrow();
 }

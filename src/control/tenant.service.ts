@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import type { Kysely } from 'kysely';
 import { insertTenantAuth, setHmacSecret } from '../auth/tenant-auth.repository.js';
 import type { Database } from '../db/database.js';
-import type { Tenant } from '../db/control-database.js';
+import type { ControlDatabase, Tenant, TenantPlan } from '../db/control-database.js';
 import { tenantSchemaName } from '../db/identifiers.js';
 import { SchemataError } from '../errors.js';
 import { lockSchema, migrateSchema } from '../migrations/migrate-schema.js';
@@ -21,6 +22,16 @@ export interface CreatedTenant {
   readonly durationMs: number;
 }
 
+export interface ProvisionTenantInput extends CreateTenantInput {
+  /** The registry's default (basic) when absent. */
+  readonly plan?: TenantPlan | undefined;
+}
+
+export interface ProvisionOptions {
+  /** Build the schema only up to this template version (import and clone load rows there, then migrate to head). */
+  readonly toVersion?: number | undefined;
+}
+
 export function tenantLabel(tenant: Pick<Tenant, 'slug'>): string {
   return `tenant "${tenant.slug}"`;
 }
@@ -33,27 +44,53 @@ export function tenantLabel(tenant: Pick<Tenant, 'slug'>): string {
 export async function createTenant(database: Database, template: Template, input: CreateTenantInput): Promise<CreatedTenant> {
   const slug = validateSlug(input.slug);
   const name = validateTenantName(input.name ?? slug);
+  const started = performance.now();
+  const tenant = await database.control.transaction().execute((trx) => provisionTenantInTransaction(trx, template, { slug, name }));
+  return { tenant, durationMs: performance.now() - started };
+}
+
+/**
+ * The steps of provisioning, inside a transaction the caller owns (create,
+ * import and clone), so the caller's own work commits or rolls back with
+ * them: registry row (TENANT_EXISTS if the slug is taken), a new signing
+ * secret, schema and role, template migrations (to `toVersion` or the head),
+ * the ledger kept from the tenant role, and the registry's template version.
+ */
+export async function provisionTenantInTransaction(
+  trx: Kysely<ControlDatabase>,
+  template: Template,
+  input: ProvisionTenantInput,
+  options: ProvisionOptions = {},
+): Promise<Tenant> {
+  const slug = validateSlug(input.slug);
+  const name = validateTenantName(input.name ?? slug);
   const id = randomUUID();
   const schemaName = tenantSchemaName(id);
 
-  const started = performance.now();
-  const tenant = await database.control.transaction().execute(async (trx) => {
-    if (await findTenantBySlug(trx, slug)) throw tenantExists(slug);
-    let row: Tenant;
-    try {
-      row = await insertTenant(trx, { id, slug, name, schemaName });
-    } catch (error) {
-      // A concurrent create of the same slug passed the check above.
-      if ((error as { code?: string }).code === '23505') throw tenantExists(slug);
-      throw error;
-    }
-    await insertTenantAuth(trx, row.id, newSigningSecret());
-    await createTenantSchemaAndRole(trx, schemaName);
-    const { version } = await migrateSchema(trx, schemaName, template, tenantLabel(row), { direction: 'up' });
-    await revokeLedgerAccess(trx, schemaName);
-    return setTemplateVersion(trx, row.id, version);
-  });
-  return { tenant, durationMs: performance.now() - started };
+  if (await findTenantBySlug(trx, slug)) throw tenantExists(slug);
+  let row: Tenant;
+  try {
+    row = await insertTenant(trx, { id, slug, name, schemaName, plan: input.plan });
+  } catch (error) {
+    // A concurrent create of the same slug passed the check above.
+    if ((error as { code?: string }).code === '23505') throw tenantExists(slug);
+    throw error;
+  }
+  await insertTenantAuth(trx, row.id, newSigningSecret());
+  await createTenantSchemaAndRole(trx, schemaName);
+  return migrateTenantInTransaction(trx, template, row, options);
+}
+
+/** Migrates a tenant's schema up (to `toVersion` or the head), keeps the ledger from the tenant role and records the version. */
+export async function migrateTenantInTransaction(
+  trx: Kysely<ControlDatabase>,
+  template: Template,
+  tenant: Tenant,
+  options: ProvisionOptions = {},
+): Promise<Tenant> {
+  const { version } = await migrateSchema(trx, tenant.schema_name, template, tenantLabel(tenant), { direction: 'up', toVersion: options.toVersion });
+  await revokeLedgerAccess(trx, tenant.schema_name);
+  return setTemplateVersion(trx, tenant.id, version);
 }
 
 /** Drops the tenant's schema, role and registry row. Irreversible, hence `force`. */
