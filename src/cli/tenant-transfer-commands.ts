@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { cloneTenant } from '../control/tenant-clone.service.js';
+import { exportTenant } from '../control/tenant-export.service.js';
+import { importTenant, type ImportTarget } from '../control/tenant-import.service.js';
+import type { Database } from '../db/database.js';
+import type { Template } from '../migrations/template.js';
+
+/** `npm run tenant -- export|import|clone`: run the service, print a summary. */
+
+/** Streams the NDJSON to stdout; the summary goes to stderr, so stdout is only the export. */
+export async function exportCommand(database: Database, slug: string): Promise<void> {
+  const exported = await exportTenant(database, slug);
+  await pipeline(Readable.from(exported.lines), process.stdout, { end: false });
+  const summary = exported.summary!;
+  console.error(
+    `exported tenant ${exported.tenant.slug} (template version ${summary.templateVersion}): ` +
+      `${summary.tables} tables, ${count(summary.rows)} rows, ${summary.sequences} sequences, ${megabytes(summary.bytes)} in ${ms(summary.durationMs)}`,
+  );
+  console.error(`  ${perTable(summary.rowCounts)}`);
+}
+
+/** Reads `file` (`-` for stdin). */
+export async function importCommand(database: Database, template: Template, file: string, target: ImportTarget): Promise<void> {
+  const input = file === '-' ? process.stdin : fs.createReadStream(file);
+  const imported = await importTenant(database, template, input, target);
+  const { tenant } = imported;
+  const migrated = imported.fromVersion < tenant.template_version ? `, migrated from template version ${imported.fromVersion}` : '';
+  console.log(
+    `imported tenant ${tenant.slug} ("${tenant.name}"): ${imported.tables} tables, ${count(imported.rows)} rows, ` +
+      `${imported.sequences} sequences in ${ms(imported.durationMs)}${migrated}`,
+  );
+  console.log(`  ${perTable(imported.rowCounts)}`);
+  console.log(`  schema ${tenant.schema_name}, template version ${tenant.template_version}, plan ${tenant.plan}, id ${tenant.id}`);
+}
+
+export async function cloneCommand(database: Database, template: Template, slug: string, target: ImportTarget): Promise<void> {
+  const cloned = await cloneTenant(database, template, slug, target);
+  const { tenant } = cloned;
+  console.log(
+    `cloned tenant ${cloned.source.slug} to ${tenant.slug} ("${tenant.name}"): ${cloned.tables} tables, ${count(cloned.rows)} rows, ` +
+      `${cloned.sequences} sequences in ${ms(cloned.durationMs)}`,
+  );
+  console.log(`  ${perTable(cloned.rowCounts)}`);
+  console.log(`  schema ${tenant.schema_name}, template version ${tenant.template_version}, plan ${tenant.plan}, id ${tenant.id}`);
+}
+
+function perTable(rowCounts: Readonly<Record<string, number>>): string {
+  return Object.entries(rowCounts)
+    .map(([table, rows]) => `${table} ${count(rows)}`)
+    .join(', ');
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function ms(durationMs: number): string {
+  return `${durationMs.toFixed(0)} ms`;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+}

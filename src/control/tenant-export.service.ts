@@ -1,0 +1,128 @@
+import { performance } from 'node:perf_hooks';
+import type { Kysely } from 'kysely';
+import QueryStream from 'pg-query-stream';
+import type { ControlDatabase, Tenant } from '../db/control-database.js';
+import type { Database } from '../db/database.js';
+import { readLedgers } from '../migrations/ledger.repository.js';
+import { headerLine, rowLinePrefix, sequenceLine, trailerLine } from './tenant-export-format.js';
+import { listTenantSequences, listTenantTables, readSequence, rowsAsJsonQuery } from './tenant-tables.repository.js';
+import { findTenantById } from './tenant.repository.js';
+import { getTenant, tenantNotFound } from './tenant.service.js';
+
+export interface ExportSummary {
+  readonly templateVersion: number;
+  readonly tables: number;
+  readonly rows: number;
+  readonly rowCounts: Readonly<Record<string, number>>;
+  readonly sequences: number;
+  /** UTF-8 bytes of NDJSON produced. */
+  readonly bytes: number;
+  /** From the first line pulled to the last. */
+  readonly durationMs: number;
+}
+
+export interface TenantExport {
+  readonly tenant: Tenant;
+  /**
+   * The NDJSON text, in chunks of whole lines (about 64 KiB each). Nothing
+   * runs until the first chunk is pulled; then one pooled connection holds one
+   * REPEATABLE READ READ ONLY transaction, so every table comes from the same
+   * snapshot. The connection goes back to the pool when the last chunk has
+   * been pulled, when reading fails, or when the consumer stops early
+   * (`return()`, a `break`, a destroyed `Readable.from(lines)`).
+   */
+  readonly lines: AsyncGenerator<string, void, undefined>;
+  /** Set once the last chunk has been produced. */
+  readonly summary: ExportSummary | undefined;
+}
+
+/** Bigger chunks mean fewer writes to the consumer; rows still never pile up beyond one chunk. */
+const CHUNK_CHARS = 64 * 1024;
+/** Rows per cursor fetch. */
+const FETCH_ROWS = 1000;
+
+/**
+ * Opens an export of one tenant. The slug is checked (INVALID_SLUG,
+ * TENANT_NOT_FOUND) before this returns, so an HTTP handler can answer an
+ * error before it starts a download; the rows stream as `lines` is pulled,
+ * e.g. `pipeline(Readable.from(exp.lines), process.stdout)` or
+ * `Readable.toWeb(Readable.from(exp.lines))`.
+ */
+export async function exportTenant(database: Database, slug: string): Promise<TenantExport> {
+  const tenant = await getTenant(database, slug);
+  let summary: ExportSummary | undefined;
+  const lines = exportLines(database, tenant, (done) => (summary = done));
+  return {
+    tenant,
+    lines,
+    get summary() {
+      return summary;
+    },
+  };
+}
+
+async function* exportLines(database: Database, registered: Tenant, onDone: (summary: ExportSummary) => void): AsyncGenerator<string, void, undefined> {
+  const started = performance.now();
+  const client = await database.pool.connect();
+  let inTransaction = false;
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    inTransaction = true;
+    // The pinned handle runs any SQL on this client; only its table types are the tenant's.
+    const db = database.bindClient(client) as unknown as Kysely<ControlDatabase>;
+    // Re-read in the snapshot: the tenant may have been purged since exportTenant looked.
+    const tenant = await findTenantById(db, registered.id);
+    if (!tenant) throw tenantNotFound(registered.slug);
+    const schema = tenant.schema_name;
+    const ledger = (await readLedgers(db, [schema])).get(schema) ?? [];
+    const tables = await listTenantTables(db, schema);
+    const sequences = await listTenantSequences(db, schema);
+    // The rows are read as the tenant's own role: whatever a bug asked for,
+    // the export could only ever hold this tenant's data.
+    await client.query(`SELECT set_config('role', $1, true)`, [schema]);
+
+    let bytes = 0;
+    let chunk = headerLine({
+      templateVersion: tenant.template_version,
+      migrations: ledger.toSorted((a, b) => a.name.localeCompare(b.name)),
+      tenant: { slug: tenant.slug, name: tenant.name, plan: tenant.plan },
+      exportedAt: new Date().toISOString(),
+    });
+    const rowCounts: Record<string, number> = {};
+    let rows = 0;
+    for (const table of tables) {
+      const prefix = rowLinePrefix(table.name);
+      let count = 0;
+      const cursor = client.query(new QueryStream(rowsAsJsonQuery(schema, table.name), [], { batchSize: FETCH_ROWS }));
+      for await (const { row } of cursor as AsyncIterable<{ row: string }>) {
+        chunk += `${prefix}${row}}\n`;
+        count += 1;
+        if (chunk.length >= CHUNK_CHARS) {
+          bytes += Buffer.byteLength(chunk);
+          yield chunk;
+          chunk = '';
+        }
+      }
+      rowCounts[table.name] = count;
+      rows += count;
+    }
+    for (const name of sequences) chunk += sequenceLine(name, await readSequence(db, schema, name));
+    chunk += trailerLine({ rowCounts, rows, sequences: sequences.length });
+    bytes += Buffer.byteLength(chunk);
+    await client.query('COMMIT');
+    inTransaction = false;
+    onDone({ templateVersion: tenant.template_version, tables: tables.length, rows, rowCounts, sequences: sequences.length, bytes, durationMs: performance.now() - started });
+    yield chunk;
+  } finally {
+    // Also reached when the consumer stops early, at the yield it stopped on.
+    if (inTransaction) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (error) {
+        broken = error as Error;
+      }
+    }
+    client.release(broken);
+  }
+}
