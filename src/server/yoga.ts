@@ -23,6 +23,7 @@ import { resolveTenant, tenantSources } from '../tenancy/resolve-tenant.js';
 import { useIntrospectionAuth } from './plugins/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
+import { useStrictUtf8 } from './plugins/use-strict-utf8.js';
 import { TenantConcurrency } from './tenant-concurrency.js';
 import { createTenantRateLimiter, type TenantRateLimiter } from './tenant-rate-limiter.js';
 import { TenantStorageMeter } from './tenant-storage-meter.js';
@@ -159,6 +160,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     plugins: [
       useRequestTelemetry({ logger, metrics: options.metrics ?? createMetrics({ pool: database.pool }) }),
       useReadinessCheck({ endpoint: '/ready', check: async () => (options.readiness ? options.readiness.check() : true) }),
+      useStrictUtf8(),
       ...useQueryLimits(),
       // A form post or a plain GET cannot carry a mutation from another site: they must send a custom header.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),

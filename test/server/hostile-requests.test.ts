@@ -58,6 +58,47 @@ describe('hostile requests', () => {
     expect(response.status).toBe(413);
   });
 
+  it('invalid UTF-8 in the body: 400 BAD_REQUEST before parsing and before any SQL; valid UTF-8 passes', async () => {
+    const token = await server.tokenFor(tenant.slug, 'admin');
+    const send = (body: Uint8Array) =>
+      server.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant-id': tenant.slug, authorization: `Bearer ${token}` }, body });
+    const utf8 = (text: string) => new TextEncoder().encode(text);
+    const create = 'mutation($name: String!) { createProject(input: { name: $name }) { name } }';
+    const withBytes = (bytes: number[]) => new Uint8Array([...utf8(`{"query":${JSON.stringify(create)},"variables":{"name":"bad`), ...bytes, ...utf8('"}}')]);
+
+    // A truncated two-byte sequence (0xC3 0x28) and a byte that never occurs in UTF-8 (0xFF).
+    for (const bytes of [[0xc3, 0x28], [0xff]]) {
+      const before = tenantStatements;
+      const response = await send(withBytes(bytes));
+      expect(response.status).toBe(400);
+      expect(await response.text()).toBe('{"errors":[{"message":"the request body is not valid UTF-8","extensions":{"code":"BAD_REQUEST"}}]}');
+      expect(tenantStatements - before).toBe(0);
+    }
+    const valid = await send(withBytes([...utf8('-Zürich-✓')]));
+    expect(await valid.json()).toEqual({ data: { createProject: { name: 'bad-Zürich-✓' } } });
+  });
+
+  it('a streamed body over the limit, with no Content-Length to refuse it early: 413 while it is read', async () => {
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === 0) controller.enqueue(new TextEncoder().encode('{"query":"{ tenant { slug } }","extensions":{"pad":"'));
+        if (sent > 2_000_000) return controller.close();
+        controller.enqueue(chunk);
+        sent += chunk.length;
+      },
+    });
+    const response = await server.fetch('http://yoga/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tenant-id': tenant.slug },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect((await response.json()).errors[0].extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+  });
+
   it('too many tokens: TOKEN_LIMIT', async () => {
     const query = `{ tenant { ${Array.from({ length: 3000 }, () => 'slug').join(' ')} } }`;
     await refused(query, undefined, 'TOKEN_LIMIT');
