@@ -60,7 +60,7 @@ describe('hostile requests', () => {
 
   it('invalid UTF-8 in the body: 400 BAD_REQUEST before parsing and before any SQL; valid UTF-8 passes', async () => {
     const token = await server.tokenFor(tenant.slug, 'admin');
-    const send = (body: Uint8Array) =>
+    const send = (body: Uint8Array<ArrayBuffer>) =>
       server.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant-id': tenant.slug, authorization: `Bearer ${token}` }, body });
     const utf8 = (text: string) => new TextEncoder().encode(text);
     const create = 'mutation($name: String!) { createProject(input: { name: $name }) { name } }';
