@@ -91,3 +91,44 @@ export async function setTenantStatus(db: Db, id: string, status: TenantStatus):
     .returningAll()
     .executeTakeFirst();
 }
+
+export type TenantChanges = Partial<Pick<Tenant, 'slug' | 'name' | 'status' | 'plan' | 'deleted_at' | 'status_before_delete'>>;
+
+export async function updateTenant(db: Db, id: string, changes: TenantChanges): Promise<Tenant> {
+  return db
+    .updateTable('control.tenants')
+    .set({ ...changes, updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export interface TenantListFilter {
+  readonly statuses?: readonly TenantStatus[];
+  readonly plans?: readonly string[];
+  /** Slugs containing this text. */
+  readonly search?: string;
+  /** Keyset: slugs after this one. */
+  readonly afterSlug?: string;
+  readonly limit: number;
+}
+
+export async function listTenantsPage(db: Db, filter: TenantListFilter): Promise<Tenant[]> {
+  let query = db.selectFrom('control.tenants').selectAll();
+  if (filter.statuses?.length) query = query.where('status', 'in', filter.statuses);
+  if (filter.plans?.length) query = query.where('plan', 'in', filter.plans as Tenant['plan'][]);
+  if (filter.search) query = query.where('slug', 'like', `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  if (filter.afterSlug !== undefined) query = query.where('slug', '>', filter.afterSlug);
+  return query.orderBy('slug').limit(filter.limit).execute();
+}
+
+/** Tenants per value of one registry column, for the fleet overview. */
+export async function countTenantsBy(db: Db, column: 'status' | 'plan' | 'template_version'): Promise<{ value: string; count: number }[]> {
+  const rows = await db
+    .selectFrom('control.tenants')
+    .select([(eb) => eb.cast<string>(eb.ref(column), 'text').as('value'), (eb) => eb.fn.countAll<string>().as('count')])
+    .groupBy(column)
+    .orderBy(column)
+    .execute();
+  return rows.map((row) => ({ value: row.value, count: Number(row.count) }));
+}

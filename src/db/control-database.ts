@@ -26,6 +26,8 @@ export interface TenantsTable {
   plan: ColumnType<TenantPlan, TenantPlan | undefined, TenantPlan>;
   schema_name: string;
   template_version: ColumnType<number, number | undefined, number>;
+  deleted_at: ColumnType<Date | null, never, Date | null>;
+  status_before_delete: ColumnType<'active' | 'suspended' | null, never, 'active' | 'suspended' | null>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date | string>;
 }
@@ -41,11 +43,46 @@ export interface TenantAuthTable {
   rotated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface TenantUsageDailyTable {
+  tenant_id: string;
+  day: string;
+  requests: ColumnType<string, number, never>;
+  errors: ColumnType<string, number, never>;
+  last_request_at: Date;
+}
+
+export interface PlatformAuthTable {
+  singleton: ColumnType<boolean, never, never>;
+  hmac_secret: string;
+  rotated_at: ColumnType<Date, never, Date | string>;
+}
+
+export interface FleetAnalyticsTable {
+  id: Generated<string>;
+  computed_at: ColumnType<Date, never, never>;
+  duration_ms: number;
+  tenants_scanned: number;
+  deployments_by_status: ColumnType<Record<string, number>, string, never>;
+  workflows_by_status: ColumnType<Record<string, number>, string, never>;
+  growth: ColumnType<GrowthDay[], string, never>;
+}
+
+/** One day of fleet growth; counts only. */
+export interface GrowthDay {
+  readonly day: string;
+  readonly tenantsCreated: number;
+  readonly deploymentsCreated: number;
+  readonly usersCreated: number;
+}
+
 /** Tables of the `control` schema, named with their schema as Kysely allows. */
 export interface ControlDatabase {
   'control.tenants': TenantsTable;
   'control.tenant_auth': TenantAuthTable;
   'control.plans': PlansTable;
+  'control.tenant_usage_daily': TenantUsageDailyTable;
+  'control.platform_auth': PlatformAuthTable;
+  'control.fleet_analytics': FleetAnalyticsTable;
 }
 
 export type TenantAuth = Selectable<TenantAuthTable>;
