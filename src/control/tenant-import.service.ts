@@ -161,7 +161,7 @@ async function loadLines(trx: Kysely<ControlDatabase>, schema: string, lines: As
 
 function checkCounts(trailer: ExportTrailer, rowCounts: Readonly<Record<string, number>>, sequences: number): void {
   for (const [table, expected] of Object.entries(trailer.rowCounts)) {
-    const found = rowCounts[table];
+    const found = Object.hasOwn(rowCounts, table) ? rowCounts[table] : undefined;
     if (found === undefined) throw invalidExport(`the end marker counts rows of table ${shown(table)}, which this template does not have`);
     if (found < expected) throw truncatedExport(`table ${shown(table)} has ${found} of its ${expected} rows`);
     if (found > expected) throw invalidExport(`table ${shown(table)} has ${found} rows, but the end marker says ${expected}`);

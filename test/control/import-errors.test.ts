@@ -125,5 +125,7 @@ describe('bad exports and targets are refused with a code, and leave nothing beh
     expect(refusedValue.message).toMatch(/rows of table "deployments" .* refused: .*check constraint/);
     await refused(importing(withLine(users, (r) => ({ ...r, row: { ...(r.row as object), id: 'not-a-uuid' } }))), 'INVALID_EXPORT');
     await refused(importing(`${text}{"table":"users","row":{}}\n`), 'INVALID_EXPORT');
+    const trailer = lines.length - 1;
+    await refused(importing(withLine(trailer, (t) => ({ ...t, rowCounts: { ...(t.rowCounts as object), constructor: 0 } }))), 'INVALID_EXPORT');
   });
 });
