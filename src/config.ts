@@ -34,6 +34,12 @@ export interface Config {
   readonly refreshTokenTtlSeconds: number;
   /** Server the test suite uses instead of starting its own embedded one. */
   readonly testDatabaseUrl: string | undefined;
+  /**
+   * How long a query result is served from memory; 0 turns the response cache
+   * off. It bounds how stale a read can be after a write this process does not
+   * see (another instance, the CLI); this process's own mutations invalidate at once.
+   */
+  readonly responseCacheTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwtAudience: env.JWT_AUDIENCE || 'schemata-api',
     accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 30, 24 * 3600),
     refreshTokenTtlSeconds: int('REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
+    responseCacheTtlMs: int('RESPONSE_CACHE_TTL_MS', 2_000, 0, 60_000),
   };
   if (config.migrateConcurrency > config.poolSize) {
     problems.push(`MIGRATE_CONCURRENCY (${config.migrateConcurrency}) cannot exceed PG_POOL_SIZE (${config.poolSize})`);

@@ -14,6 +14,8 @@ export interface MetricsOptions {
 export interface Metrics {
   readonly registry: Registry;
   observe(request: { tenant: string | undefined; outcome: string; durationMs: number }): void;
+  /** One response-cache lookup: served from memory, or executed. */
+  responseCache(result: 'hit' | 'miss'): void;
 }
 
 /** Prometheus metrics: requests, errors and latency per tenant (bounded), and the connection pool. */
@@ -39,6 +41,15 @@ export function createMetrics(options: MetricsOptions): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  const cacheLookups = new Counter({
+    name: 'schemata_response_cache_total',
+    help: 'Response-cache lookups by result (hit, miss); anonymous requests, mutations and introspection are not looked up.',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  // Both series from the start, so a hit rate can be computed before the first hit.
+  cacheLookups.inc({ result: 'hit' }, 0);
+  cacheLookups.inc({ result: 'miss' }, 0);
   new Gauge({
     name: 'schemata_db_pool_connections',
     help: 'Connections of the PostgreSQL pool, by state.',
@@ -57,6 +68,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
       const label = tenantLabel(tenant);
       requests.inc({ tenant: label, outcome });
       duration.observe({ tenant: label }, durationMs / 1000);
+    },
+    responseCache(result) {
+      cacheLookups.inc({ result });
     },
   };
 }

@@ -24,6 +24,7 @@ import { useIntrospectionAuth } from './plugins/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useStrictUtf8 } from './plugins/use-strict-utf8.js';
+import { useTenantResponseCache, type TenantResponseCacheOptions } from './plugins/use-tenant-response-cache.js';
 import { TenantConcurrency } from './tenant-concurrency.js';
 import { createTenantRateLimiter, type TenantRateLimiter } from './tenant-rate-limiter.js';
 import { TenantStorageMeter } from './tenant-storage-meter.js';
@@ -36,7 +37,7 @@ import type { Readiness } from './readiness.js';
 export interface SchemataYogaOptions {
   readonly config: Pick<
     Config,
-    'baseDomain' | 'production' | 'corsOrigins' | 'logLevel' | 'redisUrl' | 'rateLimitPerMinute' | 'jwtIssuer' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds'
+    'baseDomain' | 'production' | 'corsOrigins' | 'logLevel' | 'redisUrl' | 'rateLimitPerMinute' | 'jwtIssuer' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'responseCacheTtlMs'
   >;
   readonly database: Database;
   readonly registry: TenantRegistry;
@@ -54,6 +55,8 @@ export interface SchemataYogaOptions {
   readonly storageMeter?: TenantStorageMeter;
   /** @default Prometheus metrics for this server's pool, at /metrics */
   readonly metrics?: Metrics;
+  /** Tests substitute a deliberately shared key to prove the cache-isolation test can see leaks. @default tenant, its generation, subject and role */
+  readonly responseCacheShareKey?: TenantResponseCacheOptions['shareKey'];
   /** Where unexpected (masked) errors go. @default the logger, at error level */
   readonly logError?: ErrorLogger;
   /** How invitations and reset tokens are delivered. @default the log */
@@ -104,6 +107,7 @@ export function rateLimiterSettings(config: Pick<Config, 'redisUrl' | 'rateLimit
 export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
   const { config, database, registry } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = options.metrics ?? createMetrics({ pool: database.pool });
   const keys = new TenantKeyStore(database, registry);
   const verified = new VerifiedTokenCache();
   registry.onInvalidate((tenantId) => verified.forgetTenant(tenantId));
@@ -158,7 +162,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     // /health is Yoga's liveness answer: 200 while the process serves at all.
     healthCheckEndpoint: '/health',
     plugins: [
-      useRequestTelemetry({ logger, metrics: options.metrics ?? createMetrics({ pool: database.pool }) }),
+      useRequestTelemetry({ logger, metrics }),
       useReadinessCheck({ endpoint: '/ready', check: async () => (options.readiness ? options.readiness.check() : true) }),
       useStrictUtf8(),
       ...useQueryLimits(),
@@ -173,6 +177,11 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       }),
       useIntrospectionAuth({ requireAuthentication: config.production }),
       useRateLimit({ limiter: options.rateLimiter ?? createTenantRateLimiter(rateLimiterSettings(config)) }),
+      // After everything that may refuse a request (hits count against the rate
+      // limit too), before the transaction: a hit takes no pooled connection.
+      ...(config.responseCacheTtlMs > 0
+        ? [useTenantResponseCache({ ttlMs: config.responseCacheTtlMs, shareKey: options.responseCacheShareKey, registry, metrics })]
+        : []),
       useTenantTransaction({
         database,
         scope: options.tenantScope,

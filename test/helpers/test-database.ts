@@ -32,6 +32,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     jwtAudience: 'schemata-api',
     accessTokenTtlSeconds: 900,
     refreshTokenTtlSeconds: 30 * 24 * 3600,
+    // As in production: the whole suite runs with the response cache on.
+    responseCacheTtlMs: 2_000,
     ...overrides,
   });
 }

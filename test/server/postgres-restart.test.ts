@@ -29,7 +29,8 @@ describe('a PostgreSQL restart under load', () => {
     await migrateControlPlane(database, templates.control);
     const tenant = (await createTenant(database, templates.tenant, { slug: 'restart' })).tenant;
     await seedFingerprintedRows(database, tenant);
-    const server = await startTestServer({ database });
+    // The cache off: every request must reach the database to see the outage.
+    const server = await startTestServer({ database, yoga: { config: testConfig({ responseCacheTtlMs: 0 }) } });
     const token = await server.tokenFor(tenant.slug, 'viewer');
 
     const tally = { ok: 0, unavailable: 0, other: 0, wrongRows: 0 };

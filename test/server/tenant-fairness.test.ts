@@ -23,6 +23,13 @@ describe('fairness between tenants', () => {
   });
   afterAll(() => database.close());
 
+  /**
+   * The flood must reach the database, so the response cache is off. (With it
+   * on, a hit answers through promise callbacks alone: 40 in-process loops of
+   * hits never let a timer fire, so this test would hang, its timeout included.)
+   */
+  const uncached = testConfig({ responseCacheTtlMs: 0 });
+
   /** The flooder's transactions hold their connection for SLOW_MS, like heavy queries would. */
   const slowFlooder: TenantScope = (db, tenant, options, work) =>
     withTenantTransaction(db, tenant, options, async (trx) => {
@@ -32,7 +39,7 @@ describe('fairness between tenants', () => {
 
   /** p95 of the victim's request latency while the flooder keeps 40 requests in flight. */
   async function victimP95(concurrency: TenantConcurrency): Promise<{ p95: number; busy: number }> {
-    const server = await startTestServer({ database, yoga: { tenantScope: slowFlooder, tenantConcurrency: concurrency } });
+    const server = await startTestServer({ database, yoga: { config: uncached, tenantScope: slowFlooder, tenantConcurrency: concurrency } });
     const flooderToken = { token: await server.tokenFor(flooder.slug, 'viewer') };
     const victimToken = { token: await server.tokenFor(victim.slug, 'viewer') };
     let stop = false;
@@ -69,7 +76,7 @@ describe('fairness between tenants', () => {
 
   it('a tenant with too many requests waiting is refused at once with 503 TENANT_BUSY', async () => {
     const concurrency = new TenantConcurrency({ perTenant: 1, maxWaiting: 2 });
-    const server = await startTestServer({ database, yoga: { tenantScope: slowFlooder, tenantConcurrency: concurrency } });
+    const server = await startTestServer({ database, yoga: { config: uncached, tenantScope: slowFlooder, tenantConcurrency: concurrency } });
     try {
       const as = { token: await server.tokenFor(flooder.slug, 'viewer') };
       const responses = await Promise.all(Array.from({ length: 8 }, () => server.graphql(flooder.slug, '{ projects { totalCount } }', {}, { as })));
