@@ -11,7 +11,7 @@ import { createTenant, rotateSigningKey } from '../src/control/tenant.service.js
 import { SchemataError } from '../src/errors.js';
 
 const USAGE = `usage:
-  npm run tenant -- create <slug> [--name "Display Name"]
+  npm run tenant -- create <slug> [--name "Display Name"] [--plan basic|premium|enterprise|custom]
   npm run tenant -- list [--json]
   npm run tenant -- show <slug> [--json]          usage and health: rows, storage, requests, version, drift
   npm run tenant -- fleet [--json]                tenants by status, plan and template version
@@ -34,6 +34,7 @@ const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     name: { type: 'string' },
+    plan: { type: 'string' },
     as: { type: 'string' },
     json: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
@@ -62,8 +63,8 @@ await runScript(
     switch (command) {
       case 'create': {
         if (!slug) throw new UsageError(`create needs a slug\n${USAGE}`);
-        const { tenant, durationMs } = await createTenant(database, templates.tenant, { slug, name: values.name });
-        console.log(`created tenant ${tenant.slug} ("${tenant.name}") in ${durationMs.toFixed(1)} ms`);
+        const { tenant, durationMs } = await createTenant(database, templates.tenant, { slug, name: values.name, plan: values.plan });
+        console.log(`created tenant ${tenant.slug} ("${tenant.name}", plan ${tenant.plan}) in ${durationMs.toFixed(1)} ms`);
         console.log(`  schema ${tenant.schema_name}, template version ${tenant.template_version}, id ${tenant.id}`);
         return;
       }

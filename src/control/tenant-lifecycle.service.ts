@@ -2,13 +2,13 @@ import type { Kysely, Transaction } from 'kysely';
 import type { ControlDatabase, Tenant, TenantStatus } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
 import { SchemataError } from '../errors.js';
-import { lockSchema, migrateSchema } from '../migrations/migrate-schema.js';
+import { lockSchema } from '../migrations/migrate-schema.js';
 import type { Template } from '../migrations/template.js';
 import { requirePlan } from './plan.service.js';
 import { validateSlug, validateTenantName } from './slug.js';
-import { dropTenantSchemaAndRole, revokeLedgerAccess } from './tenant-schema.repository.js';
-import { deleteTenantRow, findTenantBySlug, setTemplateVersion, updateTenant } from './tenant.repository.js';
-import { tenantLabel, tenantNotFound } from './tenant.service.js';
+import { dropTenantSchemaAndRole } from './tenant-schema.repository.js';
+import { deleteTenantRow, findTenantBySlug, updateTenant } from './tenant.repository.js';
+import { migrateTenantInTransaction, tenantNotFound } from './tenant.service.js';
 
 /*
  * Every change here commits a registry row, and the registry's trigger
@@ -48,11 +48,7 @@ export async function softDeleteTenant(database: Database, slug: string): Promis
 export async function restoreTenant(database: Database, template: Template, slug: string): Promise<Tenant> {
   return withLockedTenant(database, slug, async (trx, tenant) => {
     if (tenant.status !== 'deleted') throw notDeleted(tenant, 'restore');
-    if (tenant.template_version < template.latestVersion) {
-      const { version } = await migrateSchema(trx, tenant.schema_name, template, tenantLabel(tenant), { direction: 'up' });
-      await revokeLedgerAccess(trx, tenant.schema_name);
-      await setTemplateVersion(trx, tenant.id, version);
-    }
+    if (tenant.template_version < template.latestVersion) await migrateTenantInTransaction(trx, template, tenant);
     return updateTenant(trx, tenant.id, { status: tenant.status_before_delete ?? 'active', deleted_at: null, status_before_delete: null });
   });
 }

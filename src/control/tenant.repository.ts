@@ -83,14 +83,6 @@ export async function findTenantById(db: Db, id: string): Promise<Tenant | undef
   return db.selectFrom('control.tenants').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function setTenantStatus(db: Db, id: string, status: TenantStatus): Promise<Tenant | undefined> {
-  return db
-    .updateTable('control.tenants')
-    .set({ status, updated_at: new Date() })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirst();
-}
 
 export type TenantChanges = Partial<Pick<Tenant, 'slug' | 'name' | 'status' | 'plan' | 'deleted_at' | 'status_before_delete'>>;
 

@@ -6,25 +6,23 @@ import type { Database } from '../db/database.js';
 import type { ControlDatabase, Tenant, TenantPlan } from '../db/control-database.js';
 import { tenantSchemaName } from '../db/identifiers.js';
 import { SchemataError } from '../errors.js';
-import { lockSchema, migrateSchema } from '../migrations/migrate-schema.js';
+import { migrateSchema } from '../migrations/migrate-schema.js';
 import type { Template } from '../migrations/template.js';
+import { requirePlan } from './plan.service.js';
 import { validateSlug, validateTenantName } from './slug.js';
-import { createTenantSchemaAndRole, dropTenantSchemaAndRole, revokeLedgerAccess } from './tenant-schema.repository.js';
-import { deleteTenantRow, findTenantBySlug, insertTenant, setTemplateVersion } from './tenant.repository.js';
+import { createTenantSchemaAndRole, revokeLedgerAccess } from './tenant-schema.repository.js';
+import { findTenantBySlug, insertTenant, setTemplateVersion } from './tenant.repository.js';
 
 export interface CreateTenantInput {
   readonly slug: string;
   readonly name?: string | undefined;
+  /** The registry's default (basic) when absent; PLAN_NOT_FOUND if no such plan. */
+  readonly plan?: TenantPlan | undefined;
 }
 
 export interface CreatedTenant {
   readonly tenant: Tenant;
   readonly durationMs: number;
-}
-
-export interface ProvisionTenantInput extends CreateTenantInput {
-  /** The registry's default (basic) when absent. */
-  readonly plan?: TenantPlan | undefined;
 }
 
 export interface ProvisionOptions {
@@ -45,7 +43,7 @@ export async function createTenant(database: Database, template: Template, input
   const slug = validateSlug(input.slug);
   const name = validateTenantName(input.name ?? slug);
   const started = performance.now();
-  const tenant = await database.control.transaction().execute((trx) => provisionTenantInTransaction(trx, template, { slug, name }));
+  const tenant = await database.control.transaction().execute((trx) => provisionTenantInTransaction(trx, template, { slug, name, plan: input.plan }));
   return { tenant, durationMs: performance.now() - started };
 }
 
@@ -59,7 +57,7 @@ export async function createTenant(database: Database, template: Template, input
 export async function provisionTenantInTransaction(
   trx: Kysely<ControlDatabase>,
   template: Template,
-  input: ProvisionTenantInput,
+  input: CreateTenantInput,
   options: ProvisionOptions = {},
 ): Promise<Tenant> {
   const slug = validateSlug(input.slug);
@@ -68,6 +66,7 @@ export async function provisionTenantInTransaction(
   const schemaName = tenantSchemaName(id);
 
   if (await findTenantBySlug(trx, slug)) throw tenantExists(slug);
+  if (input.plan !== undefined) await requirePlan(trx, input.plan);
   let row: Tenant;
   try {
     row = await insertTenant(trx, { id, slug, name, schemaName, plan: input.plan });
@@ -91,25 +90,6 @@ export async function migrateTenantInTransaction(
   const { version } = await migrateSchema(trx, tenant.schema_name, template, tenantLabel(tenant), { direction: 'up', toVersion: options.toVersion });
   await revokeLedgerAccess(trx, tenant.schema_name);
   return setTemplateVersion(trx, tenant.id, version);
-}
-
-/** Drops the tenant's schema, role and registry row. Irreversible, hence `force`. */
-export async function deleteTenant(database: Database, slugInput: string, options: { force: boolean }): Promise<Tenant> {
-  const slug = validateSlug(slugInput);
-  if (!options.force) {
-    throw new SchemataError(
-      'FORCE_REQUIRED',
-      `deleting tenant "${slug}" drops its schema and all its data; repeat with --force to confirm`,
-    );
-  }
-  return database.control.transaction().execute(async (trx) => {
-    const tenant = await findTenantBySlug(trx, slug, { forUpdate: true });
-    if (!tenant) throw tenantNotFound(slug);
-    await lockSchema(trx, tenant.schema_name);
-    await dropTenantSchemaAndRole(trx, tenant.schema_name);
-    await deleteTenantRow(trx, tenant.id);
-    return tenant;
-  });
 }
 
 export async function getTenant(database: Database, slugInput: string): Promise<Tenant> {

@@ -21,7 +21,7 @@ describe('the tenant and migrate CLIs', () => {
     const slug = uniqueSlug('cli');
     const created = await cli('tenant', ['create', slug, '--name', 'CLI Co']);
     expect(created.code).toBe(0);
-    expect(created.stdout).toMatch(new RegExp(`^created tenant ${slug} \\("CLI Co"\\) in \\d+\\.\\d ms`));
+    expect(created.stdout).toMatch(new RegExp(`^created tenant ${slug} \\("CLI Co", plan basic\\) in \\d+\\.\\d ms`));
     expect(created.stderr).toMatch(/^database: PostgreSQL \d+.* \(from DATABASE_URL\)$/m);
     expect(created.stderr).not.toContain(new URL(inject('databaseUrl')).password || '\u0000');
 
@@ -40,7 +40,7 @@ describe('the tenant and migrate CLIs', () => {
     expect(hostile.stderr).not.toMatch(/^database:/m); // refused before connecting
     expect(hostile.stderr).not.toMatch(/\n\s+at /);
 
-    const unforced = await cli('tenant', ['delete', uniqueSlug('nobody')]);
+    const unforced = await cli('tenant', ['purge', uniqueSlug('nobody')]);
     expect(unforced.code).toBe(1);
     expect(unforced.stderr).toMatch(/error \[FORCE_REQUIRED\]/);
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateSlug } from '../../src/control/slug.js';
-import { createTenant, deleteTenant } from '../../src/control/tenant.service.js';
+import { purgeTenant, suspendTenant } from '../../src/control/tenant-lifecycle.service.js';
+import { createTenant } from '../../src/control/tenant.service.js';
 import type { Database } from '../../src/db/database.js';
 import { SchemataError } from '../../src/errors.js';
 import type { Template } from '../../src/migrations/template.js';
@@ -51,14 +52,15 @@ describe('hostile tenant slugs', () => {
     const attempt = createTenant(database, template, { slug });
     await expect(attempt).rejects.toBeInstanceOf(SchemataError);
     await expect(attempt).rejects.toMatchObject({ code: 'INVALID_SLUG' });
-    await expect(deleteTenant(database, slug, { force: true })).rejects.toMatchObject({ code: 'INVALID_SLUG' });
+    await expect(purgeTenant(database, slug)).rejects.toMatchObject({ code: 'INVALID_SLUG' });
+    await expect(suspendTenant(database, slug)).rejects.toMatchObject({ code: 'INVALID_SLUG' });
     expect(statements - statementsBefore).toBe(0);
     expect(checkouts - checkoutsBefore).toBe(0);
   });
 
   it('the counters do see SQL, so the zero above means something', async () => {
     const before = statements;
-    await expect(deleteTenant(database, 'no_such_tenant', { force: true })).rejects.toMatchObject({ code: 'TENANT_NOT_FOUND' });
+    await expect(purgeTenant(database, 'no_such_tenant')).rejects.toMatchObject({ code: 'TENANT_NOT_FOUND' });
     expect(statements).toBeGreaterThan(before);
   });
 

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTenantBySlug } from '../../src/control/tenant.repository.js';
-import { createTenant, deleteTenant } from '../../src/control/tenant.service.js';
+import { purgeTenant, softDeleteTenant } from '../../src/control/tenant-lifecycle.service.js';
+import { createTenant } from '../../src/control/tenant.service.js';
 import type { Database } from '../../src/db/database.js';
 import { loadTemplate, type Template } from '../../src/migrations/template.js';
 import { columnsOf, openTestDatabase, templatesWith, tenantTemplate, uniqueSlug } from '../helpers/test-database.js';
@@ -88,17 +89,27 @@ describe('provisioning', () => {
     expect(newRoles.filter((name) => !registered.has(name))).toEqual([]);
   });
 
-  it('delete needs force, then drops schema, role and row', async () => {
+  it('purge needs a soft-deleted tenant, then drops schema, role and row', async () => {
     const slug = uniqueSlug('del');
     const { tenant } = await createTenant(database, template, { slug });
 
-    await expect(deleteTenant(database, slug, { force: false })).rejects.toMatchObject({ code: 'FORCE_REQUIRED' });
+    await expect(purgeTenant(database, slug)).rejects.toMatchObject({ code: 'TENANT_NOT_DELETED' });
+    expect(await schemaExists(database, tenant.schema_name)).toBe(true);
+    await softDeleteTenant(database, slug);
     expect(await schemaExists(database, tenant.schema_name)).toBe(true);
 
-    await deleteTenant(database, slug, { force: true });
+    await purgeTenant(database, slug);
     expect(await findTenantBySlug(database.control, slug)).toBeUndefined();
     expect(await schemaExists(database, tenant.schema_name)).toBe(false);
     expect(await role(database, tenant.schema_name)).toBeUndefined();
-    await expect(deleteTenant(database, slug, { force: true })).rejects.toMatchObject({ code: 'TENANT_NOT_FOUND' });
+    await expect(purgeTenant(database, slug)).rejects.toMatchObject({ code: 'TENANT_NOT_FOUND' });
+  });
+
+  it('a tenant can be created on a plan; an unknown plan is refused with PLAN_NOT_FOUND and leaves nothing', async () => {
+    const slug = uniqueSlug('plan');
+    expect((await createTenant(database, template, { slug, plan: 'enterprise' })).tenant.plan).toBe('enterprise');
+    const refused = uniqueSlug('plan');
+    await expect(createTenant(database, template, { slug: refused, plan: 'platinum' })).rejects.toMatchObject({ code: 'PLAN_NOT_FOUND' });
+    expect(await findTenantBySlug(database.control, refused)).toBeUndefined();
   });
 });

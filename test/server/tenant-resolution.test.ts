@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import { setTenantStatus } from '../../src/control/tenant.repository.js';
+import { restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../../src/control/tenant-lifecycle.service.js';
 import { createTenant } from '../../src/control/tenant.service.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import { openTestDatabase, seedTenant, tenantTemplate } from '../helpers/test-database.js';
@@ -76,14 +76,15 @@ describe('tenant resolution', () => {
     // Another process (here: another pool) changes the registry, as the CLI would.
     const other = await openTestDatabase();
     try {
-      await setTenantStatus(other.control, tenant.id, 'suspended');
+      await suspendTenant(other, tenant.slug);
       const suspended = await eventually(async () => server.graphql(tenant.slug, WHO), (r) => r.status === 403);
       expectError(suspended, 403, 'TENANT_SUSPENDED');
 
-      await setTenantStatus(other.control, tenant.id, 'deleted');
+      await softDeleteTenant(other, tenant.slug);
       expectError(await eventually(() => server.graphql(tenant.slug, WHO), (r) => r.status === 404), 404, 'TENANT_NOT_FOUND');
 
-      await setTenantStatus(other.control, tenant.id, 'active');
+      await restoreTenant(other, await tenantTemplate(), tenant.slug);
+      await resumeTenant(other, tenant.slug);
       expect((await eventually(() => server.graphql(tenant.slug, WHO), (r) => r.status === 200)).body.data).toEqual({ tenant: { slug: tenant.slug } });
     } finally {
       await other.close();

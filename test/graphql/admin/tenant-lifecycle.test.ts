@@ -47,6 +47,40 @@ describe('tenant lifecycle through /admin/graphql', () => {
     expect((await eventually(() => whoAmI(slug), (r) => r.status === 200)).status).toBe(200);
   });
 
+  it('createTenant takes a plan; an unknown plan or a taken slug is refused and creates nothing', async () => {
+    const slug = uniqueSlug('adm_planned');
+    const create = (s: string, plan: string) =>
+      admin.admin<{ createTenant: { tenant: AdminTenant } }>('mutation ($s: String!, $p: String) { createTenant(slug: $s, plan: $p) { tenant { slug plan } } }', { s, p: plan });
+    expect((await create(slug, 'enterprise')).body.data?.createTenant.tenant).toEqual({ slug, plan: 'enterprise' });
+    const refused = uniqueSlug('adm_planned');
+    expect(code(await create(refused, 'platinum'))).toBe('PLAN_NOT_FOUND');
+    expect((await admin.admin<{ tenant: null }>(`{ tenant(slug: "${refused}") { slug } }`)).body.data?.tenant).toBeNull();
+    expect(code(await create(slug, 'basic'))).toBe('TENANT_EXISTS');
+  });
+
+  it('cloneTenant copies schema and data into a new tenant that writes independently', async () => {
+    const source = await seedTenant(server.database, await tenantTemplate(), 'adm_src');
+    await server.graphql(source.slug, 'mutation { createProject(input: { name: "Original" }) { id } }');
+    const copySlug = uniqueSlug('adm_copy');
+    const cloned = await admin.admin<{ cloneTenant: { durationMs: number; tenant: AdminTenant } }>(
+      `mutation { cloneTenant(slug: "${source.slug}", as: "${copySlug}", name: "Sandbox") { durationMs tenant { ${TENANT_FIELDS} } } }`,
+    );
+    const copy = cloned.body.data!.cloneTenant;
+    expect(copy.tenant).toMatchObject({ slug: copySlug, name: 'Sandbox', status: 'ACTIVE' });
+    expect(copy.tenant.schemaName).not.toBe(source.schema_name);
+    expect(copy.durationMs).toBeGreaterThan(0);
+
+    const names = async (slug: string) =>
+      (await server.graphql<{ projects: { edges: { node: { name: string } }[] } }>(slug, '{ projects(first: 5) { edges { node { name } } } }')).body.data?.projects.edges
+        .map((e) => e.node.name)
+        .sort();
+    expect(await eventually(() => names(copySlug), (n) => n !== undefined)).toEqual(['Original']);
+    await server.graphql(copySlug, 'mutation { createProject(input: { name: "Only in the copy" }) { id } }');
+    expect(await names(copySlug)).toEqual(['Only in the copy', 'Original']);
+    expect(await names(source.slug)).toEqual(['Original']);
+    expect(code(await admin.admin(`mutation { cloneTenant(slug: "${source.slug}", as: "${copySlug}") { durationMs } }`))).toBe('TENANT_EXISTS');
+  });
+
   it('suspend takes effect on the next request (403), resume brings it back', async () => {
     const tenant = await seedTenant(server.database, await tenantTemplate(), 'adm_susp');
     expect((await whoAmI(tenant.slug)).status).toBe(200); // cached in the registry now
@@ -166,6 +200,7 @@ describe('tenant lifecycle through /admin/graphql', () => {
       '{ analytics { tenantsScanned } }',
       '{ plans { name } }',
       `mutation { createTenant(slug: "${s}_x") { durationMs } }`,
+      `mutation { cloneTenant(slug: "${s}", as: "${s}_z") { durationMs } }`,
       `mutation { suspendTenant(slug: "${s}") { slug } }`,
       `mutation { resumeTenant(slug: "${s}") { slug } }`,
       `mutation { deleteTenant(slug: "${s}") { slug } }`,
@@ -182,7 +217,7 @@ describe('tenant lifecycle through /admin/graphql', () => {
     }
     const after = await admin.admin<{ tenant: AdminTenant }>(`{ tenant(slug: "${s}") { ${TENANT_FIELDS} } }`);
     expect(after.body.data?.tenant).toMatchObject({ slug: s, status: 'ACTIVE', plan: tenant.plan, name: tenant.name });
-    expect((await admin.admin<{ tenant: null }>(`{ tenant(slug: "${s}_x") { slug } }`)).body.data?.tenant).toBeNull();
+    for (const absent of [`${s}_x`, `${s}_z`]) expect((await admin.admin<{ tenant: null }>(`{ tenant(slug: "${absent}") { slug } }`)).body.data?.tenant).toBeNull();
     expect((await whoAmI(s)).status).toBe(200); // the signing key was not rotated either
   });
 });

@@ -1,3 +1,4 @@
+import { cloneTenant } from '../../../control/tenant-clone.service.js';
 import { createTenant, rotateSigningKey } from '../../../control/tenant.service.js';
 import { purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../../../control/tenant-lifecycle.service.js';
 import { findTenantBySlug, listTenantsPage } from '../../../control/tenant.repository.js';
@@ -62,15 +63,25 @@ adminBuilder.queryFields((t) => ({
 const CreatedTenantRef = adminBuilder.objectRef<{ tenant: Tenant; durationMs: number }>('CreatedTenant').implement({
   fields: (t) => ({
     tenant: t.field({ type: AdminTenantRef, resolve: (created) => created.tenant }),
-    durationMs: t.exposeFloat('durationMs', { description: 'How long provisioning took, schema and migrations included.' }),
+    durationMs: t.exposeFloat('durationMs', { description: 'How long provisioning (or cloning) took, schema, migrations and data included.' }),
   }),
 });
 
 adminBuilder.mutationFields((t) => ({
   createTenant: t.field({
     type: CreatedTenantRef,
-    args: { slug: t.arg.string({ required: true }), name: t.arg.string({ required: false }) },
-    resolve: (_root, args, { database, template }) => createTenant(database, template, { slug: args.slug, name: args.name ?? undefined }),
+    args: { slug: t.arg.string({ required: true }), name: t.arg.string({ required: false }), plan: t.arg.string({ required: false }) },
+    resolve: (_root, args, { database, template }) =>
+      createTenant(database, template, { slug: args.slug, name: args.name ?? undefined, plan: args.plan ?? undefined }),
+  }),
+  cloneTenant: t.field({
+    type: CreatedTenantRef,
+    description: 'Copies a tenant\'s schema and data into a new tenant (a sandbox or staging copy), inside the database, in one transaction.',
+    args: { slug: t.arg.string({ required: true }), as: t.arg.string({ required: true }), name: t.arg.string({ required: false }) },
+    resolve: async (_root, args, { database, template }) => {
+      const cloned = await cloneTenant(database, template, args.slug, { slug: args.as, name: args.name ?? undefined });
+      return { tenant: cloned.tenant, durationMs: cloned.durationMs };
+    },
   }),
   suspendTenant: t.field({
     type: AdminTenantRef,
