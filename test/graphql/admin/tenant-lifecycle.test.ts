@@ -178,10 +178,10 @@ describe('tenant lifecycle through /admin/graphql', () => {
     const tenant = await seedTenant(server.database, await tenantTemplate(), 'adm_plan');
     const workflows = () => server.graphql(tenant.slug, '{ workflows(first: 1) { totalCount } }');
     expect((await mutate('changePlan', `slug: "${tenant.slug}", plan: "basic"`)).tenant?.plan).toBe('basic');
-    expect(code(await eventually(workflows, (r) => code(r) === 'FEATURE_NOT_IN_PLAN'))).toBe('FEATURE_NOT_IN_PLAN');
+    expect(code(await eventually(workflows, (r) => code(r) === 'FEATURE_NOT_IN_PLAN', 15_000))).toBe('FEATURE_NOT_IN_PLAN');
 
     expect((await mutate('changePlan', `slug: "${tenant.slug}", plan: "premium"`)).tenant?.plan).toBe('premium');
-    const allowed = await eventually(workflows, (r) => r.body.errors === undefined);
+    const allowed = await eventually(workflows, (r) => r.body.errors === undefined, 15_000);
     expect(allowed.body.data).toEqual({ workflows: { totalCount: 0 } });
 
     expect(code((await mutate('changePlan', `slug: "${tenant.slug}", plan: "platinum"`)).response)).toBe('PLAN_NOT_FOUND');
