@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
-import { runProcess, TSX } from '../helpers/run-process.js';
+import { runCli } from '../helpers/run-cli.js';
 import { openTestDatabase, seedTenant, templatesWith, tenantTemplate, uniqueSlug } from '../helpers/test-database.js';
 import { startTestServer } from '../helpers/test-server.js';
 
-/** The scripts as an operator runs them, against this run's database. */
-function cli(script: string, args: string[], env: Record<string, string> = {}) {
-  return runProcess(TSX, [`scripts/${script}.ts`, ...args], { DATABASE_URL: inject('databaseUrl'), ...env });
-}
+const cli = runCli;
 
 describe('the tenant and migrate CLIs', () => {
   let database: Database;

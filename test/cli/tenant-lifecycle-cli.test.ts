@@ -1,13 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTenantBySlug } from '../../src/control/tenant.repository.js';
 import type { Database } from '../../src/db/database.js';
 import { startAdminTestServer } from '../helpers/admin-server.js';
-import { runProcess, TSX } from '../helpers/run-process.js';
+import { runCli } from '../helpers/run-cli.js';
 import { openTestDatabase, uniqueSlug } from '../helpers/test-database.js';
 
-function cli(script: string, args: string[]) {
-  return runProcess(TSX, [`scripts/${script}.ts`, ...args], { DATABASE_URL: inject('databaseUrl') });
-}
+const cli = runCli;
 
 // Each call starts Node and tsx (about a second, more on a loaded machine).
 describe('the tenant lifecycle from the CLI', { timeout: 240_000 }, () => {

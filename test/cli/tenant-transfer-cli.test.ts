@@ -1,16 +1,14 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTenantBySlug } from '../../src/control/tenant.repository.js';
 import type { Database } from '../../src/db/database.js';
-import { runProcess, TSX } from '../helpers/run-process.js';
+import { runCli } from '../helpers/run-cli.js';
 import { fillTenant, tenantContents } from '../helpers/tenant-contents.js';
 import { openTestDatabase, seedTenant, tenantTemplate, uniqueSlug } from '../helpers/test-database.js';
 
-function tenantCli(args: string[]) {
-  return runProcess(TSX, ['scripts/tenant.ts', ...args], { DATABASE_URL: inject('databaseUrl') });
-}
+const tenantCli = (args: string[]) => runCli('tenant', args);
 
 describe('npm run tenant -- export | import | clone', () => {
   let database: Database;
