@@ -5,8 +5,11 @@ import { loadConfig } from '../src/config.js';
 
 const USAGE = `usage: npm run bench -- [--tenants 100] [--deployments 1000] [--workflows 500] [--projects 10]
                        [--connections 64] [--duration 10] [--warmup 3] [--rounds 2] [--pool 16] [--hot N] [--json]
+                       [--cache-ttl MS] [--writes PERCENT]
   --hot N        also load only N of the tenants, to compare throughput at N with throughput over all (default 10 from 1,000 tenants up)
-  --profile DIR  write a V8 CPU profile of the schemata server to DIR (node --cpu-prof)`;
+  --profile DIR  write a V8 CPU profile of the schemata server to DIR (node --cpu-prof)
+  --cache-ttl MS the schemata server's response cache TTL (default 0, off, as the floor caches nothing); prints the hit rate
+  --writes P     P percent of schemata requests create a project (as a member), invalidating that tenant's cached reads (default 0)`;
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +24,8 @@ const { values } = parseArgs({
     pool: { type: 'string', default: '16' },
     hot: { type: 'string' },
     profile: { type: 'string' },
+    'cache-ttl': { type: 'string', default: '0' },
+    writes: { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -42,6 +47,8 @@ const options = {
   poolSize: whole('pool', 1),
   hotTenants: values.hot !== undefined ? Math.min(whole('hot', 1), tenants) : tenants >= 1000 ? 10 : undefined,
   profileDir: values.profile,
+  responseCacheTtlMs: parseArgsOrExit(() => wholeNumberArg('cache-ttl', values['cache-ttl'], USAGE, { min: 0, max: 60_000 })!),
+  writePercent: parseArgsOrExit(() => wholeNumberArg('writes', values.writes, USAGE, { min: 0, max: 100 })!),
   onProgress: (message: string) => console.error(message),
 };
 
@@ -68,6 +75,13 @@ function print(r: ListPageBenchmarkResult): void {
     })),
   );
   console.log(`ratio: schemata/floor throughput ${r.throughputRatio.toFixed(2)} × (target ≥ 0.5), p99 ${r.p99Ratio.toFixed(2)} × the floor's (target ≤ 1.5)`);
+  const cached = r.summaries.find((s) => s.target === 'schemata' && s.tenants === o.tenants)!;
+  if (o.responseCacheTtlMs) {
+    const lookups = cached.cacheHits + cached.cacheMisses;
+    console.log(
+      `response cache (TTL ${o.responseCacheTtlMs} ms): hit rate ${lookups ? ((100 * cached.cacheHits) / lookups).toFixed(1) : '-'} % (${cached.cacheHits} hits, ${cached.cacheMisses} misses) over the measured schemata rounds; ${cached.writes} writes (${o.writePercent ?? 0} %), ${cached.failedWrites} failed`,
+    );
+  }
   if (r.scaleRatio !== undefined) {
     console.log(`scale: throughput over ${o.tenants} tenants ÷ over ${o.hotTenants} = ${r.scaleRatio.toFixed(2)} (target ≥ 0.9); server RSS ${r.serverRssMb} MB`);
   } else {

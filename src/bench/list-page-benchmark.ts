@@ -27,6 +27,13 @@ export interface ListPageBenchmarkOptions {
   readonly hotTenants: number | undefined;
   /** Write a V8 CPU profile of the schemata server into this directory. */
   readonly profileDir?: string | undefined;
+  /**
+   * The schemata server's RESPONSE_CACHE_TTL_MS. @default 0, off: the floor
+   * caches nothing, so the standard comparison runs without the cache.
+   */
+  readonly responseCacheTtlMs?: number;
+  /** Percent of schemata requests that are writes (createProject by a member), each invalidating its tenant's cached reads. @default 0 */
+  readonly writePercent?: number;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -43,6 +50,10 @@ export interface LoadResult {
   readonly sampled: number;
   readonly foreignRows: number;
   readonly emptyOrInvalid: number;
+  readonly writes: number;
+  readonly failedWrites: number;
+  /** Response-cache lookups during the run, from the server's /metrics (schemata only). */
+  readonly cache?: { readonly hits: number; readonly misses: number };
 }
 
 export interface Summary {
@@ -56,6 +67,10 @@ export interface Summary {
   readonly sampled: number;
   readonly foreignRows: number;
   readonly emptyOrInvalid: number;
+  readonly writes: number;
+  readonly failedWrites: number;
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
 }
 
 export interface ListPageBenchmarkResult {
@@ -116,13 +131,13 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
     const tenantsFile = path.join(workDir, 'tenants.json');
     await fs.writeFile(tenantsFile, JSON.stringify(await withTokens(database, base, tenants)));
     // Request logging off (warn level) and the rate limit out of reach: the floor has neither.
-    const env = { ...process.env, DATABASE_URL: database.url, PG_POOL_SIZE: String(options.poolSize), NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000' };
+    const env = { ...process.env, DATABASE_URL: database.url, PG_POOL_SIZE: String(options.poolSize), NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', RESPONSE_CACHE_TTL_MS: String(options.responseCacheTtlMs ?? 0) };
     const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
     const schemata = await startChild(path.join(PROJECT_ROOT, 'src/bench/run-schemata-server.ts'), [], env, children, profile);
     const floor = await startChild(path.join(PROJECT_ROOT, 'src/bench/run-floor-server.ts'), [tenantsFile], env, children);
-    const allTenants = JSON.parse(await fs.readFile(tenantsFile, 'utf8')) as { slug: string; token: string }[];
+    const allTenants = JSON.parse(await fs.readFile(tenantsFile, 'utf8')) as BenchTenant[];
 
-    const targets: { target: Target; port: number; tenants: { slug: string; token: string }[] }[] = [
+    const targets: { target: Target; port: number; tenants: BenchTenant[] }[] = [
       { target: 'schemata', port: schemata.port, tenants: allTenants },
       { target: 'floor', port: floor.port, tenants: allTenants },
     ];
@@ -135,10 +150,22 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
       const planFile = path.join(workDir, `plan-${t.target}-${t.tenants.length}.json`);
       await fs.writeFile(
         planFile,
-        JSON.stringify({ url: `http://127.0.0.1:${t.port}/graphql`, target: t.target, connections: options.connections, durationSeconds: seconds, tenants: t.tenants, sampleEvery: 25 }),
+        JSON.stringify({
+          url: `http://127.0.0.1:${t.port}/graphql`,
+          target: t.target,
+          connections: options.connections,
+          durationSeconds: seconds,
+          tenants: t.tenants,
+          sampleEvery: 25,
+          writePercent: t.target === 'schemata' ? (options.writePercent ?? 0) : 0,
+        }),
       );
+      const before = t.target === 'schemata' ? await cacheLookups(t.port) : undefined;
       const output = await runToEnd(NODE_TS[0], [...NODE_TS.slice(1), path.join(PROJECT_ROOT, 'src/bench/run-load.ts'), planFile]);
-      return JSON.parse(output.trim().split('\n').at(-1)!) as LoadResult;
+      const run = JSON.parse(output.trim().split('\n').at(-1)!) as LoadResult;
+      if (!before) return run;
+      const after = await cacheLookups(t.port);
+      return { ...run, cache: { hits: after.hits - before.hits, misses: after.misses - before.misses } };
     };
 
     for (const t of targets) {
@@ -169,6 +196,10 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
         sampled: mine.reduce((sum, r) => sum + r.sampled, 0),
         foreignRows: mine.reduce((sum, r) => sum + r.foreignRows, 0),
         emptyOrInvalid: mine.reduce((sum, r) => sum + r.emptyOrInvalid, 0),
+        writes: mine.reduce((sum, r) => sum + r.writes, 0),
+        failedWrites: mine.reduce((sum, r) => sum + r.failedWrites, 0),
+        cacheHits: mine.reduce((sum, r) => sum + (r.cache?.hits ?? 0), 0),
+        cacheMisses: mine.reduce((sum, r) => sum + (r.cache?.misses ?? 0), 0),
       };
     });
     const find = (target: Target, count: number) => summaries.find((s) => s.target === target && s.tenants === count)!;
@@ -192,13 +223,29 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
   }
 }
 
+/** One tenant as the load generator sees it: a viewer's token for reads, a member's for writes. */
+export interface BenchTenant {
+  readonly slug: string;
+  readonly schema: string;
+  readonly token: string;
+  readonly writerToken: string;
+}
+
+/** The server's response-cache counters, read from its /metrics. */
+async function cacheLookups(port: number): Promise<{ hits: number; misses: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const count = (result: string) => Number(new RegExp(`^schemata_response_cache_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { hits: count('hit'), misses: count('miss') };
+}
+
 async function withTokens(database: Awaited<ReturnType<typeof openDatabase>>, config: Config, tenants: readonly Tenant[]) {
   return Promise.all(
     tenants.map(async (tenant) => {
       const auth = await findTenantAuth(database.control, tenant.id);
       const keys = { hmac: new TextEncoder().encode(auth!.hmac_secret), idp: undefined };
       const { token } = await issueAccessToken(keys, { subject: 'bench', role: 'viewer', tenantId: tenant.id }, config, 4 * 3600);
-      return { slug: tenant.slug, schema: tenant.schema_name, token };
+      const writer = await issueAccessToken(keys, { subject: 'bench-writer', role: 'member', tenantId: tenant.id }, config, 4 * 3600);
+      return { slug: tenant.slug, schema: tenant.schema_name, token, writerToken: writer.token } satisfies BenchTenant;
     }),
   );
 }

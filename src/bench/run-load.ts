@@ -10,9 +10,11 @@ interface Plan {
   readonly target: Target;
   readonly connections: number;
   readonly durationSeconds: number;
-  readonly tenants: readonly { slug: string; token: string }[];
+  readonly tenants: readonly { slug: string; token: string; writerToken: string }[];
   /** Check the rows of every Nth response. */
   readonly sampleEvery: number;
+  /** Percent of requests that create a project instead of reading the list page (schemata only). */
+  readonly writePercent: number;
 }
 
 const plan = JSON.parse(await fs.readFile(process.argv[2]!, 'utf8')) as Plan;
@@ -20,9 +22,12 @@ const body = plan.target === 'schemata' ? JSON.stringify({ query: LIST_PAGE_QUER
 const headers = plan.tenants.map((t) => ({
   slug: t.slug,
   headers: { 'content-type': 'application/json', 'x-tenant-id': t.slug, authorization: `Bearer ${t.token}` },
+  writerHeaders: { 'content-type': 'application/json', 'x-tenant-id': t.slug, authorization: `Bearer ${t.writerToken}` },
 }));
+const WRITE = 'mutation Write($name: String!) { createProject(input: { name: $name }) { id } }';
 let received = 0;
-const check = { sampled: 0, foreignRows: 0, emptyOrInvalid: 0 };
+let written = 0;
+const check = { sampled: 0, foreignRows: 0, emptyOrInvalid: 0, writes: 0, failedWrites: 0 };
 
 const result = await autocannon({
   url: plan.url,
@@ -33,10 +38,17 @@ const result = await autocannon({
       method: plan.target === 'schemata' ? 'POST' : 'GET',
       setupRequest: (request, context) => {
         const pick = headers[Math.floor(Math.random() * headers.length)]!;
-        (context as { slug?: string }).slug = pick.slug;
+        const write = Math.random() * 100 < plan.writePercent;
+        Object.assign(context, { slug: pick.slug, write });
+        if (write) return { ...request, headers: pick.writerHeaders, body: JSON.stringify({ query: WRITE, variables: { name: `bench write ${process.pid} ${written++}` } }) };
         return { ...request, headers: pick.headers, body };
       },
       onResponse: (status, responseBody, context) => {
+        if ((context as { write?: boolean }).write) {
+          check.writes++;
+          if (status !== 200 || String(responseBody).includes('"errors"')) check.failedWrites++;
+          return;
+        }
         if (received++ % plan.sampleEvery !== 0 || status !== 200) return;
         const slug = (context as { slug: string }).slug;
         const urls = urlsIn(plan.target, String(responseBody));
