@@ -34,13 +34,14 @@ const byTenantAndUser = (context: GraphQLContext, generation: string): string | 
 };
 
 /**
- * Serves a signed-in user's repeated query from memory. It hooks onExecute,
- * so the request has already passed everything that may refuse it: tenant
- * resolution (unknown, suspended), authentication, the document limits and
- * the rate limit, which counts hits too. A hit stops execution before the
- * tenant transaction, so it takes no pooled connection and runs no SQL.
- * Results with errors are not kept. Any mutation in a tenant, whatever it
- * touched, moves the tenant to a new generation, which is part of every key.
+ * Serves a signed-in user's repeated query from memory. It hooks onExecute
+ * and is registered after the rate limit, so the request has already passed
+ * everything that may refuse it: tenant resolution (unknown, suspended),
+ * authentication, the document limits and the rate limit (which therefore
+ * counts hits too). A hit stops execution before the tenant transaction, so
+ * it takes no pooled connection and runs no SQL. Results with errors are not
+ * kept. Any mutation in a tenant, whatever it touched, moves the tenant to a
+ * new generation, which is part of every key.
  *
  * (Yoga's useResponseCache is not used as a plugin: it answers hits from
  * onParams, before the context exists, so its key cannot name the resolved
