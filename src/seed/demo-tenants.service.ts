@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { changeTenantPlan } from '../control/tenant-lifecycle.service.js';
 import { createTenant } from '../control/tenant.service.js';
 import { findTenantBySlug } from '../control/tenant.repository.js';
 import type { Database } from '../db/database.js';
@@ -44,10 +43,7 @@ export async function seedDemoTenants(database: Database, template: Template): P
     let tenant = await findTenantBySlug(database.control, demo.slug);
     const created = tenant === undefined;
     // An existing tenant keeps its plan: an operator may have changed it.
-    if (!tenant) {
-      await createTenant(database, template, { slug: demo.slug, name: demo.name });
-      tenant = await changeTenantPlan(database, demo.slug, demo.plan);
-    }
+    tenant ??= (await createTenant(database, template, { slug: demo.slug, name: demo.name, plan: demo.plan })).tenant;
     const outcome = await withTenantTransaction(database, tenant, {}, async (trx) => {
       const before = await countDemoRows(trx);
       if (before.users + before.projects + before.deployments + before.workflows > 0) return { seeded: false, rows: before };

@@ -57,9 +57,7 @@ export function uniqueSlug(prefix: string): string {
  * user limit, so only tests about plans ever meet a plan's limits.
  */
 export async function seedTenant(database: Database, template: Template, prefix = 't', { plan = 'enterprise' }: { plan?: string } = {}): Promise<Tenant> {
-  const { tenant } = await createTenant(database, template, { slug: uniqueSlug(prefix) });
-  if (tenant.plan === plan) return tenant;
-  return database.control.updateTable('control.tenants').set({ plan }).where('id', '=', tenant.id).returningAll().executeTakeFirstOrThrow();
+  return (await createTenant(database, template, { slug: uniqueSlug(prefix), plan })).tenant;
 }
 
 /**
