@@ -33,6 +33,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createLogger, type Logger } from './logger.js';
 import { useTenantTransaction } from './plugins/use-tenant-transaction.js';
 import type { Readiness } from './readiness.js';
+import type { UsageRecorder } from './usage-recorder.js';
 
 export interface SchemataYogaOptions {
   readonly config: Pick<
@@ -65,6 +66,8 @@ export interface SchemataYogaOptions {
   readonly loginThrottle?: LoginThrottle;
   /** Answers /ready; without it /ready is always 200 while the process runs. */
   readonly readiness?: Readiness;
+  /** Counts requests per tenant and day for the admin API; without it nothing is recorded. */
+  readonly usage?: UsageRecorder;
 }
 
 /** Request bodies above this are refused with 413 before they are parsed. */
@@ -162,7 +165,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     // /health is Yoga's liveness answer: 200 while the process serves at all.
     healthCheckEndpoint: '/health',
     plugins: [
-      useRequestTelemetry({ logger, metrics }),
+      useRequestTelemetry({ logger, metrics, usage: options.usage }),
       useReadinessCheck({ endpoint: '/ready', check: async () => (options.readiness ? options.readiness.check() : true) }),
       useStrictUtf8(),
       ...useQueryLimits(),
