@@ -38,6 +38,21 @@ export async function countAcrossSchemas(db: Db, schemaNames: readonly string[],
   return counts;
 }
 
+/**
+ * Those of `schemaNames` whose three counted tables exist now. A tenant purged
+ * (or still being provisioned) after the fleet was listed would otherwise fail
+ * a whole batch with "relation does not exist".
+ */
+export async function schemasWithCountedTables(db: Db, schemaNames: readonly string[]): Promise<string[]> {
+  const result = await sql<{ schema: string }>`
+    SELECT s AS schema FROM unnest(${[...schemaNames]}::text[]) AS s
+    WHERE to_regclass(quote_ident(s) || '.deployments') IS NOT NULL
+      AND to_regclass(quote_ident(s) || '.workflows') IS NOT NULL
+      AND to_regclass(quote_ident(s) || '.users') IS NOT NULL
+  `.execute(db);
+  return result.rows.map((row) => row.schema);
+}
+
 /** Tenants created per day (UTC) since `since`, from the registry. */
 export async function countTenantsCreatedPerDay(db: Db, since: Date): Promise<Record<string, number>> {
   const result = await sql<{ day: string; n: string }>`

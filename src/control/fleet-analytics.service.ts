@@ -2,7 +2,14 @@ import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import type { GrowthDay } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
-import { countAcrossSchemas, countTenantsCreatedPerDay, insertSnapshot, type FleetAnalyticsSnapshot } from './fleet-analytics.repository.js';
+import {
+  countAcrossSchemas,
+  countTenantsCreatedPerDay,
+  insertSnapshot,
+  schemasWithCountedTables,
+  type FleetAnalyticsSnapshot,
+  type FleetCounts,
+} from './fleet-analytics.repository.js';
 import { listTenantsForMigration } from './tenant.repository.js';
 
 export interface RefreshAnalyticsOptions {
@@ -42,7 +49,7 @@ export async function refreshFleetAnalytics(database: Database, options: Refresh
   await Promise.all(
     batches.map((batch) =>
       limit(async () => {
-        const counts = await countAcrossSchemas(database.control, batch.map((t) => t.schema_name), since);
+        const counts = await countBatch(database, batch.map((t) => t.schema_name), since);
         addInto(deploymentsByStatus, counts.deploymentsByStatus);
         addInto(workflowsByStatus, counts.workflowsByStatus);
         addInto(deploymentsPerDay, counts.deploymentsPerDay);
@@ -65,6 +72,19 @@ export async function refreshFleetAnalytics(database: Database, options: Refresh
     workflowsByStatus,
     growth,
   });
+}
+
+/** A tenant can be purged while the pass runs; then the batch is counted again without it. */
+async function countBatch(database: Database, schemas: readonly string[], since: Date, attempts = 3): Promise<FleetCounts> {
+  try {
+    return await countAcrossSchemas(database.control, schemas, since);
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    // 42P01/3F000: gone before the statement began; XX000 "could not open relation": dropped while it waited for the lock.
+    const vanished = code === '42P01' || code === '3F000' || (code === 'XX000' && /could not open relation/.test(message ?? ''));
+    if (attempts <= 1 || !vanished) throw error;
+    return countBatch(database, await schemasWithCountedTables(database.control, schemas), since, attempts - 1);
+  }
 }
 
 function addInto(total: Record<string, number>, part: Record<string, number>): void {
