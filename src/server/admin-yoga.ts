@@ -55,7 +55,7 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
         contextFieldName: 'admin',
         resolveUserFn: (context) => authenticatePlatformAdmin(database, context.request.headers.get('authorization'), config),
       }),
-      useTenantExportDownload({ database, config }),
+      useTenantExportDownload({ database, config, logError: options.logError }),
     ],
   });
 }

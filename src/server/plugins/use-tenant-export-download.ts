@@ -5,10 +5,13 @@ import type { PlatformTokenSettings } from '../../auth/platform-token.js';
 import { exportTenant } from '../../control/tenant-export.service.js';
 import type { Database } from '../../db/database.js';
 import { ERROR_HTTP_STATUS, isSchemataError } from '../../errors.js';
+import { isDatabaseUnavailable, type ErrorLogger } from '../../graphql/errors.js';
 
 export interface TenantExportDownloadOptions {
   readonly database: Database;
   readonly config: PlatformTokenSettings;
+  /** Where unexpected errors go; the client gets a coded answer without internals. */
+  readonly logError: ErrorLogger;
 }
 
 const EXPORT_PATH = /^\/admin\/tenants\/([^/]+)\/export$/;
@@ -25,8 +28,10 @@ export function useTenantExportDownload(options: TenantExportDownloadOptions): P
     async onRequest({ request, url, endResponse, fetchAPI }) {
       const match = EXPORT_PATH.exec(url.pathname);
       if (!match) return;
-      const refuse = (status: number, code: string, message: string) =>
-        endResponse(new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), { status, headers: { 'content-type': 'application/json' } }));
+      const refuse = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
+        endResponse(
+          new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), { status, headers: { 'content-type': 'application/json', ...headers } }),
+        );
       if (request.method !== 'GET') return refuse(405, 'METHOD_NOT_ALLOWED', 'use GET to download an export');
       try {
         await authenticatePlatformAdmin(options.database, request.headers.get('authorization'), options.config);
@@ -44,8 +49,13 @@ export function useTenantExportDownload(options: TenantExportDownloadOptions): P
           }),
         );
       } catch (error) {
-        if (!isSchemataError(error)) throw error;
-        return refuse(ERROR_HTTP_STATUS[error.code], error.code, error.message);
+        // This hook runs outside Yoga's error mask: answer every failure here, never with a stack.
+        if (isSchemataError(error)) return refuse(ERROR_HTTP_STATUS[error.code], error.code, error.message);
+        options.logError(error);
+        if (isDatabaseUnavailable(error)) {
+          return refuse(503, 'DATABASE_UNAVAILABLE', 'the database is unavailable; retry in a moment', { 'retry-after': '1' });
+        }
+        return refuse(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
       }
     },
   };

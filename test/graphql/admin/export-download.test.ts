@@ -1,5 +1,7 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Tenant } from '../../../src/db/control-database.js';
+import type { ControlDatabase, Tenant } from '../../../src/db/control-database.js';
 import { insertDemoData } from '../../../src/seed/demo-data.repository.js';
 import { withTenantTransaction } from '../../../src/tenancy/tenant-transaction.js';
 import { startAdminTestServer, type AdminTestServer } from '../../helpers/admin-server.js';
@@ -45,6 +47,22 @@ describe('GET /admin/tenants/<slug>/export', () => {
     for (const [response, status, code] of cases) {
       const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
       expect([response.status, body.errors[0]?.extensions.code]).toEqual([status, code]);
+    }
+  });
+
+  it('a database that refuses connections gives 503 DATABASE_UNAVAILABLE with Retry-After, without a stack', async () => {
+    // A real pool aimed at a port where nothing listens.
+    const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 2_000 });
+    const unreachable = { ...server.database, pool, control: new Kysely<ControlDatabase>({ dialect: new PostgresDialect({ pool }) }) };
+    try {
+      const failing = await startAdminTestServer(unreachable);
+      const response = await failing.fetch(`http://yoga/admin/tenants/${tenant.slug}/export`);
+      const text = await response.text();
+      expect([response.status, response.headers.get('retry-after')]).toEqual([503, '1']);
+      expect(JSON.parse(text)).toEqual({ errors: [{ message: 'the database is unavailable; retry in a moment', extensions: { code: 'DATABASE_UNAVAILABLE' } }] });
+      expect(text).not.toMatch(/\bat |\.ts|ECONNREFUSED/);
+    } finally {
+      await pool.end();
     }
   });
 });
