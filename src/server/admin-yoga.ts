@@ -2,6 +2,7 @@ import { useGenericAuth } from '@envelop/generic-auth';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import pLimit from 'p-limit';
 import { authenticatePlatformAdmin } from '../auth/authenticate-platform-admin.js';
 import type { PlatformAdmin } from '../auth/platform-token.js';
 import type { Config } from '../config.js';
@@ -21,6 +22,9 @@ export interface AdminYogaOptions {
 }
 
 export const ADMIN_GRAPHQL_ENDPOINT = '/admin/graphql';
+
+/** Per request; each report holds up to three pooled connections. */
+const USAGE_REPORTS_AT_ONCE = 2;
 
 const EXAMPLE_QUERY = `# Needs a platform-admin token: npm run token -- --platform-admin
 # Put it in the Headers tab: { "Authorization": "Bearer <token>" }
@@ -45,7 +49,7 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
     maskedErrors: { maskError: createErrorMask(options.logError) },
     graphiql: config.production ? false : { title: 'schemata admin', defaultQuery: EXAMPLE_QUERY, headers: JSON.stringify({ Authorization: 'Bearer <platform-admin token>' }, null, 2) },
     renderGraphiQL,
-    context: () => ({ database, template }) as Partial<AdminContext> as AdminContext,
+    context: () => ({ database, template, usageSlot: pLimit(USAGE_REPORTS_AT_ONCE) }) as Partial<AdminContext> as AdminContext,
     plugins: [
       ...useQueryLimits({ maxDepth: 8 }),
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),

@@ -1,3 +1,4 @@
+import type { LimitFunction } from 'p-limit';
 import type { PlatformAdmin } from '../../auth/platform-token.js';
 import type { Database } from '../../db/database.js';
 import type { Template } from '../../migrations/template.js';
@@ -8,4 +9,10 @@ export interface AdminContext {
   readonly template: Template;
   /** Set by generic-auth from a verified platform-admin token; a request without one never reaches a resolver. */
   readonly admin: PlatformAdmin;
+  /**
+   * Runs a usage report when one of this request's few slots is free: a
+   * tenant list can ask for hundreds, and each takes pooled connections that
+   * tenant traffic shares.
+   */
+  readonly usageSlot: LimitFunction;
 }

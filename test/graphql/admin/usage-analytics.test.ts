@@ -78,6 +78,31 @@ describe('usage, health, fleet overview and analytics through /admin/graphql', (
     expect(report.storageBytes).toBeGreaterThan(0);
   });
 
+  it('usage over a tenant list holds a bounded number of pooled connections', async () => {
+    // Unbounded, eight reports would want up to 24 connections at once.
+    const template = await tenantTemplate();
+    const prefix = `adm_many_${Date.now().toString(36)}`;
+    for (let i = 0; i < 8; i++) await seedTenant(server.database, template, prefix);
+    const pool = server.database.pool;
+    let inUse = 0;
+    let peak = 0;
+    const acquire = () => (peak = Math.max(peak, ++inUse));
+    const release = () => inUse--;
+    pool.on('acquire', acquire);
+    pool.on('release', release);
+    try {
+      const response = await admin.admin<{ tenants: { usage: { storageBytes: number } }[] }>(`{ tenants(first: 30, search: "${prefix}") { slug usage { storageBytes } } }`);
+      expect(response.body.errors).toBeUndefined();
+      expect(response.body.data!.tenants.length).toBe(8);
+      expect(response.body.data!.tenants.every((t) => t.usage.storageBytes > 0)).toBe(true);
+      // Two reports at a time, each up to three reads at once (plus the token check).
+      expect(peak).toBeLessThanOrEqual(7);
+    } finally {
+      pool.off('acquire', acquire);
+      pool.off('release', release);
+    }
+  });
+
   it('reports the template version, whether it is behind, and drift in the schema', async () => {
     const tenant = tenants[1]!;
     const healthy = await usageOf(tenant.slug);

@@ -33,5 +33,9 @@ const TenantUsageRef = adminBuilder.objectRef<TenantUsage>('TenantUsage').implem
 });
 
 adminBuilder.objectField(AdminTenantRef, 'usage', (t) =>
-  t.field({ type: TenantUsageRef, resolve: (tenant, _args, { database, template }) => tenantUsage(database, template, tenant.slug) }),
+  t.field({
+    type: TenantUsageRef,
+    description: 'Exact counts, read live; on a list, two tenants are measured at a time.',
+    resolve: (tenant, _args, { database, template, usageSlot }) => usageSlot(() => tenantUsage(database, template, tenant.slug)),
+  }),
 );
