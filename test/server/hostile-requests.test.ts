@@ -63,7 +63,6 @@ describe('hostile requests', () => {
     const send = (body: Uint8Array<ArrayBuffer>) =>
       server.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant-id': tenant.slug, authorization: `Bearer ${token}` }, body });
     const utf8 = (text: string) => new TextEncoder().encode(text);
-    const create = 'mutation($name: String!) { createProject(input: { name: $name }) { name } }';
     const withBytes = (bytes: number[]) => new Uint8Array([...utf8(`{"query":${JSON.stringify(create)},"variables":{"name":"bad`), ...bytes, ...utf8('"}}')]);
 
     // A truncated two-byte sequence (0xC3 0x28) and a byte that never occurs in UTF-8 (0xFF).
@@ -76,6 +75,93 @@ describe('hostile requests', () => {
     }
     const valid = await send(withBytes([...utf8('-Zürich-✓')]));
     expect(await valid.json()).toEqual({ data: { createProject: { name: 'bad-Zürich-✓' } } });
+  });
+
+  // Yoga would decode each of these leniently: the resolver would see (and the database store) U+FFFD.
+  const create = 'mutation($name: String!) { createProject(input: { name: $name }) { name } }';
+  const expectBadRequest = async (send: () => Promise<Response>, expected: string) => {
+    const before = tenantStatements;
+    const response = await send();
+    expect(response.status).toBe(400);
+    expect(await response.text()).toBe(expected);
+    expect(tenantStatements - before).toBe(0);
+  };
+
+  it('invalid UTF-8 behind percent-encoding in a form body: 400 BAD_REQUEST before any SQL; valid percent-encoding passes', async () => {
+    const token = await server.tokenFor(tenant.slug, 'admin');
+    // The CSRF header lets the form post through, as a same-site client's would.
+    const post = (encodedName: string) =>
+      server.fetch('http://yoga/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-graphql-yoga-csrf': '1', 'x-tenant-id': tenant.slug, authorization: `Bearer ${token}` },
+        body: `query=${encodeURIComponent(create)}&variables=${encodeURIComponent('{"name":"')}${encodedName}${encodeURIComponent('"}')}`,
+      });
+
+    // A truncated two-byte sequence, a byte that never occurs in UTF-8, an encoded surrogate.
+    for (const name of ['form%C3%28', 'form%FF', 'form%ED%A0%80']) {
+      await expectBadRequest(
+        () => post(name),
+        '{"errors":[{"message":"the request body has a percent-encoded sequence that is not valid UTF-8","extensions":{"code":"BAD_REQUEST"}}]}',
+      );
+    }
+    // A '%' without two hex digits is a literal '%', as URLSearchParams reads it.
+    const valid = await post('form-Z%C3%BCrich-100%');
+    expect(await valid.json()).toEqual({ data: { createProject: { name: 'form-Zürich-100%' } } });
+  });
+
+  it('invalid UTF-8 behind percent-encoding in a GET query string: 400 BAD_REQUEST before any SQL; valid percent-encoding passes', async () => {
+    const token = await server.tokenFor(tenant.slug, 'admin');
+    const search = 'query($s: String) { projects(filter: { search: $s }) { totalCount } }';
+    const get = (encodedSearch: string) =>
+      server.fetch(`http://yoga/graphql?query=${encodeURIComponent(search)}&variables=${encodeURIComponent('{"s":"')}${encodedSearch}${encodeURIComponent('"}')}`, {
+        headers: { 'x-graphql-yoga-csrf': '1', 'x-tenant-id': tenant.slug, authorization: `Bearer ${token}` },
+      });
+
+    await expectBadRequest(
+      () => get('a%C3%28'),
+      '{"errors":[{"message":"the query string has a percent-encoded sequence that is not valid UTF-8","extensions":{"code":"BAD_REQUEST"}}]}',
+    );
+    const valid = await get('Z%C3%BCrich');
+    expect(await valid.json()).toEqual({ data: { projects: { totalCount: expect.any(Number) } } });
+  });
+
+  it('an unpaired surrogate escaped in JSON (\\ud800): 400 BAD_REQUEST before any SQL; an escaped pair passes', async () => {
+    const token = await server.tokenFor(tenant.slug, 'admin');
+    const send = (body: string) =>
+      server.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant-id': tenant.slug, authorization: `Bearer ${token}` }, body });
+    const query = JSON.stringify(create);
+
+    for (const variables of ['{"name":"bad\\ud800"}', '{"name":"bad\\udc00-"}', '{"name":"ok","\\ud800":1}', '{"name":"ok","nested":[{"deep":["\\ud800"]}]}']) {
+      await expectBadRequest(
+        () => send(`{"query":${query},"variables":${variables}}`),
+        '{"errors":[{"message":"the variables contain an unpaired surrogate","extensions":{"code":"BAD_REQUEST"}}]}',
+      );
+    }
+    await expectBadRequest(
+      () => send('{"query":"{ tenant { slug } }","operationName":"\\ud800"}'),
+      '{"errors":[{"message":"the operationName contains an unpaired surrogate","extensions":{"code":"BAD_REQUEST"}}]}',
+    );
+    await expectBadRequest(
+      () => send('{"query":"{ projects(filter: { search: \\"\\ud800\\" }) { totalCount } }"}'),
+      '{"errors":[{"message":"the query contains an unpaired surrogate","extensions":{"code":"BAD_REQUEST"}}]}',
+    );
+    const valid = await send(`{"query":${query},"variables":{"name":"pair-\\ud83d\\ude00"}}`);
+    expect(await valid.json()).toEqual({ data: { createProject: { name: 'pair-😀' } } });
+  });
+
+  it('variables too large to check cheaply (wide or deep): 400 BAD_REQUEST before any SQL', async () => {
+    const token = await server.tokenFor(tenant.slug, 'admin');
+    const send = (variables: string) =>
+      server.fetch('http://yoga/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-tenant-id': tenant.slug, authorization: `Bearer ${token}` },
+        body: `{"query":"{ tenant { slug } }","variables":${variables}}`,
+      });
+    for (const variables of [`{"v":[${Array(20_000).fill(0).join(',')}]}`, `{"v":${'['.repeat(50_000)}${']'.repeat(50_000)}}`]) {
+      const started = performance.now();
+      await expectBadRequest(() => send(variables), '{"errors":[{"message":"the variables hold too many values","extensions":{"code":"BAD_REQUEST"}}]}');
+      expect(performance.now() - started).toBeLessThan(500);
+    }
   });
 
   it('a streamed body over the limit, with no Content-Length to refuse it early: 413 while it is read', async () => {
