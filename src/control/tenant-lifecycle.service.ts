@@ -19,14 +19,14 @@ import { migrateTenantInTransaction, tenantNotFound } from './tenant.service.js'
  */
 
 export async function suspendTenant(database: Database, slug: string): Promise<Tenant> {
-  return withLockedTenant(database, slug, (trx, tenant) => {
+  return withLockedTenant(database, slug, {}, (trx, tenant) => {
     refuseIfDeleted(tenant, 'suspend');
     return tenant.status === 'suspended' ? tenant : updateTenant(trx, tenant.id, { status: 'suspended' });
   });
 }
 
 export async function resumeTenant(database: Database, slug: string): Promise<Tenant> {
-  return withLockedTenant(database, slug, (trx, tenant) => {
+  return withLockedTenant(database, slug, {}, (trx, tenant) => {
     refuseIfDeleted(tenant, 'resume');
     return tenant.status === 'active' ? tenant : updateTenant(trx, tenant.id, { status: 'active' });
   });
@@ -34,7 +34,7 @@ export async function resumeTenant(database: Database, slug: string): Promise<Te
 
 /** Soft delete: the tenant stops resolving (404) but its schema, role and data stay until it is purged. */
 export async function softDeleteTenant(database: Database, slug: string): Promise<Tenant> {
-  return withLockedTenant(database, slug, (trx, tenant) => {
+  return withLockedTenant(database, slug, {}, (trx, tenant) => {
     if (tenant.status === 'deleted') return tenant;
     return updateTenant(trx, tenant.id, { status: 'deleted', deleted_at: new Date(), status_before_delete: tenant.status });
   });
@@ -46,7 +46,7 @@ export async function softDeleteTenant(database: Database, slug: string): Promis
  * in the same transaction.
  */
 export async function restoreTenant(database: Database, template: Template, slug: string): Promise<Tenant> {
-  return withLockedTenant(database, slug, async (trx, tenant) => {
+  return withLockedTenant(database, slug, { schemaToo: true }, async (trx, tenant) => {
     if (tenant.status !== 'deleted') throw notDeleted(tenant, 'restore');
     if (tenant.template_version < template.latestVersion) await migrateTenantInTransaction(trx, template, tenant);
     return updateTenant(trx, tenant.id, { status: tenant.status_before_delete ?? 'active', deleted_at: null, status_before_delete: null });
@@ -55,9 +55,8 @@ export async function restoreTenant(database: Database, template: Template, slug
 
 /** Drops the schema, the role and the registry row (its usage rows cascade). Only a soft-deleted tenant can be purged. */
 export async function purgeTenant(database: Database, slug: string): Promise<Tenant> {
-  return withLockedTenant(database, slug, async (trx, tenant) => {
+  return withLockedTenant(database, slug, { schemaToo: true }, async (trx, tenant) => {
     if (tenant.status !== 'deleted') throw notDeleted(tenant, 'purge');
-    await lockSchema(trx, tenant.schema_name);
     await dropTenantSchemaAndRole(trx, tenant.schema_name);
     await deleteTenantRow(trx, tenant.id);
     return tenant;
@@ -68,7 +67,7 @@ export async function purgeTenant(database: Database, slug: string): Promise<Ten
 export async function renameTenant(database: Database, slug: string, input: { readonly newSlug: string; readonly name?: string }): Promise<Tenant> {
   const newSlug = validateSlug(input.newSlug);
   const name = input.name === undefined ? undefined : validateTenantName(input.name);
-  return withLockedTenant(database, slug, async (trx, tenant) => {
+  return withLockedTenant(database, slug, {}, async (trx, tenant) => {
     if (newSlug !== tenant.slug && (await findTenantBySlug(trx, newSlug))) {
       throw new SchemataError('TENANT_EXISTS', `a tenant with slug "${newSlug}" already exists`, { slug: newSlug });
     }
@@ -84,7 +83,7 @@ export async function renameTenant(database: Database, slug: string, input: { re
 
 /** Moves the tenant to another plan; its limits apply from the next request (the registry notifies every server). */
 export async function changeTenantPlan(database: Database, slug: string, planName: string): Promise<Tenant> {
-  return withLockedTenant(database, slug, async (trx, tenant) => {
+  return withLockedTenant(database, slug, {}, async (trx, tenant) => {
     refuseIfDeleted(tenant, 'change the plan of');
     const plan = await requirePlan(trx, planName);
     return tenant.plan === plan.name ? tenant : updateTenant(trx, tenant.id, { plan: plan.name });
@@ -93,10 +92,26 @@ export async function changeTenantPlan(database: Database, slug: string, planNam
 
 type ControlTrx = Transaction<ControlDatabase> | Kysely<ControlDatabase>;
 
-/** Runs `change` in one control-plane transaction holding the tenant's row lock, so concurrent lifecycle calls serialise. */
-export async function withLockedTenant<T>(database: Database, slugInput: string, change: (trx: ControlTrx, tenant: Tenant) => Promise<T> | T): Promise<T> {
+/**
+ * Runs `change` in one control-plane transaction holding the tenant's row
+ * lock, so concurrent lifecycle calls serialise. With `schemaToo`, the
+ * schema's advisory lock is taken first, in the order migrators take them
+ * (schema, then row), so a purge or restore racing a fleet migration waits
+ * instead of deadlocking.
+ */
+async function withLockedTenant<T>(
+  database: Database,
+  slugInput: string,
+  options: { readonly schemaToo?: boolean },
+  change: (trx: ControlTrx, tenant: Tenant) => Promise<T> | T,
+): Promise<T> {
   const slug = validateSlug(slugInput);
   return database.control.transaction().execute(async (trx) => {
+    if (options.schemaToo) {
+      const unlocked = await findTenantBySlug(trx, slug);
+      if (!unlocked) throw tenantNotFound(slug);
+      await lockSchema(trx, unlocked.schema_name);
+    }
     const tenant = await findTenantBySlug(trx, slug, { forUpdate: true });
     if (!tenant) throw tenantNotFound(slug);
     return change(trx, tenant);
