@@ -6,13 +6,15 @@ type Db = Kysely<ControlDatabase>;
 
 export interface UsageIncrement {
   readonly tenantId: string;
+  /** The UTC day (YYYY-MM-DD) the requests were served on. */
+  readonly day: string;
   readonly requests: number;
   readonly errors: number;
   readonly lastRequestAt: Date;
 }
 
 /**
- * Adds one flush's counts to each tenant's row for today (UTC), in one
+ * Adds one flush's counts to each tenant's row for their day, in one
  * statement for all tenants. Rows of tenants purged meanwhile are skipped
  * rather than failing the others.
  */
@@ -20,10 +22,10 @@ export async function addUsage(db: Db, increments: readonly UsageIncrement[]): P
   if (increments.length === 0) return;
   await sql`
     INSERT INTO control.tenant_usage_daily (tenant_id, day, requests, errors, last_request_at)
-    SELECT u.tenant_id, (now() AT TIME ZONE 'utc')::date, u.requests, u.errors, u.last_request_at
-    FROM unnest(${increments.map((i) => i.tenantId)}::uuid[], ${increments.map((i) => i.requests)}::bigint[],
+    SELECT u.tenant_id, u.day, u.requests, u.errors, u.last_request_at
+    FROM unnest(${increments.map((i) => i.tenantId)}::uuid[], ${increments.map((i) => i.day)}::date[], ${increments.map((i) => i.requests)}::bigint[],
                 ${increments.map((i) => i.errors)}::bigint[], ${increments.map((i) => i.lastRequestAt.toISOString())}::timestamptz[])
-         AS u (tenant_id, requests, errors, last_request_at)
+         AS u (tenant_id, day, requests, errors, last_request_at)
     WHERE EXISTS (SELECT 1 FROM control.tenants t WHERE t.id = u.tenant_id)
     ON CONFLICT (tenant_id, day) DO UPDATE
       SET requests = tenant_usage_daily.requests + excluded.requests,

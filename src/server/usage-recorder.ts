@@ -15,7 +15,8 @@ export interface UsageRecorderOptions {
  * counts for the next; close() flushes what is left.
  */
 export class UsageRecorder {
-  private pending = new Map<string, { requests: number; errors: number; lastRequestAt: Date }>();
+  /** By tenant and UTC day, so a flush after midnight still files yesterday's requests under yesterday. */
+  private pending = new Map<string, UsageIncrement>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -28,11 +29,9 @@ export class UsageRecorder {
   }
 
   record(tenantId: string, failed: boolean): void {
-    const entry = this.pending.get(tenantId) ?? { requests: 0, errors: 0, lastRequestAt: new Date() };
-    entry.requests += 1;
-    if (failed) entry.errors += 1;
-    entry.lastRequestAt = new Date();
-    this.pending.set(tenantId, entry);
+    const now = new Date();
+    const day = now.toISOString().slice(0, 10);
+    this.add({ tenantId, day, requests: 1, errors: failed ? 1 : 0, lastRequestAt: now });
   }
 
   /** Writes what has been counted so far; concurrent calls queue behind each other. */
@@ -46,22 +45,31 @@ export class UsageRecorder {
     await this.flush();
   }
 
+  private add(increment: UsageIncrement): void {
+    const key = `${increment.tenantId} ${increment.day}`;
+    const entry = this.pending.get(key);
+    this.pending.set(
+      key,
+      entry
+        ? {
+            ...entry,
+            requests: entry.requests + increment.requests,
+            errors: entry.errors + increment.errors,
+            lastRequestAt: entry.lastRequestAt > increment.lastRequestAt ? entry.lastRequestAt : increment.lastRequestAt,
+          }
+        : increment,
+    );
+  }
+
   private async write(): Promise<void> {
     if (this.pending.size === 0) return;
-    const batch = this.pending;
+    const increments = [...this.pending.values()];
     this.pending = new Map();
-    const increments: UsageIncrement[] = [...batch].map(([tenantId, entry]) => ({ tenantId, ...entry }));
     try {
       await addUsage(this.database.control, increments);
     } catch (error) {
-      for (const increment of increments) {
-        const later = this.pending.get(increment.tenantId);
-        this.pending.set(increment.tenantId, {
-          requests: increment.requests + (later?.requests ?? 0),
-          errors: increment.errors + (later?.errors ?? 0),
-          lastRequestAt: later?.lastRequestAt ?? increment.lastRequestAt,
-        });
-      }
+      // Kept for the next flush, merged with what arrived meanwhile.
+      for (const increment of increments) this.add(increment);
       this.options.onError?.(error);
     }
   }
