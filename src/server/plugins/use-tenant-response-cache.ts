@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createInMemoryCache } from '@graphql-yoga/plugin-response-cache';
-import { getOperationAST, print, type DocumentNode, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
+import { getOperationAST, print, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { TenantRegistry } from '../../control/tenant-registry.js';
 import type { GraphQLContext } from '../../graphql/context.js';
+import { isIntrospectionOnly } from '../../graphql/introspection-only.js';
 import type { Metrics } from '../metrics.js';
 
 export interface TenantResponseCacheOptions {
@@ -64,7 +65,7 @@ export function useTenantResponseCache(options: TenantResponseCacheOptions): Plu
         // starts later gets a new key and sees the write.
         return { onExecuteDone: () => generations.bump(tenantId) };
       }
-      if (operation.operation !== 'query' || introspectionOnly(operation)) return;
+      if (operation.operation !== 'query' || isIntrospectionOnly(operation)) return;
       const generation = generations.of(tenantId);
       const share = shareKey(context, generation);
       if (share === null) return;
@@ -110,8 +111,4 @@ class TenantGenerations {
 
 function isPlainResult(result: unknown): result is ExecutionResult {
   return typeof result === 'object' && result !== null && !(Symbol.asyncIterator in result);
-}
-
-function introspectionOnly(operation: OperationDefinitionNode): boolean {
-  return operation.selectionSet.selections.every((selection) => selection.kind === 'Field' && selection.name.value.startsWith('__'));
 }

@@ -1,8 +1,9 @@
-import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLError, type OperationDefinitionNode } from 'graphql';
+import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Database } from '../../db/database.js';
 import { SchemataError } from '../../errors.js';
 import type { GraphQLContext } from '../../graphql/context.js';
+import { isIntrospectionOnly } from '../../graphql/introspection-only.js';
 import { withTenantTransaction, type TenantScope } from '../../tenancy/tenant-transaction.js';
 import type { TenantConcurrency } from '../tenant-concurrency.js';
 
@@ -35,7 +36,7 @@ export function useTenantTransaction(options: UseTenantTransactionOptions): Plug
     onExecute({ executeFn, setExecuteFn }) {
       setExecuteFn(async (args) => {
         const operation = getOperationAST(args.document as DocumentNode, args.operationName);
-        if (!operation || introspectionOnly(operation)) return executeFn(args);
+        if (!operation || isIntrospectionOnly(operation)) return executeFn(args);
         const context = args.contextValue as GraphQLContext;
         const readOnly = operation.operation === 'query';
         const transaction = () =>
@@ -60,8 +61,4 @@ export function useTenantTransaction(options: UseTenantTransactionOptions): Plug
 function keepsWrites(error: GraphQLError): boolean {
   const original = error.originalError;
   return original instanceof SchemataError && original.keepWrites;
-}
-
-function introspectionOnly(operation: OperationDefinitionNode): boolean {
-  return operation.selectionSet.selections.every((selection) => selection.kind === 'Field' && selection.name.value.startsWith('__'));
 }
