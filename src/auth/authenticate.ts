@@ -5,6 +5,7 @@ import { isUuid } from '../db/identifiers.js';
 import type { UserRole } from '../db/tenant-database.js';
 import { SchemataError } from '../errors.js';
 import { USER_ROLES, type AuthUser, type TokenSettings } from './access-token.js';
+import { bearerToken } from './bearer-token.js';
 import type { TenantKeys, TenantKeyStore } from './tenant-keys.js';
 import type { VerifiedTokenCache } from './verified-token-cache.js';
 
@@ -16,7 +17,6 @@ export interface AuthenticateDeps {
   readonly settings: Pick<TokenSettings, 'jwtIssuer' | 'jwtAudience'>;
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
 /** Leeway for clocks that disagree by a few seconds. */
 const CLOCK_TOLERANCE_SECONDS = 5;
 
@@ -31,8 +31,7 @@ const invalid = (reason: string) => new SchemataError('INVALID_TOKEN', `invalid 
  */
 export async function authenticate(authorization: string | null, tenant: Tenant, deps: AuthenticateDeps): Promise<AuthUser | null> {
   if (authorization === null || authorization.trim() === '') return null;
-  const token = BEARER.exec(authorization.trim())?.[1];
-  if (!token) throw new SchemataError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <access token>"');
+  const token = bearerToken(authorization, 'access token');
   const known = deps.verified?.get(token);
   if (known && known.tenantId === tenant.id) return known;
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Config } from '../config.js';
 import { SchemataError } from '../errors.js';
+import { bearerToken } from './bearer-token.js';
 
 /** Platform tokens are for this audience only, so a tenant token can never pass for one, nor the reverse. */
 export const PLATFORM_AUDIENCE = 'schemata-admin';
@@ -13,8 +14,6 @@ export interface PlatformAdmin {
 }
 
 export type PlatformTokenSettings = Pick<Config, 'jwtIssuer'>;
-
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
 
 export async function issuePlatformToken(
   secret: string,
@@ -46,8 +45,7 @@ export async function verifyPlatformToken(authorization: string | null, secret: 
   if (authorization === null || authorization.trim() === '') {
     throw new SchemataError('UNAUTHENTICATED', 'the admin API needs "Authorization: Bearer <platform-admin token>" (npm run token -- --platform-admin)');
   }
-  const token = BEARER.exec(authorization.trim())?.[1];
-  if (!token) throw new SchemataError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <platform-admin token>"');
+  const token = bearerToken(authorization, 'platform-admin token');
   let payload;
   try {
     ({ payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
