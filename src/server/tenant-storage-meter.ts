@@ -11,7 +11,10 @@ export interface TenantStorageMeterOptions {
 /**
  * The last measured storage of each tenant in this process. `measure` runs
  * inside the caller's tenant transaction; concurrent requests of one tenant
- * share one measurement.
+ * share one measurement, and only a failed one is retried before it expires.
+ * Nothing refreshes a measurement early: a tenant that deletes data stays
+ * over its limit (QUOTA_EXCEEDED) until the measurement expires, and even then
+ * deleted rows count until vacuum truncates the pages they emptied.
  */
 export class TenantStorageMeter {
   private readonly measured = new Map<string, { readonly bytes: Promise<number>; readonly expiresAt: number }>();
@@ -27,12 +30,6 @@ export class TenantStorageMeter {
     this.measured.set(tenantId, { bytes, expiresAt: now + (this.options.ttlMs ?? 30_000) });
     bytes.catch(() => this.measured.get(tenantId)?.bytes === bytes && this.measured.delete(tenantId));
     return bytes;
-  }
-
-  /** Forgets a tenant's measurement (or every one), e.g. after its plan changed or it deleted data. */
-  forget(tenantId?: string): void {
-    if (tenantId === undefined) this.measured.clear();
-    else this.measured.delete(tenantId);
   }
 
   private dropExpired(now: number): void {
