@@ -11,7 +11,10 @@ import type { AdminContext } from '../graphql/admin/context.js';
 import { adminSchema } from '../graphql/admin/schema/index.js';
 import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
 import type { Template } from '../migrations/template.js';
+import type { Logger } from './logger.js';
+import { useAdminAuditLog } from './plugins/use-admin-audit-log.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
+import { useStrictUtf8 } from './plugins/use-strict-utf8.js';
 import { useTenantExportDownload } from './plugins/use-tenant-export-download.js';
 
 export interface AdminYogaOptions {
@@ -19,6 +22,8 @@ export interface AdminYogaOptions {
   readonly database: Database;
   readonly template: Template;
   readonly logError: ErrorLogger;
+  /** Gets one line per admin operation, naming the operator. */
+  readonly logger: Logger;
 }
 
 export const ADMIN_GRAPHQL_ENDPOINT = '/admin/graphql';
@@ -51,6 +56,7 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
     renderGraphiQL,
     context: () => ({ database, template, usageSlot: pLimit(USAGE_REPORTS_AT_ONCE) }) as Partial<AdminContext> as AdminContext,
     plugins: [
+      useStrictUtf8(),
       ...useQueryLimits({ maxDepth: 8 }),
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
       // Every operation, introspection included, needs the token: resolveUserFn throws, so nothing executes without one.
@@ -60,6 +66,7 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
         resolveUserFn: (context) => authenticatePlatformAdmin(database, context.request.headers.get('authorization'), config),
       }),
       useTenantExportDownload({ database, config, logError: options.logError }),
+      useAdminAuditLog({ logger: options.logger }),
     ],
   });
 }

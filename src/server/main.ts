@@ -30,7 +30,13 @@ export async function startServer(options: { config: Config; database: Database;
   const logger = createLogger(config.logLevel);
   const usage = new UsageRecorder(database, { onError: (error) => logger.warn({ err: error }, 'recording usage failed; kept for the next flush') });
   const yoga = createSchemataYoga({ config, database, registry, readiness, rateLimiter, logger, usage });
-  const admin = createAdminYoga({ config, database, template: options.templates.tenant, logError: (error) => logger.error({ err: error }, 'unexpected admin error') });
+  const admin = createAdminYoga({
+    config,
+    database,
+    template: options.templates.tenant,
+    logger,
+    logError: (error) => logger.error({ err: error }, 'unexpected admin error'),
+  });
   const server = await listen(routeRequests(admin, yoga), options.port ?? config.port);
   return {
     port: server.port,

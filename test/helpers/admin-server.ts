@@ -2,6 +2,7 @@ import { findPlatformSecret } from '../../src/auth/platform-auth.repository.js';
 import { issuePlatformToken } from '../../src/auth/platform-token.js';
 import type { Database } from '../../src/db/database.js';
 import { createAdminYoga } from '../../src/server/admin-yoga.js';
+import { createLogger, type Logger } from '../../src/server/logger.js';
 import type { GraphQLResponse } from './test-server.js';
 import { tenantTemplate, testConfig } from './test-database.js';
 
@@ -12,9 +13,10 @@ export interface AdminTestServer {
   fetch(url: string, init?: RequestInit): Promise<Response>;
 }
 
-export async function startAdminTestServer(database: Database): Promise<AdminTestServer> {
+export async function startAdminTestServer(database: Database, options: { logger?: Logger } = {}): Promise<AdminTestServer> {
   const config = testConfig();
-  const yoga = createAdminYoga({ config, database, template: await tenantTemplate(), logError: () => undefined });
+  const logger = options.logger ?? createLogger('silent');
+  const yoga = createAdminYoga({ config, database, template: await tenantTemplate(), logger, logError: () => undefined });
   const platformToken = async (options: { scope?: string; ttlSeconds?: number } = {}) => {
     const secret = await findPlatformSecret(database.control);
     return (await issuePlatformToken(secret!, 'test-operator', config, { ttlSeconds: options.ttlSeconds ?? 300, scope: options.scope })).token;

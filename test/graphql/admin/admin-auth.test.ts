@@ -1,6 +1,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPlatformSecret } from '../../../src/auth/platform-auth.repository.js';
+import { createLogger } from '../../../src/server/logger.js';
 import { PLATFORM_AUDIENCE } from '../../../src/auth/platform-token.js';
 import type { Tenant } from '../../../src/db/control-database.js';
 import { startAdminTestServer, type AdminTestServer } from '../../helpers/admin-server.js';
@@ -79,5 +80,18 @@ describe('/admin/graphql authentication', () => {
     const html = await response.text();
     expect(html).toContain('schemata admin');
     expect(html).not.toMatch(/<script[^>]+src="https?:/);
+  });
+
+  it('each admin operation is logged with the operator, the fields and their arguments', async () => {
+    const lines: string[] = [];
+    const logged = await startAdminTestServer(server.database, { logger: createLogger('info', { write: (line: string) => void lines.push(line) }) });
+    const token = await logged.platformToken();
+    await logged.admin('mutation Suspend($slug: String!) { suspendTenant(slug: $slug) { slug } }', { slug: tenant.slug }, { token });
+    await logged.admin('mutation { resumeTenant(slug: "no_such_tenant_x") { slug } }', undefined, { token });
+    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(entries[0]).toMatchObject({ msg: 'admin operation', admin: 'test-operator', operation: 'mutation Suspend', fields: ['suspendTenant'], args: { slug: tenant.slug } });
+    expect(entries[1]).toMatchObject({ admin: 'test-operator', fields: ['resumeTenant'], errorCodes: ['TENANT_NOT_FOUND'] });
+    expect(lines.join('\n')).not.toContain(token);
+    await logged.admin(`mutation { resumeTenant(slug: "${tenant.slug}") { slug } }`, undefined, { token });
   });
 });
