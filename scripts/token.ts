@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { issueAccessToken, USER_ROLES } from '../src/auth/access-token.js';
+import { rotatePlatformKey } from '../src/auth/authenticate-platform-admin.js';
 import { findPlatformSecret } from '../src/auth/platform-auth.repository.js';
 import { issuePlatformToken } from '../src/auth/platform-token.js';
 import { findTenantAuth } from '../src/auth/tenant-auth.repository.js';
@@ -11,7 +12,8 @@ import type { UserRole } from '../src/db/tenant-database.js';
 
 const USAGE = `usage:
   npm run token -- --tenant <slug> --role viewer|member|admin [--sub <subject>] [--ttl <seconds>]
-  npm run token -- --platform-admin [--sub <operator>] [--ttl <seconds>]     for /admin/graphql (default ttl 1 hour)`;
+  npm run token -- --platform-admin [--sub <operator>] [--ttl <seconds>]     for /admin/graphql (default ttl 1 hour)
+  npm run token -- --rotate-platform-key     new platform secret: every platform-admin token issued so far stops working`;
 const { values } = parseArgs({
   options: {
     tenant: { type: 'string' },
@@ -19,12 +21,19 @@ const { values } = parseArgs({
     sub: { type: 'string' },
     ttl: { type: 'string' },
     'platform-admin': { type: 'boolean', default: false },
+    'rotate-platform-key': { type: 'boolean', default: false },
   },
 });
 const platformAdmin = values['platform-admin'];
+const rotate = values['rotate-platform-key'];
 
 await runScript(
   async ({ config, database }) => {
+    if (rotate) {
+      await rotatePlatformKey(database);
+      console.log('rotated the platform key: every platform-admin token issued before now is rejected');
+      return;
+    }
     if (platformAdmin) {
       const secret = await findPlatformSecret(database.control);
       if (!secret) throw new UsageError('the platform has no signing key; run npm run migrate');
@@ -51,6 +60,10 @@ await runScript(
     ensureControlPlane: true,
     precheck: () => {
       wholeNumberArg('ttl', values.ttl, USAGE, { min: 30, max: 7 * 86400 });
+      if (rotate) {
+        if (platformAdmin || values.tenant || values.role || values.sub || values.ttl) throw new UsageError(`--rotate-platform-key takes no other option\n${USAGE}`);
+        return;
+      }
       if (platformAdmin) {
         if (values.tenant || values.role) throw new UsageError(`--platform-admin takes no --tenant or --role\n${USAGE}`);
         return;

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import { SchemataError } from '../errors.js';
-import { findPlatformSecret } from './platform-auth.repository.js';
+import { findPlatformSecret, setPlatformSecret } from './platform-auth.repository.js';
 import { verifyPlatformToken, type PlatformAdmin, type PlatformTokenSettings } from './platform-token.js';
 
 /**
@@ -12,4 +13,9 @@ export async function authenticatePlatformAdmin(database: Database, authorizatio
   const secret = await findPlatformSecret(database.control);
   if (!secret) throw new SchemataError('UNAUTHENTICATED', 'the platform has no signing key yet: run npm run migrate');
   return verifyPlatformToken(authorization, secret, settings);
+}
+
+/** A new platform secret: every platform-admin token issued before stops working on its next request. */
+export async function rotatePlatformKey(database: Database): Promise<void> {
+  await setPlatformSecret(database.control, randomBytes(32).toString('base64url'));
 }

@@ -1,11 +1,15 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rotatePlatformKey } from '../../../src/auth/authenticate-platform-admin.js';
 import { findPlatformSecret } from '../../../src/auth/platform-auth.repository.js';
 import { createLogger } from '../../../src/server/logger.js';
 import { PLATFORM_AUDIENCE } from '../../../src/auth/platform-token.js';
 import type { Tenant } from '../../../src/db/control-database.js';
 import { startAdminTestServer, type AdminTestServer } from '../../helpers/admin-server.js';
-import { seedTenant, tenantTemplate } from '../../helpers/test-database.js';
+import { openScratchDatabase } from '../../helpers/scratch-database.js';
+import { seedTenant, TEMPLATES_DIR, tenantTemplate } from '../../helpers/test-database.js';
+import { migrateControlPlane } from '../../../src/migrations/migrate-control.js';
+import { loadTemplates } from '../../../src/migrations/template.js';
 import { startTestServer, type TestServer } from '../../helpers/test-server.js';
 
 const FLEET = '{ fleet { total } }';
@@ -66,6 +70,23 @@ describe('/admin/graphql authentication', () => {
     expect([expired.status, expired.body.errors?.[0]?.extensions?.code]).toEqual([401, 'TOKEN_EXPIRED']);
     const forged = await admin.admin(FLEET, undefined, { token: await sign('x'.repeat(64), now + 60) });
     expect([forged.status, forged.body.errors?.[0]?.extensions?.code]).toEqual([401, 'INVALID_TOKEN']);
+  });
+
+  it('rotating the platform key stops every platform-admin token issued before, at once', async () => {
+    // Its own database: the other admin tests share the run's platform key.
+    const scratch = await openScratchDatabase();
+    try {
+      await migrateControlPlane(scratch.database, (await loadTemplates(TEMPLATES_DIR)).control);
+      const own = await startAdminTestServer(scratch.database);
+      const before = await own.platformToken();
+      expect((await own.admin(FLEET, undefined, { token: before })).status).toBe(200);
+      await rotatePlatformKey(scratch.database);
+      const stale = await own.admin(FLEET, undefined, { token: before });
+      expect([stale.status, stale.body.errors?.[0]?.extensions?.code]).toEqual([401, 'INVALID_TOKEN']);
+      expect((await own.admin(FLEET)).status).toBe(200); // a token signed with the new key
+    } finally {
+      await scratch.drop();
+    }
   });
 
   it('a platform-admin token is no use at the tenant endpoint', async () => {
