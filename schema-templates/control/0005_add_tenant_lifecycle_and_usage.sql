@@ -10,7 +10,7 @@ ALTER TABLE tenants
   ADD COLUMN status_before_delete text CHECK (status_before_delete IN ('active', 'suspended'));
 UPDATE tenants SET deleted_at = updated_at, status_before_delete = 'active' WHERE status = 'deleted';
 ALTER TABLE tenants ADD CONSTRAINT tenants_deleted_consistent
-  CHECK ((status = 'deleted') = (deleted_at IS NOT NULL AND status_before_delete IS NOT NULL));
+  CHECK ((status = 'deleted') = (deleted_at IS NOT NULL) AND (status = 'deleted') = (status_before_delete IS NOT NULL));
 
 -- Written by servers in batches (one upsert per tenant per flush), not per request.
 CREATE TABLE tenant_usage_daily (
