@@ -8,7 +8,7 @@ import { requirePlan } from './plan.service.js';
 import { validateSlug, validateTenantName } from './slug.js';
 import { dropTenantSchemaAndRole } from './tenant-schema.repository.js';
 import { deleteTenantRow, findTenantBySlug, updateTenant } from './tenant.repository.js';
-import { migrateTenantInTransaction, tenantNotFound } from './tenant.service.js';
+import { migrateTenantInTransaction, tenantExists, tenantNotFound } from './tenant.service.js';
 
 /*
  * Every change here commits a registry row, and the registry's trigger
@@ -69,13 +69,13 @@ export async function renameTenant(database: Database, slug: string, input: { re
   const name = input.name === undefined ? undefined : validateTenantName(input.name);
   return withLockedTenant(database, slug, {}, async (trx, tenant) => {
     if (newSlug !== tenant.slug && (await findTenantBySlug(trx, newSlug))) {
-      throw new SchemataError('TENANT_EXISTS', `a tenant with slug "${newSlug}" already exists`, { slug: newSlug });
+      throw tenantExists(newSlug);
     }
     try {
       return await updateTenant(trx, tenant.id, { slug: newSlug, ...(name !== undefined && { name }) });
     } catch (error) {
       // Another rename to the same slug committed between the check and the update.
-      if ((error as { code?: string }).code === '23505') throw new SchemataError('TENANT_EXISTS', `a tenant with slug "${newSlug}" already exists`, { slug: newSlug });
+      if ((error as { code?: string }).code === '23505') throw tenantExists(newSlug);
       throw error;
     }
   });

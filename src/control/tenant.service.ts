@@ -99,7 +99,7 @@ export async function getTenant(database: Database, slugInput: string): Promise<
   return tenant;
 }
 
-function tenantExists(slug: string): SchemataError {
+export function tenantExists(slug: string): SchemataError {
   return new SchemataError('TENANT_EXISTS', `a tenant with slug "${slug}" already exists`, { slug });
 }
 
