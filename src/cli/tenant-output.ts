@@ -1,5 +1,6 @@
 import type { FleetOverview, TenantUsage } from '../control/tenant-usage.service.js';
 import type { Tenant } from '../db/control-database.js';
+import { formatBytes } from '../format-bytes.js';
 
 /** How `npm run tenant` prints what the tenant services return. */
 
@@ -25,16 +26,4 @@ export function printFleet(fleet: FleetOverview): void {
   console.log(`  by status:  ${line(fleet.byStatus)}`);
   console.log(`  by plan:    ${line(fleet.byPlan)}`);
   console.log(`  by version: ${line(fleet.byVersion)} (template head ${fleet.latestVersion})`);
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = -1;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }

@@ -5,18 +5,22 @@ import { cloneTenant } from '../control/tenant-clone.service.js';
 import { exportTenant } from '../control/tenant-export.service.js';
 import { importTenant, type ImportTarget } from '../control/tenant-import.service.js';
 import type { Database } from '../db/database.js';
+import { formatBytes } from '../format-bytes.js';
 import type { Template } from '../migrations/template.js';
 
 /** `npm run tenant -- export|import|clone`: run the service, print a summary. */
 
-/** Streams the NDJSON to stdout; the summary goes to stderr, so stdout is only the export. */
+/**
+ * Streams the NDJSON to stdout; the summary goes to stderr, so stdout is only
+ * the export. Its size is always in MiB, so summaries compare at a glance.
+ */
 export async function exportCommand(database: Database, slug: string): Promise<void> {
   const exported = await exportTenant(database, slug);
   await pipeline(Readable.from(exported.lines), process.stdout, { end: false });
   const summary = exported.summary!;
   console.error(
     `exported tenant ${exported.tenant.slug} (template version ${summary.templateVersion}): ` +
-      `${summary.tables} tables, ${count(summary.rows)} rows, ${summary.sequences} sequences, ${megabytes(summary.bytes)} in ${ms(summary.durationMs)}`,
+      `${summary.tables} tables, ${count(summary.rows)} rows, ${summary.sequences} sequences, ${formatBytes(summary.bytes, 'MiB')} in ${ms(summary.durationMs)}`,
   );
   console.error(`  ${perTable(summary.rowCounts)}`);
 }
@@ -58,8 +62,4 @@ function count(n: number): string {
 
 function ms(durationMs: number): string {
   return `${durationMs.toFixed(0)} ms`;
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
 }

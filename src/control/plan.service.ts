@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { ControlDatabase, PlanFeature } from '../db/control-database.js';
 import { SchemataError } from '../errors.js';
+import { formatBytes } from '../format-bytes.js';
 import { findPlan, type Plan } from './plan.repository.js';
 
 /** The plan limits a quota check can name, as the Plan fields spell them. */
@@ -33,10 +34,4 @@ export function quotaExceeded(plan: Pick<Plan, 'name'>, limit: QuotaLimit, max: 
       : `this tenant stores ${formatBytes(current)} and its plan "${plan.name}" allows ${formatBytes(max)} (maxStorageBytes): ` +
         'writes are refused until it deletes data or changes plans';
   return new SchemataError('QUOTA_EXCEEDED', message, { limit, max, current, plan: plan.name });
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
