@@ -74,8 +74,10 @@ export async function importTenant(
       const provisioned = await provisionTenantInTransaction(trx, template, { slug, name, plan: header.tenant.plan }, { toVersion: header.templateVersion }).catch(
         (error: unknown) => {
           // Plans are data (control.plans), so the exporting server may have had one this server lacks.
-          if ((error as { constraint?: unknown }).constraint === 'tenants_plan_fkey') {
-            throw invalidExport(`its tenant is on plan ${shown(header.tenant.plan)}, which this server does not have; create the plan first`);
+          if (isSchemataError(error) && error.code === 'PLAN_NOT_FOUND') {
+            throw invalidExport(`its tenant is on plan ${shown(header.tenant.plan)}, which this server does not have; create the plan first`, {
+              plan: header.tenant.plan,
+            });
           }
           throw error;
         },
@@ -108,7 +110,7 @@ async function loadLines(trx: Kysely<ControlDatabase>, schema: string, lines: As
     try {
       await insertRowsFromJson(trx, schema, table, `[${batch.lines.join(',')}]`);
     } catch (error) {
-      throw refusedRows(error, table.name, firstLine);
+      throw refusedByDatabase(error, `rows of table ${shown(table.name)} from line ${firstLine} on were refused`, { table: table.name });
     }
     rowCounts[table.name]! += batch.lines.length;
     batch = undefined;
@@ -145,7 +147,12 @@ async function loadLines(trx: Kysely<ControlDatabase>, schema: string, lines: As
     } else if (parsed.kind === 'sequence') {
       await flush();
       if (!sequences.has(parsed.name)) throw invalidExport(`line ${line.number}: this template has no sequence ${shown(parsed.name)}`);
-      await setSequence(trx, schema, parsed.name, parsed.state);
+      try {
+        await setSequence(trx, schema, parsed.name, parsed.state);
+      } catch (error) {
+        // A hand-edited value past the sequence's bounds (or bigint's) is the file's fault too.
+        throw refusedByDatabase(error, `line ${line.number}: the value ${parsed.state.value} of sequence ${shown(parsed.name)} was refused`, { sequence: parsed.name });
+      }
       sequencesSet += 1;
     } else {
       await flush();
@@ -171,11 +178,11 @@ function checkCounts(trailer: ExportTrailer, rowCounts: Readonly<Record<string, 
   if (Number.isInteger(trailer.sequences) && sequences < trailer.sequences) throw truncatedExport(`${sequences} of ${trailer.sequences} sequences are present`);
 }
 
-/** Constraint and type errors name the table and line; anything else is not the file's fault and passes on. */
-function refusedRows(error: unknown, table: string, firstLine: number): unknown {
+/** Constraint and data errors (SQLSTATE 22, 23) become INVALID_EXPORT saying what was refused; anything else is not the file's fault and passes on. */
+function refusedByDatabase(error: unknown, what: string, details: Record<string, unknown>): unknown {
   const code = (error as { code?: unknown }).code;
   if (isSchemataError(error) || typeof code !== 'string' || !/^2[23]/.test(code)) return error;
-  return invalidExport(`rows of table ${shown(table)} from line ${firstLine} on were refused: ${(error as Error).message}`, { table, sqlState: code });
+  return invalidExport(`${what}: ${(error as Error).message}`, { ...details, sqlState: code });
 }
 
 interface NumberedLine {

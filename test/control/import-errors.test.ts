@@ -4,11 +4,12 @@ import { cloneTenant } from '../../src/control/tenant-clone.service.js';
 import { exportTenant } from '../../src/control/tenant-export.service.js';
 import { importTenant } from '../../src/control/tenant-import.service.js';
 import { findTenantBySlug } from '../../src/control/tenant.repository.js';
+import { createTenant } from '../../src/control/tenant.service.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import type { Database } from '../../src/db/database.js';
-import type { Template } from '../../src/migrations/template.js';
+import { loadTemplate, type Template } from '../../src/migrations/template.js';
 import { exportText, fillTenant, tenantContents, textStream } from '../helpers/tenant-contents.js';
-import { openTestDatabase, seedTenant, tenantTemplate, uniqueSlug } from '../helpers/test-database.js';
+import { openTestDatabase, seedTenant, templatesWith, tenantTemplate, uniqueSlug } from '../helpers/test-database.js';
 
 describe('bad exports and targets are refused with a code, and leave nothing behind', () => {
   /** Its own pool, so the schemas this file's attempts create can be read off the statements it ran. */
@@ -127,5 +128,23 @@ describe('bad exports and targets are refused with a code, and leave nothing beh
     await refused(importing(`${text}{"table":"users","row":{}}\n`), 'INVALID_EXPORT');
     const trailer = lines.length - 1;
     await refused(importing(withLine(trailer, (t) => ({ ...t, rowCounts: { ...(t.rowCounts as object), constructor: 0 } }))), 'INVALID_EXPORT');
+  });
+
+  it('a plan this server does not have: INVALID_EXPORT naming the plan', async () => {
+    const error = await refused(importing(withLine(0, (h) => ({ ...h, tenant: { ...(h.tenant as object), plan: 'only_elsewhere' } }))), 'INVALID_EXPORT');
+    expect(error.message).toMatch(/plan "only_elsewhere", which this server does not have; create the plan first/);
+  });
+
+  it('a sequence value the database refuses (below its minimum, past bigint): INVALID_EXPORT naming the sequence', async () => {
+    const withSequence = await loadTemplate(await templatesWith({ '0101_create_invoice_numbers.sql': '-- migrate:up\nCREATE SEQUENCE invoice_numbers START 1000;\n' }), 'tenant');
+    const { tenant } = await createTenant(database, withSequence, { slug: uniqueSlug('imp_seq') });
+    const exported = (await exportText(database, tenant.slug)).trimEnd().split('\n');
+    const at = exported.findIndex((line) => line.startsWith('{"sequence":"invoice_numbers"'));
+    expect(at).toBeGreaterThan(0);
+    for (const value of ['0', '9999999999999999999']) {
+      const edited = exported.map((line, i) => (i === at ? JSON.stringify({ ...(JSON.parse(line) as object), value }) : line)).join('\n') + '\n';
+      const error = await refused((slug) => importTenant(database, withSequence, textStream(edited), { slug }), 'INVALID_EXPORT');
+      expect(error.message).toContain(`line ${at + 1}: the value ${value} of sequence "invoice_numbers" was refused`);
+    }
   });
 });
