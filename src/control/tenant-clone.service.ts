@@ -1,13 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import type { Tenant } from '../db/control-database.js';
+import type { Kysely } from 'kysely';
+import type { ControlDatabase, Tenant } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
 import { SchemataError } from '../errors.js';
 import { findDrift } from '../migrations/drift.js';
 import { readLedgers } from '../migrations/ledger.repository.js';
 import type { Template } from '../migrations/template.js';
 import { NAME_MAX_LENGTH, validateSlug, validateTenantName } from './slug.js';
-import { copySequence, copyTableRows, listTenantSequences, listTenantTables } from './tenant-tables.repository.js';
-import { findTenantBySlug } from './tenant.repository.js';
+import { copySequence, copyTableRows, listTenantSequences, listTenantTables, lockSchemaShared, unlockSchemaShared } from './tenant-tables.repository.js';
+import { findTenantById, findTenantBySlug } from './tenant.repository.js';
 import { migrateTenantInTransaction, provisionTenantInTransaction, tenantLabel, tenantNotFound } from './tenant.service.js';
 
 export interface CloneTarget {
@@ -34,7 +35,10 @@ export interface ClonedTenant {
  * SELECT in foreign-key order and the sequences with setval, then migrates
  * the copy to the head. No row passes through Node, every table comes from
  * one snapshot of the source, and a failure leaves no row, schema or role.
- * The copy gets its own id, schema, role and signing secret.
+ * A shared hold on the source's migration lock, taken before that snapshot,
+ * waits out a migration of the source in progress and keeps the next one
+ * waiting until the clone ends. The copy gets its own id, schema, role and
+ * signing secret.
  */
 export async function cloneTenant(database: Database, template: Template, sourceSlug: string, target: CloneTarget): Promise<ClonedTenant> {
   const fromSlug = validateSlug(sourceSlug);
@@ -42,12 +46,39 @@ export async function cloneTenant(database: Database, template: Template, source
   const nameOverride = target.name === undefined ? undefined : validateTenantName(target.name);
   const started = performance.now();
 
-  return database.control
+  // One connection for the hold and the transaction: the hold is a session's, and must exist before the snapshot does.
+  const client = await database.pool.connect();
+  const db = database.bindClient(client) as unknown as Kysely<ControlDatabase>;
+  let broken: Error | undefined;
+  try {
+    const found = await findTenantBySlug(db, fromSlug);
+    if (!found) throw tenantNotFound(fromSlug);
+    await lockSchemaShared(db, found.schema_name);
+    try {
+      return await cloneInTransaction(db, template, found, { slug, name: nameOverride ?? defaultName(found) }, started);
+    } finally {
+      // A connection that cannot give the hold back is closed, never pooled with it.
+      await unlockSchemaShared(db, found.schema_name).catch((error: unknown) => (broken = error as Error));
+    }
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function cloneInTransaction(
+  db: Kysely<ControlDatabase>,
+  template: Template,
+  found: Tenant,
+  target: { readonly slug: string; readonly name: string },
+  started: number,
+): Promise<ClonedTenant> {
+  return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .execute(async (trx) => {
-      const source = await findTenantBySlug(trx, fromSlug);
-      if (!source) throw tenantNotFound(fromSlug);
+      // Read again in the snapshot: the tenant may have been purged since it was found.
+      const source = await findTenantById(trx, found.id);
+      if (!source) throw tenantNotFound(found.slug);
       // The copy is built from this server's files at the source's version, so they must be the files the source was built from.
       const drift = findDrift(template, (await readLedgers(trx, [source.schema_name])).get(source.schema_name) ?? []);
       if (drift.length > 0 || source.template_version > template.latestVersion) {
@@ -61,7 +92,7 @@ export async function cloneTenant(database: Database, template: Template, source
       const copy = await provisionTenantInTransaction(
         trx,
         template,
-        { slug, name: nameOverride ?? defaultName(source), plan: source.plan },
+        { slug: target.slug, name: target.name, plan: source.plan },
         { toVersion: source.template_version },
       );
       const tables = await listTenantTables(trx, copy.schema_name);

@@ -5,7 +5,7 @@ import type { ControlDatabase, Tenant } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
 import { readLedgers } from '../migrations/ledger.repository.js';
 import { headerLine, rowLinePrefix, sequenceLine, trailerLine } from './tenant-export-format.js';
-import { listTenantSequences, listTenantTables, readSequence, rowsAsJsonQuery } from './tenant-tables.repository.js';
+import { listTenantSequences, listTenantTables, lockSchemaShared, readSequence, rowsAsJsonQuery, unlockSchemaShared } from './tenant-tables.repository.js';
 import { findTenantById } from './tenant.repository.js';
 import { getTenant, tenantNotFound } from './tenant.service.js';
 
@@ -27,9 +27,12 @@ export interface TenantExport {
    * The NDJSON text, in chunks of whole lines (about 64 KiB each). Nothing
    * runs until the first chunk is pulled; then one pooled connection holds one
    * REPEATABLE READ READ ONLY transaction, so every table comes from the same
-   * snapshot. The connection goes back to the pool when the last chunk has
-   * been pulled, when reading fails, or when the consumer stops early
-   * (`return()`, a `break`, a destroyed `Readable.from(lines)`).
+   * snapshot, and a shared hold on the schema's migration lock: a migration
+   * in progress is waited for before the snapshot is taken, and none starts
+   * until the export ends. The connection (and the hold) go back when the
+   * last chunk has been pulled, when reading fails, or when the consumer
+   * stops early (`return()`, a `break`, a destroyed `Readable.from(lines)`);
+   * a consumer that stops pulling without ending keeps migrations waiting.
    */
   readonly lines: AsyncGenerator<string, void, undefined>;
   /** Set once the last chunk has been produced. */
@@ -64,13 +67,17 @@ export async function exportTenant(database: Database, slug: string): Promise<Te
 async function* exportLines(database: Database, registered: Tenant, onDone: (summary: ExportSummary) => void): AsyncGenerator<string, void, undefined> {
   const started = performance.now();
   const client = await database.pool.connect();
+  // The pinned handle runs any SQL on this client; only its table types are the tenant's.
+  const db = database.bindClient(client) as unknown as Kysely<ControlDatabase>;
+  let locked = false;
   let inTransaction = false;
   let broken: Error | undefined;
   try {
+    // Before BEGIN: the snapshot must come after any migration that rewrote a table, or that table reads as empty.
+    await lockSchemaShared(db, registered.schema_name);
+    locked = true;
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     inTransaction = true;
-    // The pinned handle runs any SQL on this client; only its table types are the tenant's.
-    const db = database.bindClient(client) as unknown as Kysely<ControlDatabase>;
     // Re-read in the snapshot: the tenant may have been purged since exportTenant looked.
     const tenant = await findTenantById(db, registered.id);
     if (!tenant) throw tenantNotFound(registered.slug);
@@ -94,7 +101,8 @@ async function* exportLines(database: Database, registered: Tenant, onDone: (sum
     for (const table of tables) {
       const prefix = rowLinePrefix(table.name);
       let count = 0;
-      const cursor = client.query(new QueryStream(rowsAsJsonQuery(schema, table.name), [], { batchSize: FETCH_ROWS }));
+      const query = rowsAsJsonQuery(db, schema, table.name);
+      const cursor = client.query(new QueryStream(query.sql, [...query.parameters], { batchSize: FETCH_ROWS }));
       for await (const { row } of cursor as AsyncIterable<{ row: string }>) {
         chunk += `${prefix}${row}}\n`;
         count += 1;
@@ -119,6 +127,14 @@ async function* exportLines(database: Database, registered: Tenant, onDone: (sum
     if (inTransaction) {
       try {
         await client.query('ROLLBACK');
+      } catch (error) {
+        broken = error as Error;
+      }
+    }
+    // The hold is the session's: a connection that cannot give it back is closed, never pooled with it.
+    if (locked && !broken) {
+      try {
+        await unlockSchemaShared(db, registered.schema_name);
       } catch (error) {
         broken = error as Error;
       }

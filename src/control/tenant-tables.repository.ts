@@ -1,12 +1,14 @@
-import { sql } from 'kysely';
-import { assertTenantSchemaName, quoteIdentifier } from '../db/identifiers.js';
-import type { AnyKysely } from '../migrations/migrate-schema.js';
+import { sql, type CompiledQuery, type RawBuilder } from 'kysely';
+import { assertTenantSchemaName } from '../db/identifiers.js';
+import { LOCK_NAMESPACE, type AnyKysely } from '../migrations/migrate-schema.js';
 
 /*
  * Catalog and row SQL for export, import and clone. Every table, column and
  * sequence name used here was read from the catalog of a tenant schema (or
- * checked against such a list by the caller) and is quoted with sql.id; no
- * text from a file or a request reaches SQL except as a bound parameter.
+ * checked against such a list by the caller) and is quoted with sql.id, or,
+ * where Postgres wants a regclass, passed as a bound parameter for Postgres
+ * to quote; no text from a file or a request reaches SQL except as a bound
+ * parameter.
  */
 
 /** The Umzug ledger: rebuilt by migrating, never copied as data. */
@@ -79,18 +81,35 @@ export async function readSequence(db: AnyKysely, schema: string, sequence: stri
 }
 
 export async function setSequence(db: AnyKysely, schema: string, sequence: string, state: SequenceState): Promise<void> {
-  await sql`SELECT setval(${quotedName(schema, sequence)}::regclass, ${state.value}::bigint, ${state.isCalled})`.execute(db);
+  await sql`SELECT setval(${regclass(schema, sequence)}, ${state.value}::bigint, ${state.isCalled})`.execute(db);
 }
 
 /** Sets a sequence of `toSchema` to where the same-named sequence of `fromSchema` stands. */
 export async function copySequence(db: AnyKysely, fromSchema: string, toSchema: string, sequence: string): Promise<void> {
-  await sql`SELECT setval(${quotedName(toSchema, sequence)}::regclass, last_value, is_called)
+  await sql`SELECT setval(${regclass(toSchema, sequence)}, last_value, is_called)
     FROM ${sql.id(assertTenantSchemaName(fromSchema), sequence)}`.execute(db);
 }
 
-/** The SQL text for a cursor over a table's rows, each as the JSON Postgres itself writes (exact timestamps, numerics, jsonb). */
-export function rowsAsJsonQuery(schema: string, table: string): string {
-  return `SELECT to_jsonb(t)::text AS row FROM ${quotedName(schema, table)} AS t`;
+/** A cursor's query over a table's rows, each as the JSON Postgres itself writes (exact timestamps, numerics, jsonb). */
+export function rowsAsJsonQuery(db: AnyKysely, schema: string, table: string): CompiledQuery {
+  return sql`SELECT to_jsonb(t)::text AS row FROM ${sql.id(assertTenantSchemaName(schema), table)} AS t`.compile(db);
+}
+
+/**
+ * Takes a shared hold on `schema`'s migration lock (the key lockSchema
+ * takes exclusively) for the session of `db`'s one connection. Holders do not
+ * block each other; a migrator waits until every holder has let go, and this
+ * waits for a migration in progress to commit. Take it BEFORE the reading
+ * transaction begins: a REPEATABLE READ snapshot taken earlier would see a
+ * table that a migration then rewrites (ALTER … TYPE, a volatile DEFAULT) as
+ * empty. Release it with unlockSchemaShared on the same connection.
+ */
+export async function lockSchemaShared(db: AnyKysely, schema: string): Promise<void> {
+  await sql`SELECT pg_advisory_lock_shared(${LOCK_NAMESPACE}, hashtext(${assertTenantSchemaName(schema)}))`.execute(db);
+}
+
+export async function unlockSchemaShared(db: AnyKysely, schema: string): Promise<void> {
+  await sql`SELECT pg_advisory_unlock_shared(${LOCK_NAMESPACE}, hashtext(${assertTenantSchemaName(schema)}))`.execute(db);
 }
 
 /**
@@ -119,6 +138,7 @@ export async function copyTableRows(db: AnyKysely, fromSchema: string, toSchema:
   return Number(result.numAffectedRows ?? 0n);
 }
 
-function quotedName(schema: string, name: string): string {
-  return `${quoteIdentifier(assertTenantSchemaName(schema))}.${quoteIdentifier(name)}`;
+/** setval wants a regclass: Postgres quotes the names, which arrive as bound parameters. */
+function regclass(schema: string, name: string): RawBuilder<unknown> {
+  return sql`format('%I.%I', ${assertTenantSchemaName(schema)}::text, ${name}::text)::regclass`;
 }

@@ -28,7 +28,7 @@ export interface SchemaMigrationOutcome {
 }
 
 /** First key of the two-int advisory lock; the second is hashtext(schema). */
-const LOCK_NAMESPACE = 0x5c4e4a7a;
+export const LOCK_NAMESPACE = 0x5c4e4a7a;
 
 /** Serialises every migrator and provisioner that touches `schema`, until the transaction ends. */
 export async function lockSchema(trx: AnyKysely, schema: string): Promise<void> {

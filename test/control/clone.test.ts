@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTenantAuth } from '../../src/auth/tenant-auth.repository.js';
 import { cloneTenant } from '../../src/control/tenant-clone.service.js';
 import type { Database } from '../../src/db/database.js';
+import { LOCK_NAMESPACE, lockSchema } from '../../src/migrations/migrate-schema.js';
 import { loadTemplate, type Template } from '../../src/migrations/template.js';
 import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
+import { eventually } from '../helpers/eventually.js';
 import { fillTenant, tenantContents } from '../helpers/tenant-contents.js';
 import { openTestDatabase, seedTenant, templatesWith, tenantTemplate, uniqueSlug } from '../helpers/test-database.js';
 
@@ -65,5 +67,41 @@ describe('tenant clone', () => {
       SELECT count(*)::int AS n FROM ${sql.id(tenant.schema_name, 'workflows')} WHERE priority = length(name)`.execute(database.control);
     expect(migrated.rows[0]!.n).toBe((await tenantContents(database, source.schema_name)).workflows!.rows);
     expect(await tenantContents(database, tenant.schema_name, { workflows: ['priority'] })).toEqual(await tenantContents(database, source.schema_name, { workflows: ['priority'] }));
+  });
+
+  it('a clone waits for a migration of its source in progress, so a table the migration rewrote is copied whole', async () => {
+    const source = await seedTenant(database, template, 'cln_mig');
+    await fillTenant(database, source, { users: 3, projects: 2, deployments: 10, workflows: 20 });
+    const before = await tenantContents(database, source.schema_name);
+
+    // A migration holding the source's lock has rewritten workflows (a volatile default rewrites every row):
+    // a snapshot taken before it commits would see that table as empty.
+    const migration = await database.control.startTransaction().execute();
+    try {
+      await lockSchema(migration, source.schema_name);
+      await sql`ALTER TABLE ${sql.id(source.schema_name, 'workflows')} ADD COLUMN rewritten integer DEFAULT (random() * 0)::integer`.execute(migration);
+      await sql`ALTER TABLE ${sql.id(source.schema_name, 'workflows')} DROP COLUMN rewritten`.execute(migration);
+    } catch (error) {
+      await migration.rollback().execute();
+      throw error;
+    }
+    const cloning = cloneTenant(database, template, source.slug, { slug: uniqueSlug('cln_mig_copy') });
+    try {
+      const waiting = await eventually(
+        async () =>
+          (
+            await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+              AND classid = ${LOCK_NAMESPACE}::oid AND objid = hashtext(${source.schema_name})::oid`.execute(database.control)
+          ).rows[0]!.n,
+        (n) => n > 0,
+        10_000,
+      );
+      expect(waiting).toBe(1);
+    } finally {
+      await migration.commit().execute();
+    }
+    const cloned = await cloning;
+    expect(cloned.rowCounts.workflows).toBe(before.workflows!.rows);
+    expect(await tenantContents(database, cloned.tenant.schema_name)).toEqual(before);
   });
 });

@@ -1,11 +1,13 @@
 import { Readable } from 'node:stream';
-import { sql } from 'kysely';
+import { sql, type ControlledTransaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTenantAuth } from '../../src/auth/tenant-auth.repository.js';
 import { exportTenant } from '../../src/control/tenant-export.service.js';
 import { importTenant } from '../../src/control/tenant-import.service.js';
 import { createTenant } from '../../src/control/tenant.service.js';
+import type { ControlDatabase } from '../../src/db/control-database.js';
 import type { Database } from '../../src/db/database.js';
+import { LOCK_NAMESPACE, lockSchema } from '../../src/migrations/migrate-schema.js';
 import { loadTemplate, type Template } from '../../src/migrations/template.js';
 import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
 import { eventually } from '../helpers/eventually.js';
@@ -195,5 +197,79 @@ CREATE SEQUENCE invoice_numbers START 1000;
     for await (const chunk of exported.lines) text += chunk;
     const copy = await importTenant(database, template, textStream(text), { slug: uniqueSlug('exp_snap_copy') });
     expect(await tenantContents(database, copy.tenant.schema_name)).toEqual(before);
+  });
+
+  /**
+   * A migration of `schema` in progress, not yet committed, that rewrote
+   * workflows (a volatile default rewrites every row). A snapshot taken
+   * before it commits sees the rewritten table as empty. `locked`: it holds
+   * the schema's lock, as every migrator does.
+   */
+  async function rewriteInProgress(schema: string, locked: boolean): Promise<ControlledTransaction<ControlDatabase>> {
+    const trx = await database.control.startTransaction().execute();
+    if (locked) await lockSchema(trx, schema);
+    await sql`ALTER TABLE ${sql.id(schema, 'workflows')} ADD COLUMN rewritten integer DEFAULT (random() * 0)::integer`.execute(trx);
+    await sql`ALTER TABLE ${sql.id(schema, 'workflows')} DROP COLUMN rewritten`.execute(trx);
+    return trx;
+  }
+
+  /** Whether some session waits for `schema`'s migration lock (advisory) or for its workflows table (relation). */
+  const waiting = (schema: string, on: 'advisory' | 'relation') => async () => {
+    const found = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND (
+        ${on} = 'advisory' AND locktype = 'advisory' AND classid = ${LOCK_NAMESPACE}::oid AND objid = hashtext(${schema})::oid OR
+        ${on} = 'relation' AND locktype = 'relation' AND relation = format('%I.%I', ${schema}::text, 'workflows')::regclass)`.execute(database.control);
+    return found.rows[0]!.n;
+  };
+
+  it('an export waits for a migration in progress, so a table the migration rewrote is not read as empty', async () => {
+    const source = await seedTenant(database, template, 'exp_mig');
+    await fillTenant(database, source, { users: 3, projects: 2, deployments: 10, workflows: 20 });
+    const workflows = (await tenantContents(database, source.schema_name)).workflows!.rows;
+
+    const migration = await rewriteInProgress(source.schema_name, true);
+    const exporting = exportText(database, source.slug);
+    try {
+      expect(await eventually(waiting(source.schema_name, 'advisory'), (n) => n > 0, 10_000)).toBe(1);
+    } finally {
+      await migration.commit().execute();
+    }
+    const trailer = JSON.parse((await exporting).trimEnd().split('\n').at(-1)!) as { rowCounts: Record<string, number> };
+    expect(trailer.rowCounts.workflows).toBe(workflows);
+
+    // The control: a rewrite that skips the lock lands after the export's snapshot, and its table reads as empty.
+    const unlocked = await rewriteInProgress(source.schema_name, false);
+    const racing = exportText(database, source.slug);
+    try {
+      expect(await eventually(waiting(source.schema_name, 'relation'), (n) => n > 0, 10_000)).toBe(1);
+    } finally {
+      await unlocked.commit().execute();
+    }
+    const raced = JSON.parse((await racing).trimEnd().split('\n').at(-1)!) as { rowCounts: Record<string, number> };
+    expect(raced.rowCounts.workflows).toBe(0);
+  });
+
+  it('a migration of the tenant waits while an export of it is open; other exports do not', async () => {
+    const source = await seedTenant(database, template, 'exp_hold');
+    await fillTenant(database, source, { users: 3, projects: 2, deployments: 10, workflows: 5 });
+    const migrationLock = () =>
+      database.control
+        .transaction()
+        .execute(async (trx) => {
+          await sql`SET LOCAL lock_timeout = '200ms'`.execute(trx);
+          await lockSchema(trx, source.schema_name);
+        })
+        .then(
+          () => 'taken',
+          (error: { code?: string }) => error.code,
+        );
+
+    expect(await migrationLock()).toBe('taken');
+    const exported = await exportTenant(database, source.slug);
+    await exported.lines.next();
+    expect(await migrationLock()).toBe('55P03'); // lock_not_available
+    expect(await exportText(database, source.slug)).toMatch(/"end":"schemata-tenant-export"/);
+    for await (const chunk of exported.lines) expect(chunk).toBeTypeOf('string');
+    expect(await migrationLock()).toBe('taken');
   });
 });
