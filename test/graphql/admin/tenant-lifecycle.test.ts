@@ -186,7 +186,8 @@ describe('tenant lifecycle through /admin/graphql', () => {
 
     expect(code((await mutate('changePlan', `slug: "${tenant.slug}", plan: "platinum"`)).response)).toBe('PLAN_NOT_FOUND');
     const plans = await admin.admin<{ plans: { name: string }[] }>('{ plans { name maxUsers maxStorageBytes requestsPerMinute requestsPerDay features } }');
-    expect(plans.body.data?.plans.map((p) => p.name).sort()).toEqual(['basic', 'custom', 'enterprise', 'premium']);
+    // Other test files add plans of their own to the run's database.
+    expect(plans.body.data?.plans.map((p) => p.name)).toEqual(expect.arrayContaining(['basic', 'custom', 'enterprise', 'premium']));
   });
 
   it('every operation is denied to a tenant admin token, and nothing changes', async () => {
