@@ -28,6 +28,30 @@ describe('mutations', () => {
     );
   const firstError = (response: { body: { errors?: Err[] } }) => response.body.errors?.[0];
 
+  it('a deployment and a project record who created them: the signed-in user, or nobody for a subject that is not a user here', async () => {
+    const ada = await withTenantTransaction(server.database, tenant, { readOnly: true }, (db) =>
+      db.selectFrom('users').select('id').where('email', '=', 'ada@x.example').executeTakeFirstOrThrow(),
+    );
+    const as = async (subject: string) => ({ token: await server.tokenFor(tenant.slug, 'member', subject) });
+    const create = async (subject: string, name: string) => {
+      const project = await server.graphql<{ createProject: { id: string } }>(tenant.slug, `mutation { createProject(input: { name: "${name}" }) { id } }`, {}, { as: await as(subject) });
+      const projectId = project.body.data!.createProject.id;
+      const deployment = await server.graphql<{ createDeployment: { createdBy: { name: string } | null } }>(
+        tenant.slug,
+        'mutation($p: ID!) { createDeployment(input: { projectId: $p }) { createdBy { name } } }',
+        { p: projectId },
+        { as: await as(subject) },
+      );
+      const row = await withTenantTransaction(server.database, tenant, { readOnly: true }, (db) =>
+        db.selectFrom('projects').select('created_by').where('name', '=', name).executeTakeFirstOrThrow(),
+      );
+      return { deployedBy: deployment.body.data?.createDeployment.createdBy, projectCreatedBy: row.created_by };
+    };
+    expect(await create(ada.id, 'By Ada')).toEqual({ deployedBy: { name: 'Ada' }, projectCreatedBy: ada.id });
+    // A uuid subject from an identity provider that is no row of users: recorded as nobody, not refused.
+    expect(await create('00000000-0000-4000-8000-00000000abcd', 'By IdP')).toEqual({ deployedBy: null, projectCreatedBy: null });
+  });
+
   it('every mutation does its work and writes its audit row in the same transaction', async () => {
     const auditBefore = (await audit()).length;
     const project = await run(`mutation { createProject(input: { name: "Web", description: "site" }) { id name description } }`);

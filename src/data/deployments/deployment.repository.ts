@@ -3,6 +3,7 @@ import type { DeploymentStatus, DeploymentsTable } from '../../db/tenant-databas
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import type { CreatedRange } from '../filters.js';
 import type { Project } from '../projects/project.repository.js';
+import { existingUser } from '../users/user.repository.js';
 import { cursorTimestamp, keysetPage, type KeysetPage } from '../keyset-page.js';
 
 export type Deployment = Selectable<DeploymentsTable>;
@@ -67,11 +68,22 @@ export async function countDeployments(db: TenantDb, filter: DeploymentFilter): 
   return Number(row.n);
 }
 
+/** `createdBy` is recorded only if it is a user of this tenant; an unknown project fails on its foreign key (23503). */
 export async function insertDeployment(
   db: TenantDb,
-  values: { project_id: string; environment: string; url: string | null; status: DeploymentStatus },
+  values: { projectId: string; environment: string; url: string | null; status: DeploymentStatus; createdBy: string | null },
 ): Promise<Deployment> {
-  return db.insertInto('deployments').values(values).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('deployments')
+    .values({
+      project_id: values.projectId,
+      environment: values.environment,
+      url: values.url,
+      status: values.status,
+      created_by: existingUser(db, values.createdBy),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /** Locks the row, so a concurrent status change waits and then sees this one. */

@@ -2,7 +2,7 @@ import type { DeploymentStatus } from '../../db/tenant-database.js';
 import { inputError, SchemataError } from '../../errors.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import { insertAuditEntry } from '../audit/audit-log.repository.js';
-import { findProjectsByIds } from '../projects/project.repository.js';
+import { pgErrorCode } from '../validation.js';
 import { findDeploymentForUpdate, insertDeployment, setDeploymentStatus, type Deployment } from './deployment.repository.js';
 
 /** The lifecycle a deployment may follow; anything else is refused. */
@@ -28,10 +28,14 @@ export async function createDeployment(db: TenantDb, actorId: string | null, inp
     throw inputError('input.environment', 'use 1 to 32 lowercase letters, digits, - or _, starting with a letter');
   }
   if (input.url != null && !/^https?:\/\//.test(input.url)) throw inputError('input.url', 'must be an http or https URL');
-  if ((await findProjectsByIds(db, [input.projectId])).length === 0) {
-    throw new SchemataError('NOT_FOUND', 'input.projectId: no such project', { field: 'input.projectId' });
+  let deployment: Deployment;
+  try {
+    deployment = await insertDeployment(db, { projectId: input.projectId, environment, url: input.url ?? null, status: 'pending', createdBy: actorId });
+  } catch (error) {
+    // The foreign key answers "is there such a project" in the insert itself.
+    if (pgErrorCode(error) === '23503') throw new SchemataError('NOT_FOUND', 'input.projectId: no such project', { field: 'input.projectId' });
+    throw error;
   }
-  const deployment = await insertDeployment(db, { project_id: input.projectId, environment, url: input.url ?? null, status: 'pending' });
   await insertAuditEntry(db, {
     actorId,
     action: 'deployment.created',

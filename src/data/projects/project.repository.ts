@@ -3,6 +3,7 @@ import type { ProjectsTable } from '../../db/tenant-database.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import { nameContains } from '../filters.js';
 import { cursorTimestamp, keysetPage, type KeysetPage } from '../keyset-page.js';
+import { existingUser } from '../users/user.repository.js';
 
 export type Project = Selectable<ProjectsTable>;
 
@@ -30,6 +31,11 @@ export async function countProjects(db: TenantDb, filter: ProjectFilter): Promis
   return Number(row.n);
 }
 
-export async function insertProject(db: TenantDb, values: { name: string; description: string | null }): Promise<Project> {
-  return db.insertInto('projects').values(values).returningAll().executeTakeFirstOrThrow();
+/** `createdBy` is recorded only if it is a user of this tenant (an identity provider's subject may not be). */
+export async function insertProject(db: TenantDb, values: { name: string; description: string | null; createdBy: string | null }): Promise<Project> {
+  return db
+    .insertInto('projects')
+    .values({ name: values.name, description: values.description, created_by: existingUser(db, values.createdBy) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }

@@ -14,7 +14,7 @@ export async function createProject(db: TenantDb, actorId: string | null, input:
   const description = optionalText('input.description', input.description, 2000);
   let project: Project;
   try {
-    project = await insertProject(db, { name, description });
+    project = await insertProject(db, { name, description, createdBy: actorId });
   } catch (error) {
     if (pgErrorCode(error) === '23505') {
       throw new SchemataError('CONFLICT', `input.name: a project named "${name}" already exists`, { field: 'input.name' });

@@ -46,3 +46,8 @@ const USER_COUNT_LOCK = 0x5c4e5553;
 export async function lockUserCount(db: TenantDb): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(${USER_COUNT_LOCK}, hashtext(current_schema()))`.execute(db);
 }
+
+/** `id` as a value for a created_by column: the user if it exists in this tenant, otherwise null. */
+export function existingUser(db: TenantDb, id: string | null) {
+  return id === null ? null : db.selectFrom('users').select('id').where('id', '=', id);
+}
