@@ -4,8 +4,8 @@ import { inputError } from '../errors.js';
 import type { GraphQLContext } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
-export const MAX_PAGE_SIZE = 100;
-export const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 20;
 
 export interface ConnectionArgs extends DefaultConnectionArguments {
   readonly orderBy?: 'newest' | 'oldest' | null | undefined;

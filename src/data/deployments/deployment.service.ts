@@ -6,7 +6,7 @@ import { pgErrorCode } from '../validation.js';
 import { findDeploymentForUpdate, insertDeployment, setDeploymentStatus, type Deployment } from './deployment.repository.js';
 
 /** The lifecycle a deployment may follow; anything else is refused. */
-export const STATUS_TRANSITIONS: Readonly<Record<DeploymentStatus, readonly DeploymentStatus[]>> = {
+const STATUS_TRANSITIONS: Readonly<Record<DeploymentStatus, readonly DeploymentStatus[]>> = {
   pending: ['building', 'failed'],
   building: ['active', 'failed'],
   active: ['archived'],

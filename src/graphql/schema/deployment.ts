@@ -28,7 +28,7 @@ export const DeploymentStatus = builder.enumType('DeploymentStatus', {
   } as const,
 });
 
-export const DeploymentRef = builder.loadableNode('Deployment', {
+const DeploymentRef = builder.loadableNode('Deployment', {
   id: { resolve: (deployment: Deployment) => deployment.id },
   load: async (ids: string[], context) => notFoundForMissing('Deployment', ids, await findDeploymentsByIds(context.db, ids.filter(isUuid))),
   fields: (t) => ({

@@ -14,7 +14,7 @@ export const WorkflowStatus = builder.enumType('WorkflowStatus', {
 
 // Workflows are a plan feature: without it every workflow field, the node
 // lookup included, answers FEATURE_NOT_IN_PLAN instead of vanishing.
-export const WorkflowRef = builder.loadableNode('Workflow', {
+const WorkflowRef = builder.loadableNode('Workflow', {
   authScopes: { feature: 'workflows' },
   id: { resolve: (workflow: Workflow) => workflow.id },
   load: async (ids: string[], context) => notFoundForMissing('Workflow', ids, await findWorkflowsByIds(context.db, ids.filter(isUuid))),
