@@ -1,8 +1,10 @@
 import { resolveCursorConnection, type DefaultConnectionArguments, type PageInfoShape } from '@pothos/plugin-relay';
 import type { KeysetPage } from '../data/keyset-page.js';
 import { inputError } from '../errors.js';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { GraphQLContext } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { selectsField } from './selection.js';
 
 const MAX_PAGE_SIZE = 100;
 const DEFAULT_PAGE_SIZE = 20;
@@ -21,15 +23,18 @@ export interface KeysetConnection<Row> {
  * A Relay connection over a keyset-paged list. Pothos does the first/last/
  * before/after bookkeeping; we validate sizes and cursors with errors that
  * name the argument, fetch with (created_at, id) keysets, and attach a lazy
- * totalCount (taken from the rows when `fetch` selected it alongside them).
+ * totalCount. When the client selects totalCount, `fetch` is asked for it
+ * alongside the rows; `count` is only needed for a page with no rows.
  */
 export async function keysetConnection<Row extends { readonly id: string; readonly cursor_ts: string; readonly total_count?: string }>(
   context: GraphQLContext,
+  info: GraphQLResolveInfo,
   list: string,
   args: ConnectionArgs,
-  fetch: (page: KeysetPage) => Promise<Row[]>,
+  fetch: (page: KeysetPage, withCount: boolean) => Promise<Row[]>,
   count: () => Promise<number>,
 ): Promise<KeysetConnection<Row>> {
+  const withCount = selectsField(info, 'totalCount');
   for (const field of ['first', 'last'] as const) {
     const size = args[field];
     if (size != null && (size < 0 || size > MAX_PAGE_SIZE)) throw inputError(field, `must be between 0 and ${MAX_PAGE_SIZE}`);
@@ -45,7 +50,7 @@ export async function keysetConnection<Row extends { readonly id: string; readon
         limit,
         inverted,
         newestFirst: args.orderBy !== 'oldest',
-      }),
+      }, withCount),
   ))!;
   // A page fetched with its total already knows it; otherwise count on demand.
   const known = (connection.edges[0]?.node as Row | undefined)?.total_count;

@@ -70,6 +70,39 @@ describe('DataLoader batching', () => {
     expect(counts[0]).toBe(4);
   });
 
+  it('every list brings its totalCount in the page\'s own statement', async () => {
+    for (const list of ['users', 'projects', 'deployments']) {
+      const before = roundTrips;
+      const response = await server.graphql<Record<string, { totalCount: number; edges: unknown[] }>>(
+        tenant.slug,
+        `{ ${list}(first: 2) { totalCount edges { cursor } } }`,
+        {},
+        { as },
+      );
+      expect([list, response.body.errors]).toEqual([list, undefined]);
+      const page = response.body.data![list]!;
+      expect(page.edges).toHaveLength(2);
+      expect(page.totalCount).toBeGreaterThan(2);
+      // BEGIN+scope; the page with its total; COMMIT.
+      expect([list, roundTrips - before]).toEqual([list, 3]);
+    }
+    // A page with no rows carries no total, so it is counted on its own.
+    const before = roundTrips;
+    const empty = await server.graphql<{ users: { totalCount: number } }>(tenant.slug, '{ users(first: 2, filter: { search: "nobody-at-all" }) { totalCount } }', {}, { as });
+    expect(empty.body.data?.users.totalCount).toBe(0);
+    expect(roundTrips - before).toBe(4);
+  });
+
+  it('the total is right on every page, and for an empty page', async () => {
+    const total = async (filter: string) =>
+      (await server.graphql<{ deployments: { totalCount: number } }>(tenant.slug, `{ deployments(first: 1${filter}) { totalCount } }`, {}, { as })).body.data!.deployments.totalCount;
+    const rows = await withTenantTransaction(server.database, tenant, { readOnly: true }, (db) =>
+      db.selectFrom('deployments').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+    );
+    expect(await total('')).toBe(Number(rows.n));
+    expect(await total(', filter: { environment: "nowhere" }')).toBe(0);
+  });
+
   it('control: the counter does count per row when there is no batching', async () => {
     const before = roundTrips;
     await withTenantTransaction(server.database, tenant, { readOnly: true }, async (db) => {

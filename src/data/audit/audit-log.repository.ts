@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { AuditLogTable } from '../../db/tenant-database.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
-import { cursorTimestamp, keysetPage, type KeysetPage } from '../keyset-page.js';
+import { countRows, pageRows, type KeysetPage, type PageRow } from '../keyset-page.js';
 
 export interface AuditEntry {
   readonly action: string;
@@ -39,11 +39,10 @@ function filtered(db: TenantDb, filter: AuditLogFilter) {
   return query;
 }
 
-export async function pageAuditLog(db: TenantDb, filter: AuditLogFilter, page: KeysetPage): Promise<(AuditLogEntry & { cursor_ts: string })[]> {
-  return keysetPage(filtered(db, filter).selectAll().select(cursorTimestamp.as('cursor_ts')), page).execute();
+export async function pageAuditLog(db: TenantDb, filter: AuditLogFilter, page: KeysetPage, withCount = false): Promise<PageRow<AuditLogEntry>[]> {
+  return (await pageRows(filtered(db, filter), page, withCount).execute()) as PageRow<AuditLogEntry>[];
 }
 
-export async function countAuditLog(db: TenantDb, filter: AuditLogFilter): Promise<number> {
-  const row = await filtered(db, filter).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-  return Number(row.n);
+export function countAuditLog(db: TenantDb, filter: AuditLogFilter): Promise<number> {
+  return countRows(filtered(db, filter));
 }

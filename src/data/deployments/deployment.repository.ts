@@ -4,7 +4,7 @@ import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import type { CreatedRange } from '../filters.js';
 import type { Project } from '../projects/project.repository.js';
 import { existingUser } from '../users/user.repository.js';
-import { cursorTimestamp, keysetPage, type KeysetPage } from '../keyset-page.js';
+import { countRows, pageRows, type KeysetPage, type PageRow } from '../keyset-page.js';
 
 export type Deployment = Selectable<DeploymentsTable>;
 
@@ -29,31 +29,19 @@ export async function findDeploymentsByIds(db: TenantDb, ids: readonly string[])
   return db.selectFrom('deployments').selectAll().where('id', 'in', ids).execute();
 }
 
-export interface DeploymentPageRow extends Deployment {
-  readonly cursor_ts: string;
-  /** Every row of the filter across pages; present when asked for. */
-  readonly total_count?: string;
+export type DeploymentPageRow = PageRow<Deployment> & {
   /** The deployment's project, fetched in the same statement. */
   readonly project: Project;
-}
+};
 
 /**
  * The list page in one statement: the page, each deployment's project, and
- * (when asked) the filter's total count as an uncorrelated subquery that
- * Postgres runs once. One round trip instead of three.
+ * (when asked) the filter's total. One round trip instead of three.
  */
-export async function pageDeploymentsWithProjects(
-  db: TenantDb,
-  filter: DeploymentFilter,
-  page: KeysetPage,
-  options: { readonly withCount: boolean },
-): Promise<DeploymentPageRow[]> {
-  let query = filtered(db, filter)
-    .selectAll()
-    .select(cursorTimestamp.as('cursor_ts'))
-    .select(sql<ProjectJson>`(SELECT to_jsonb(p) FROM projects p WHERE p.id = deployments.project_id)`.as('project'));
-  if (options.withCount) query = query.select(() => filtered(db, filter).select((eb) => eb.fn.countAll<string>().as('n')).as('total_count'));
-  const rows = await keysetPage(query, page).execute();
+export async function pageDeploymentsWithProjects(db: TenantDb, filter: DeploymentFilter, page: KeysetPage, withCount = false): Promise<DeploymentPageRow[]> {
+  const rows = (await pageRows(filtered(db, filter), page, withCount)
+    .select(sql<ProjectJson>`(SELECT to_jsonb(p) FROM projects p WHERE p.id = deployments.project_id)`.as('project'))
+    .execute()) as (PageRow<Deployment> & { project: ProjectJson })[];
   return rows.map((row) => ({ ...row, project: projectFromJson(row.project) }));
 }
 
@@ -63,9 +51,8 @@ function projectFromJson(json: ProjectJson): Project {
   return { ...json, created_at: new Date(json.created_at), updated_at: new Date(json.updated_at) };
 }
 
-export async function countDeployments(db: TenantDb, filter: DeploymentFilter): Promise<number> {
-  const row = await filtered(db, filter).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-  return Number(row.n);
+export function countDeployments(db: TenantDb, filter: DeploymentFilter): Promise<number> {
+  return countRows(filtered(db, filter));
 }
 
 /** `createdBy` is recorded only if it is a user of this tenant; an unknown project fails on its foreign key (23503). */

@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import type { ProjectsTable } from '../../db/tenant-database.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import { nameContains } from '../filters.js';
-import { cursorTimestamp, keysetPage, type KeysetPage } from '../keyset-page.js';
+import { countRows, pageRows, type KeysetPage, type PageRow } from '../keyset-page.js';
 import { existingUser } from '../users/user.repository.js';
 
 export type Project = Selectable<ProjectsTable>;
@@ -22,13 +22,12 @@ export async function findProjectsByIds(db: TenantDb, ids: readonly string[]): P
   return db.selectFrom('projects').selectAll().where('id', 'in', ids).execute();
 }
 
-export async function pageProjects(db: TenantDb, filter: ProjectFilter, page: KeysetPage): Promise<(Project & { cursor_ts: string })[]> {
-  return keysetPage(filtered(db, filter).selectAll().select(cursorTimestamp.as('cursor_ts')), page).execute();
+export async function pageProjects(db: TenantDb, filter: ProjectFilter, page: KeysetPage, withCount = false): Promise<PageRow<Project>[]> {
+  return (await pageRows(filtered(db, filter), page, withCount).execute()) as PageRow<Project>[];
 }
 
-export async function countProjects(db: TenantDb, filter: ProjectFilter): Promise<number> {
-  const row = await filtered(db, filter).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-  return Number(row.n);
+export function countProjects(db: TenantDb, filter: ProjectFilter): Promise<number> {
+  return countRows(filtered(db, filter));
 }
 
 /** `createdBy` is recorded only if it is a user of this tenant (an identity provider's subject may not be). */

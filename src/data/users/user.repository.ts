@@ -2,7 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { UserRole, UsersTable } from '../../db/tenant-database.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import { nameContains } from '../filters.js';
-import { cursorTimestamp, keysetPage, type KeysetPage } from '../keyset-page.js';
+import { countRows, pageRows, type KeysetPage, type PageRow } from '../keyset-page.js';
 
 export type User = Selectable<UsersTable>;
 
@@ -23,13 +23,12 @@ export async function findUsersByIds(db: TenantDb, ids: readonly string[]): Prom
   return db.selectFrom('users').selectAll().where('id', 'in', ids).execute();
 }
 
-export async function pageUsers(db: TenantDb, filter: UserFilter, page: KeysetPage): Promise<(User & { cursor_ts: string })[]> {
-  return keysetPage(filtered(db, filter).selectAll().select(cursorTimestamp.as('cursor_ts')), page).execute();
+export async function pageUsers(db: TenantDb, filter: UserFilter, page: KeysetPage, withCount = false): Promise<PageRow<User>[]> {
+  return (await pageRows(filtered(db, filter), page, withCount).execute()) as PageRow<User>[];
 }
 
-export async function countUsers(db: TenantDb, filter: UserFilter): Promise<number> {
-  const row = await filtered(db, filter).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-  return Number(row.n);
+export function countUsers(db: TenantDb, filter: UserFilter): Promise<number> {
+  return countRows(filtered(db, filter));
 }
 
 export async function updateUserRole(db: TenantDb, id: string, role: UserRole): Promise<{ before: UserRole; user: User } | undefined> {

@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import type { WorkflowStatus, WorkflowsTable } from '../../db/tenant-database.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import { nameContains, type CreatedRange } from '../filters.js';
-import { cursorTimestamp, keysetPage, type KeysetPage } from '../keyset-page.js';
+import { countRows, pageRows, type KeysetPage, type PageRow } from '../keyset-page.js';
 
 export type Workflow = Selectable<WorkflowsTable>;
 
@@ -25,13 +25,12 @@ export async function findWorkflowsByIds(db: TenantDb, ids: readonly string[]): 
   return db.selectFrom('workflows').selectAll().where('id', 'in', ids).execute();
 }
 
-export async function pageWorkflows(db: TenantDb, filter: WorkflowFilter, page: KeysetPage): Promise<(Workflow & { cursor_ts: string })[]> {
-  return keysetPage(filtered(db, filter).selectAll().select(cursorTimestamp.as('cursor_ts')), page).execute();
+export async function pageWorkflows(db: TenantDb, filter: WorkflowFilter, page: KeysetPage, withCount = false): Promise<PageRow<Workflow>[]> {
+  return (await pageRows(filtered(db, filter), page, withCount).execute()) as PageRow<Workflow>[];
 }
 
-export async function countWorkflows(db: TenantDb, filter: WorkflowFilter): Promise<number> {
-  const row = await filtered(db, filter).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-  return Number(row.n);
+export function countWorkflows(db: TenantDb, filter: WorkflowFilter): Promise<number> {
+  return countRows(filtered(db, filter));
 }
 
 export async function insertWorkflow(db: TenantDb, values: { name: string; status: WorkflowStatus; config: Record<string, unknown> }): Promise<Workflow> {

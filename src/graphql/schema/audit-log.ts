@@ -25,12 +25,12 @@ builder.queryField('auditLog', (t) =>
     type: AuditLogEntryRef,
     authScopes: { admin: true },
     args: { filter: t.arg({ type: AuditLogFilter }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
-    resolve: (_root, args, context) => {
+    resolve: (_root, args, context, info) => {
       const filter = {
         action: args.filter?.action == null ? undefined : boundedText('filter.action', args.filter.action, 100),
         entityType: args.filter?.entityType == null ? undefined : boundedText('filter.entityType', args.filter.entityType, 100),
       };
-      return keysetConnection(context, 'audit_log', args, (page) => pageAuditLog(context.db, filter, page), () => countAuditLog(context.db, filter));
+      return keysetConnection(context, info, 'audit_log', args, (page, withCount) => pageAuditLog(context.db, filter, page, withCount), () => countAuditLog(context.db, filter));
     },
   }),
 );

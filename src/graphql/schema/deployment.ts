@@ -13,7 +13,6 @@ import { keysetConnection, type ConnectionArgs } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
 import { isUuid } from '../../db/identifiers.js';
 import { parseGlobalId } from '../global-id.js';
-import { selectsField } from '../selection.js';
 import { notFoundForMissing } from './load-by-ids.js';
 import { ProjectRef } from './project.js';
 import { UserRef } from './user.js';
@@ -72,13 +71,13 @@ function deploymentFilter(filter: FilterArg, projectId?: string): DeploymentFilt
  * `project { … }` costs no further query.
  */
 function deploymentConnection(context: GraphQLContext, info: GraphQLResolveInfo, args: ConnectionArgs, filter: DeploymentFilter) {
-  const withCount = selectsField(info, 'totalCount');
   return keysetConnection(
     context,
+    info,
     'deployments',
     args,
-    async (page) => {
-      const rows = await pageDeploymentsWithProjects(context.db, filter, page, { withCount });
+    async (page, withCount) => {
+      const rows = await pageDeploymentsWithProjects(context.db, filter, page, withCount);
       const projects = ProjectRef.getDataloader(context);
       for (const row of rows) projects.prime(row.project.id, row.project);
       return rows;

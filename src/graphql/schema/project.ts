@@ -26,9 +26,9 @@ builder.queryField('projects', (t) =>
   t.connection({
     type: ProjectRef,
     args: { filter: t.arg({ type: ProjectFilter }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
-    resolve: (_root, args, context) => {
+    resolve: (_root, args, context, info) => {
       const filter = { search: args.filter?.search == null ? undefined : boundedText('filter.search', args.filter.search, 200) };
-      return keysetConnection(context, 'projects', args, (page) => pageProjects(context.db, filter, page), () => countProjects(context.db, filter));
+      return keysetConnection(context, info, 'projects', args, (page, withCount) => pageProjects(context.db, filter, page, withCount), () => countProjects(context.db, filter));
     },
   }),
 );

@@ -35,12 +35,12 @@ builder.queryField('users', (t) =>
   t.connection({
     type: UserRef,
     args: { filter: t.arg({ type: UserFilter }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
-    resolve: (_root, args, context) => {
+    resolve: (_root, args, context, info) => {
       const filter = {
         search: args.filter?.search == null ? undefined : boundedText('filter.search', args.filter.search, 200),
         role: args.filter?.role ?? undefined,
       };
-      return keysetConnection(context, 'users', args, (page) => pageUsers(context.db, filter, page), () => countUsers(context.db, filter));
+      return keysetConnection(context, info, 'users', args, (page, withCount) => pageUsers(context.db, filter, page, withCount), () => countUsers(context.db, filter));
     },
   }),
 );

@@ -41,14 +41,14 @@ builder.queryField('workflows', (t) =>
     type: WorkflowRef,
     authScopes: { feature: 'workflows' },
     args: { filter: t.arg({ type: WorkflowFilter }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
-    resolve: (_root, args, context) => {
+    resolve: (_root, args, context, info) => {
       const filter = {
         statuses: args.filter?.status ?? undefined,
         search: args.filter?.search == null ? undefined : boundedText('filter.search', args.filter.search, 200),
         createdAfter: args.filter?.createdAfter ?? undefined,
         createdBefore: args.filter?.createdBefore ?? undefined,
       };
-      return keysetConnection(context, 'workflows', args, (page) => pageWorkflows(context.db, filter, page), () => countWorkflows(context.db, filter));
+      return keysetConnection(context, info, 'workflows', args, (page, withCount) => pageWorkflows(context.db, filter, page, withCount), () => countWorkflows(context.db, filter));
     },
   }),
 );
