@@ -7,7 +7,7 @@ import { cloneCommand, exportCommand, importCommand } from '../src/cli/tenant-tr
 import { listPlans } from '../src/control/plan.repository.js';
 import { changeTenantPlan, purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../src/control/tenant-lifecycle.service.js';
 import { fleetOverview, tenantUsage } from '../src/control/tenant-usage.service.js';
-import { createTenant, rotateSigningKey } from '../src/control/tenant.service.js';
+import { createTenant, getTenant, rotateSigningKey } from '../src/control/tenant.service.js';
 import { SchemataError } from '../src/errors.js';
 
 const USAGE = `usage:
@@ -82,7 +82,7 @@ await runScript(
         return;
       }
       case 'show': {
-        const usage = await tenantUsage(database, templates.tenant, needSlug('show'));
+        const usage = await tenantUsage(database, templates.tenant, await getTenant(database, needSlug('show')));
         if (values.json) console.log(JSON.stringify(usage, null, 2));
         else printUsage(usage);
         return;

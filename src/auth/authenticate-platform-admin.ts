@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import { SchemataError } from '../errors.js';
 import { findPlatformSecret, setPlatformSecret } from './platform-auth.repository.js';
+import { randomSecret } from './random-secret.js';
 import { verifyPlatformToken, type PlatformAdmin, type PlatformTokenSettings } from './platform-token.js';
 
 /**
@@ -17,5 +17,5 @@ export async function authenticatePlatformAdmin(database: Database, authorizatio
 
 /** A new platform secret: every platform-admin token issued before stops working on its next request. */
 export async function rotatePlatformKey(database: Database): Promise<void> {
-  await setPlatformSecret(database.control, randomBytes(32).toString('base64url'));
+  await setPlatformSecret(database.control, randomSecret());
 }

@@ -100,7 +100,7 @@ async function cloneInTransaction(
       for (const table of tables) rowCounts[table.name] = await copyTableRows(trx, source.schema_name, copy.schema_name, table);
       const sequences = await listTenantSequences(trx, copy.schema_name);
       for (const sequence of sequences) await copySequence(trx, source.schema_name, copy.schema_name, sequence);
-      const tenant = await migrateTenantInTransaction(trx, template, copy);
+      const { tenant } = await migrateTenantInTransaction(trx, template, copy);
 
       const rows = Object.values(rowCounts).reduce((a, b) => a + b, 0);
       return { source, tenant, tables: tables.length, rows, rowCounts, sequences: sequences.length, durationMs: performance.now() - started };

@@ -83,7 +83,7 @@ export async function importTenant(
         },
       );
       const loaded = await loadLines(trx, provisioned.schema_name, lines);
-      const tenant = await migrateTenantInTransaction(trx, template, provisioned);
+      const { tenant } = await migrateTenantInTransaction(trx, template, provisioned);
       return { tenant, fromVersion: header.templateVersion, ...loaded, durationMs: performance.now() - started };
     });
   } finally {

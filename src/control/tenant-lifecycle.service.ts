@@ -7,7 +7,7 @@ import type { Template } from '../migrations/template.js';
 import { requirePlan } from './plan.service.js';
 import { validateSlug, validateTenantName } from './slug.js';
 import { dropTenantSchemaAndRole } from './tenant-schema.repository.js';
-import { deleteTenantRow, findTenantBySlug, updateTenant } from './tenant.repository.js';
+import { deleteTenantRow, findTenantById, findTenantBySlug, updateTenant } from './tenant.repository.js';
 import { migrateTenantInTransaction, tenantExists, tenantNotFound } from './tenant.service.js';
 
 /*
@@ -107,12 +107,17 @@ async function withLockedTenant<T>(
 ): Promise<T> {
   const slug = validateSlug(slugInput);
   return database.control.transaction().execute(async (trx) => {
+    let tenant: Tenant | undefined;
     if (options.schemaToo) {
       const unlocked = await findTenantBySlug(trx, slug);
       if (!unlocked) throw tenantNotFound(slug);
       await lockSchema(trx, unlocked.schema_name);
+      // By id: a rename meanwhile could have given this slug to a tenant whose schema is not the one locked.
+      tenant = await findTenantById(trx, unlocked.id, { forUpdate: true });
+      if (tenant?.slug !== slug) tenant = undefined;
+    } else {
+      tenant = await findTenantBySlug(trx, slug, { forUpdate: true });
     }
-    const tenant = await findTenantBySlug(trx, slug, { forUpdate: true });
     if (!tenant) throw tenantNotFound(slug);
     return change(trx, tenant);
   });

@@ -5,7 +5,6 @@ import { readExistingLedgers, tenantDrift } from '../migrations/migration-status
 import type { Template } from '../migrations/template.js';
 import { countTenantsBy } from './tenant.repository.js';
 import { countActiveTenants, readRequestUsage, readSchemaUsage, type RequestUsage, type TableUsage } from './tenant-usage.repository.js';
-import { getTenant } from './tenant.service.js';
 
 export interface TenantHealth {
   readonly templateVersion: number;
@@ -23,8 +22,7 @@ export interface TenantUsage {
 }
 
 /** One tenant's usage and health, read live: exact row counts, storage, request counts, version and drift. */
-export async function tenantUsage(database: Database, template: Template, slug: string): Promise<TenantUsage> {
-  const tenant = await getTenant(database, slug);
+export async function tenantUsage(database: Database, template: Template, tenant: Tenant): Promise<TenantUsage> {
   const [schema, requests, ledgers] = await Promise.all([
     readSchemaUsage(database.control, tenant.schema_name),
     readRequestUsage(database.control, tenant.id),

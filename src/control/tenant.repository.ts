@@ -79,8 +79,10 @@ export async function countTenantsByVersion(db: Db): Promise<{ template_version:
   return rows.map((row) => ({ ...row, count: Number(row.count) }));
 }
 
-export async function findTenantById(db: Db, id: string): Promise<Tenant | undefined> {
-  return db.selectFrom('control.tenants').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findTenantById(db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<Tenant | undefined> {
+  let query = db.selectFrom('control.tenants').selectAll().where('id', '=', id);
+  if (options.forUpdate) query = query.forUpdate();
+  return query.executeTakeFirst();
 }
 
 

@@ -1,12 +1,13 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
+import { randomSecret } from '../auth/random-secret.js';
 import { insertTenantAuth, setHmacSecret } from '../auth/tenant-auth.repository.js';
 import type { Database } from '../db/database.js';
 import type { ControlDatabase, Tenant, TenantPlan } from '../db/control-database.js';
 import { tenantSchemaName } from '../db/identifiers.js';
 import { SchemataError } from '../errors.js';
-import { migrateSchema } from '../migrations/migrate-schema.js';
+import { migrateSchema, type MigrationDirection } from '../migrations/migrate-schema.js';
 import type { Template } from '../migrations/template.js';
 import { requirePlan } from './plan.service.js';
 import { validateSlug, validateTenantName } from './slug.js';
@@ -75,21 +76,25 @@ export async function provisionTenantInTransaction(
     if ((error as { code?: string }).code === '23505') throw tenantExists(slug);
     throw error;
   }
-  await insertTenantAuth(trx, row.id, newSigningSecret());
+  await insertTenantAuth(trx, row.id, randomSecret());
   await createTenantSchemaAndRole(trx, schemaName);
-  return migrateTenantInTransaction(trx, template, row, options);
+  return (await migrateTenantInTransaction(trx, template, row, { direction: 'up', toVersion: options.toVersion })).tenant;
 }
 
-/** Migrates a tenant's schema up (to `toVersion` or the head), keeps the ledger from the tenant role and records the version. */
+/**
+ * Migrates a tenant's schema (up, to `toVersion` or the head; or down), keeps
+ * the ledger from the tenant role and records the version: the one way every
+ * caller migrates a tenant, inside a transaction the caller owns.
+ */
 export async function migrateTenantInTransaction(
   trx: Kysely<ControlDatabase>,
   template: Template,
   tenant: Tenant,
-  options: ProvisionOptions = {},
-): Promise<Tenant> {
-  const { version } = await migrateSchema(trx, tenant.schema_name, template, tenantLabel(tenant), { direction: 'up', toVersion: options.toVersion });
+  direction: MigrationDirection = { direction: 'up' },
+): Promise<{ readonly tenant: Tenant; readonly names: readonly string[] }> {
+  const { version, names } = await migrateSchema(trx, tenant.schema_name, template, tenantLabel(tenant), direction);
   await revokeLedgerAccess(trx, tenant.schema_name);
-  return setTemplateVersion(trx, tenant.id, version);
+  return { tenant: await setTemplateVersion(trx, tenant.id, version), names };
 }
 
 export async function getTenant(database: Database, slugInput: string): Promise<Tenant> {
@@ -107,11 +112,6 @@ export function tenantNotFound(slug: string): SchemataError {
   return new SchemataError('TENANT_NOT_FOUND', `no tenant with slug "${slug}"`, { slug });
 }
 
-/** 256 random bits for a tenant's HS256 signing secret. */
-function newSigningSecret(): string {
-  return randomBytes(32).toString('base64url');
-}
-
 /**
  * Replaces the tenant's signing secret: every access token it issued stops
  * verifying at once (servers drop the cached key on the change notification).
@@ -119,6 +119,6 @@ function newSigningSecret(): string {
  */
 export async function rotateSigningKey(database: Database, slugInput: string): Promise<Tenant> {
   const tenant = await getTenant(database, slugInput);
-  await setHmacSecret(database.control, tenant.id, newSigningSecret());
+  await setHmacSecret(database.control, tenant.id, randomSecret());
   return tenant;
 }

@@ -1,12 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
-import { revokeLedgerAccess } from '../control/tenant-schema.repository.js';
-import { countTenantsForMigration, listTenantsForMigration, setTemplateVersion } from '../control/tenant.repository.js';
-import { tenantLabel } from '../control/tenant.service.js';
+import { countTenantsForMigration, listTenantsForMigration } from '../control/tenant.repository.js';
+import { migrateTenantInTransaction } from '../control/tenant.service.js';
 import type { Tenant } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
 import { isSchemataError } from '../errors.js';
-import { migrateSchema, type MigrationDirection } from './migrate-schema.js';
+import type { MigrationDirection } from './migrate-schema.js';
 import type { Template } from './template.js';
 
 export interface MigrateTenantsOptions {
@@ -86,13 +85,8 @@ export async function migrateTenants(database: Database, template: Template, opt
 
 async function migrateOneTenant(database: Database, template: Template, tenant: Tenant, direction: MigrationDirection): Promise<TenantMigrationResult> {
   try {
-    const outcome = await database.control.transaction().execute(async (trx) => {
-      const result = await migrateSchema(trx, tenant.schema_name, template, tenantLabel(tenant), direction);
-      await revokeLedgerAccess(trx, tenant.schema_name);
-      await setTemplateVersion(trx, tenant.id, result.version);
-      return result;
-    });
-    return { slug: tenant.slug, ok: true, from: tenant.template_version, to: outcome.version, files: outcome.names };
+    const outcome = await database.control.transaction().execute((trx) => migrateTenantInTransaction(trx, template, tenant, direction));
+    return { slug: tenant.slug, ok: true, from: tenant.template_version, to: outcome.tenant.template_version, files: outcome.names };
   } catch (error) {
     return {
       slug: tenant.slug,

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { countTenantsByVersion, listTenantsForMigration } from '../control/tenant.repository.js';
 import type { Tenant, TenantStatus } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
@@ -63,10 +62,7 @@ export async function migrationStatus(database: Database, templates: { control: 
 }
 
 async function controlStatus(database: Database, template: Template): Promise<MigrationStatus['control']> {
-  const exists = await sql<{ present: boolean }>`SELECT to_regclass('control.schema_migrations') IS NOT NULL AS present`.execute(
-    database.control,
-  );
-  const ledger = exists.rows[0]?.present ? ((await readLedgers(database.control, [CONTROL_SCHEMA])).get(CONTROL_SCHEMA) ?? []) : [];
+  const ledger = (await readExistingLedgers(database, [CONTROL_SCHEMA])).get(CONTROL_SCHEMA) ?? [];
   const applied = new Set(ledger.map((row) => row.name));
   return {
     latestVersion: template.latestVersion,

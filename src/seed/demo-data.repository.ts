@@ -84,15 +84,6 @@ export async function insertDemoData(trx: TenantDb, slug: string, size: DemoSize
   `.execute(trx);
 }
 
-export async function countDemoRows(trx: TenantDb): Promise<DemoSize> {
-  const result = await sql<{ users: string; projects: string; deployments: string; workflows: string }>`
-    SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM projects) AS projects,
-           (SELECT count(*) FROM deployments) AS deployments, (SELECT count(*) FROM workflows) AS workflows
-  `.execute(trx);
-  const row = result.rows[0]!;
-  return { users: Number(row.users), projects: Number(row.projects), deployments: Number(row.deployments), workflows: Number(row.workflows) };
-}
-
 /** Users `<role>@<slug>.example` that can sign in with the documented demo password. */
 export async function insertDemoLogins(
   trx: TenantDb,

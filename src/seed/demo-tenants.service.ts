@@ -6,7 +6,9 @@ import type { Template } from '../migrations/template.js';
 import { withTenantTransaction } from '../tenancy/tenant-transaction.js';
 import { hashPassword } from '../auth/password-hash.js';
 import type { UserRole } from '../db/tenant-database.js';
-import { countDemoRows, insertDemoData, insertDemoLogins, type DemoSize } from './demo-data.repository.js';
+import { readTenantStats } from '../data/stats/tenant-stats.repository.js';
+import type { TenantDb } from '../tenancy/tenant-transaction.js';
+import { insertDemoData, insertDemoLogins, type DemoSize } from './demo-data.repository.js';
 
 /** Documented in the README: one sign-in per role in every demo tenant. */
 export const DEMO_PASSWORD = 'schemata-demo';
@@ -45,11 +47,11 @@ export async function seedDemoTenants(database: Database, template: Template): P
     // An existing tenant keeps its plan: an operator may have changed it.
     tenant ??= (await createTenant(database, template, { slug: demo.slug, name: demo.name, plan: demo.plan })).tenant;
     const outcome = await withTenantTransaction(database, tenant, {}, async (trx) => {
-      const before = await countDemoRows(trx);
+      const before = await demoRows(trx);
       if (before.users + before.projects + before.deployments + before.workflows > 0) return { seeded: false, rows: before };
       await insertDemoData(trx, demo.slug, demo.size);
       await insertDemoLogins(trx, demo.slug, DEMO_LOGINS, passwordHash);
-      return { seeded: true, rows: await countDemoRows(trx) };
+      return { seeded: true, rows: await demoRows(trx) };
     });
     results.push({ slug: demo.slug, created, plan: tenant.plan, ...outcome, durationMs: performance.now() - started });
   }
@@ -60,4 +62,9 @@ export function describeSeedResult(r: SeedResult): string {
   const what = r.seeded ? 'seeded' : 'already has data, left as is';
   const rows = `${r.rows.users} users, ${r.rows.projects} projects, ${r.rows.deployments} deployments, ${r.rows.workflows} workflows`;
   return `${r.slug} (${r.plan}): ${r.created ? 'created, ' : ''}${what} (${rows}) in ${r.durationMs.toFixed(0)} ms`;
+}
+
+async function demoRows(trx: TenantDb): Promise<DemoSize> {
+  const { users, projects, deployments, workflows } = await readTenantStats(trx);
+  return { users, projects, deployments, workflows };
 }

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { randomSecret } from '../../auth/random-secret.js';
 import { issueAccessToken, type TokenSettings } from '../../auth/access-token.js';
 import type { LoginThrottle } from '../../auth/login-throttle.js';
 import type { Mailer } from '../../auth/mailer.js';
@@ -38,7 +39,6 @@ const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
 const RESET_TTL_MS = 3600 * 1000;
 
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
-const newSecretToken = () => randomBytes(32).toString('base64url');
 
 export async function login(db: TenantDb, deps: IdentityDeps, input: { email: string; password: string }): Promise<Session> {
   const throttleKey = `${deps.tenant.id}:${input.email.trim().toLowerCase()}`;
@@ -102,7 +102,7 @@ export async function inviteUser(
     if (pgErrorCode(error) === '23505') throw new SchemataError('CONFLICT', 'input.email: a user with this email already exists', { field: 'input.email' });
     throw error;
   }
-  const token = newSecretToken();
+  const token = randomSecret();
   await identity.insertOneTimeToken(db, { user_id: user.id, purpose: 'invite', token_hash: sha256(token), expires_at: new Date(Date.now() + INVITE_TTL_MS) });
   await insertAuditEntry(db, { action: 'user.invited', entityType: 'user', entityId: user.id, actorId, details: { role: input.role } });
   await deps.mailer.send({
@@ -128,7 +128,7 @@ export async function acceptInvite(db: TenantDb, deps: IdentityDeps, input: { to
 export async function requestPasswordReset(db: TenantDb, deps: IdentityDeps, email: string): Promise<void> {
   const user = await identity.findUserByEmail(db, email.trim());
   if (!user || !user.password_hash) return;
-  const token = newSecretToken();
+  const token = randomSecret();
   await identity.insertOneTimeToken(db, { user_id: user.id, purpose: 'password_reset', token_hash: sha256(token), expires_at: new Date(Date.now() + RESET_TTL_MS) });
   await deps.mailer.send({
     to: user.email,
@@ -149,7 +149,7 @@ export async function resetPassword(db: TenantDb, input: { token: string; passwo
 }
 
 async function startSession(db: TenantDb, deps: IdentityDeps, user: User, familyId: string): Promise<Session> {
-  const refreshToken = newSecretToken();
+  const refreshToken = randomSecret();
   const refreshTokenExpiresAt = new Date(Date.now() + deps.settings.refreshTokenTtlSeconds * 1000);
   await identity.insertRefreshToken(db, { user_id: user.id, family_id: familyId, token_hash: sha256(refreshToken), expires_at: refreshTokenExpiresAt });
   const access = await issueAccessToken(deps.keys, { subject: user.id, role: user.role, tenantId: deps.tenant.id }, deps.settings);

@@ -36,6 +36,6 @@ adminBuilder.objectField(AdminTenantRef, 'usage', (t) =>
   t.field({
     type: TenantUsageRef,
     description: 'Exact counts, read live; on a list, two tenants are measured at a time.',
-    resolve: (tenant, _args, { database, template, usageSlot }) => usageSlot(() => tenantUsage(database, template, tenant.slug)),
+    resolve: (tenant, _args, { database, template, usageSlot }) => usageSlot(() => tenantUsage(database, template, tenant)),
   }),
 );
