@@ -50,8 +50,10 @@ describe('the tenant lifecycle from the CLI', { timeout: 240_000 }, () => {
   });
 
   it('fleet, analytics and a platform-admin token that /admin/graphql accepts', async () => {
-    const fleet = JSON.parse((await cli('tenant', ['fleet', '--json'])).stdout) as { total: number };
-    expect(fleet.total).toBeGreaterThanOrEqual(0);
+    expect((await cli('tenant', ['create', uniqueSlug('cli_fleet')])).code).toBe(0);
+    const fleet = JSON.parse((await cli('tenant', ['fleet', '--json'])).stdout) as { total: number; byStatus: { count: number }[] };
+    expect(fleet.total).toBeGreaterThanOrEqual(1);
+    expect(fleet.byStatus.reduce((sum, row) => sum + row.count, 0)).toBe(fleet.total);
     const refresh = await cli('analytics', ['refresh']);
     expect([refresh.code, refresh.stdout]).toEqual([0, expect.stringMatching(/^computed .* over \d+ tenants in \d+ ms/)]);
     const shown = JSON.parse((await cli('analytics', ['show', '--json'])).stdout) as { growth: unknown[] };

@@ -87,6 +87,7 @@ describe('isolation under concurrency', () => {
 
     // Afterwards no pooled connection carries a tenant's role or search_path.
     const clients = await Promise.all(Array.from({ length: database.pool.totalCount }, () => database.pool.connect()));
+    expect(clients.length).toBeGreaterThan(0);
     try {
       for (const client of clients) {
         const { rows } = await client.query<{ role: string; path: string }>(`SELECT current_user AS role, current_setting('search_path') AS path`);

@@ -41,7 +41,8 @@ describe('plans and quotas', () => {
   let database: Database;
 
   beforeAll(async () => {
-    server = await startTestServer({ yoga: { mailer: { send: async () => undefined } } });
+    // A long cache lifetime: a plan change must reach cached answers by invalidation, not by expiry.
+    server = await startTestServer({ yoga: { mailer: { send: async () => undefined }, config: testConfig({ responseCacheTtlMs: 60_000 }) } });
     database = server.database;
   });
   afterAll(() => server.close());

@@ -26,7 +26,11 @@ const USAGE = `query ($slug: String!) { tenant(slug: $slug) { usage {
   tables { table rows bytes } storageBytes requestsToday requestsLast30Days errorsLast30Days lastActivityAt
   templateVersion latestTemplateVersion behind drift { file problem } } } }`;
 
-const SIZE = { users: 4, projects: 3, deployments: 25, workflows: 6 };
+// Different per tenant, so a report that read the wrong schema, or one schema twice, shows.
+const SIZES = [
+  { users: 4, projects: 3, deployments: 25, workflows: 6 },
+  { users: 7, projects: 5, deployments: 41, workflows: 9 },
+] as const;
 
 describe('usage, health, fleet overview and analytics through /admin/graphql', () => {
   let server: TestServer;
@@ -42,8 +46,8 @@ describe('usage, health, fleet overview and analytics through /admin/graphql', (
     admin = await startAdminTestServer(server.database);
     const template = await tenantTemplate();
     tenants = [await seedTenant(server.database, template, 'adm_use'), await seedTenant(server.database, template, 'adm_use')];
-    for (const tenant of tenants) {
-      await withTenantTransaction(server.database, tenant, {}, (db) => insertDemoData(db, tenant.slug, SIZE));
+    for (const [i, tenant] of tenants.entries()) {
+      await withTenantTransaction(server.database, tenant, {}, (db) => insertDemoData(db, tenant.slug, SIZES[i]!));
     }
   });
   afterAll(async () => {
@@ -66,16 +70,17 @@ describe('usage, health, fleet overview and analytics through /admin/graphql', (
   });
 
   it('reports exact rows per table and storage as the sum of pg_total_relation_size over the schema', async () => {
-    const tenant = tenants[0]!;
-    const report = await usageOf(tenant.slug);
-    const rows = Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
-    expect(rows).toMatchObject({ users: SIZE.users, projects: SIZE.projects, deployments: SIZE.deployments, workflows: SIZE.workflows });
-    expect(rows).not.toHaveProperty('schema_migrations');
-    const expected = await sql<{ bytes: string }>`
-      SELECT sum(pg_total_relation_size(c.oid)) AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ${tenant.schema_name} AND c.relkind IN ('r', 'p')`.execute(server.database.control);
-    expect(report.storageBytes).toBe(Number(expected.rows[0]!.bytes));
-    expect(report.storageBytes).toBeGreaterThan(0);
+    for (const [i, tenant] of tenants.entries()) {
+      const report = await usageOf(tenant.slug);
+      const rows = Object.fromEntries(report.tables.map((t) => [t.table, t.rows]));
+      expect(rows).toMatchObject(SIZES[i]!);
+      expect(rows).not.toHaveProperty('schema_migrations');
+      const expected = await sql<{ bytes: string }>`
+        SELECT sum(pg_total_relation_size(c.oid)) AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ${tenant.schema_name} AND c.relkind IN ('r', 'p')`.execute(server.database.control);
+      expect(report.storageBytes).toBe(Number(expected.rows[0]!.bytes));
+      expect(report.storageBytes).toBeGreaterThan(0);
+    }
   });
 
   it('usage over a tenant list holds a bounded number of pooled connections', async () => {
@@ -133,10 +138,14 @@ describe('usage, health, fleet overview and analytics through /admin/graphql', (
     const since = new Date(Date.UTC(2000, 0, 1));
     const counts = await countAcrossSchemas(server.database.control, tenants.map((t) => t.schema_name), since);
     const total = (record: Record<string, number>) => Object.values(record).reduce((a, b) => a + b, 0);
-    expect(total(counts.deploymentsByStatus)).toBe(2 * SIZE.deployments);
-    expect(total(counts.workflowsByStatus)).toBe(2 * SIZE.workflows);
-    expect(total(counts.deploymentsPerDay)).toBe(2 * SIZE.deployments);
-    expect(total(counts.usersPerDay)).toBe(2 * SIZE.users);
+    const sum = (key: keyof (typeof SIZES)[number]) => SIZES[0][key] + SIZES[1][key];
+    expect(total(counts.deploymentsByStatus)).toBe(sum('deployments'));
+    expect(total(counts.workflowsByStatus)).toBe(sum('workflows'));
+    expect(total(counts.deploymentsPerDay)).toBe(sum('deployments'));
+    expect(total(counts.usersPerDay)).toBe(sum('users'));
+    // Each schema alone, so a batch that read one schema twice would not add up either.
+    const one = await countAcrossSchemas(server.database.control, [tenants[1]!.schema_name], since);
+    expect(total(one.deploymentsByStatus)).toBe(SIZES[1].deployments);
   });
 
   it('analytics are precomputed counts that name no tenant', async () => {
@@ -148,7 +157,7 @@ describe('usage, health, fleet overview and analytics through /admin/graphql', (
     }>('mutation { refreshAnalytics { computedAt tenantsScanned deploymentsByStatus { value count } workflowsByStatus { value count } growth { day tenantsCreated deploymentsCreated usersCreated } } }');
     const snapshot = refreshed.body.data!.refreshAnalytics;
     expect(snapshot.tenantsScanned).toBeGreaterThanOrEqual(2);
-    expect(snapshot.deploymentsByStatus.reduce((sum, row) => sum + row.count, 0)).toBeGreaterThanOrEqual(2 * SIZE.deployments);
+    expect(snapshot.deploymentsByStatus.reduce((sum, row) => sum + row.count, 0)).toBeGreaterThanOrEqual(SIZES[0].deployments + SIZES[1].deployments);
     expect(snapshot.growth).toHaveLength(30);
     for (const tenant of tenants) {
       for (const identifying of [tenant.slug, tenant.id, tenant.schema_name, tenant.name]) expect(refreshed.text).not.toContain(identifying);
