@@ -2,7 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tenant } from '../../src/db/control-database.js';
-import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
+import { withTenantTransaction, type TenantScope } from '../../src/tenancy/tenant-transaction.js';
 import { seedTenant, tenantTemplate } from '../helpers/test-database.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -157,7 +157,22 @@ describe('mutations', () => {
     expect((await audit()).length).toBe(auditBefore);
   });
 
-  it('queries run READ ONLY', async () => {
+  it('the server runs queries READ ONLY and mutations read-write, and READ ONLY refuses writes', async () => {
+    // What the server's own transactions are, seen from inside them.
+    const seen: string[] = [];
+    const recording: TenantScope = (database, scoped, options, work) =>
+      withTenantTransaction(database, scoped, options, async (db) => {
+        seen.push((await sql<{ transaction_read_only: string }>`SHOW transaction_read_only`.execute(db)).rows[0]!.transaction_read_only);
+        return work(db);
+      });
+    const recorded = await startTestServer({ database: server.database, yoga: { tenantScope: recording } });
+    try {
+      expect((await recorded.graphql(tenant.slug, '{ projects(first: 1) { totalCount } }')).body.errors).toBeUndefined();
+      expect((await recorded.graphql(tenant.slug, 'mutation { createProject(input: { name: "Read-write" }) { id } }')).body.errors).toBeUndefined();
+      expect(seen).toEqual(['on', 'off']);
+    } finally {
+      await recorded.close();
+    }
     const attempt = withTenantTransaction(server.database, tenant, { readOnly: true }, (db) =>
       db.insertInto('projects').values({ name: 'sneaky' }).execute(),
     );

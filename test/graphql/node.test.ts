@@ -42,6 +42,32 @@ describe('Relay nodes', () => {
     expect(response.body.errors?.[0]?.extensions).toEqual({ code: 'NOT_FOUND' });
   });
 
+  it("a mutation given another tenant's id finds nothing and changes nothing there", async () => {
+    const [workflowOfA, deploymentOfA] = await withTenantTransaction(server.database, a, {}, async (db) => [
+      (await db.insertInto('workflows').values({ name: 'keep me' }).returning('id').executeTakeFirstOrThrow()).id,
+      (await db.selectFrom('deployments').select('id').executeTakeFirstOrThrow()).id,
+    ]);
+    const attempts: [string, Record<string, unknown>][] = [
+      ['mutation($id: ID!) { deleteWorkflow(id: $id) { deletedId } }', { id: encodeGlobalID('Workflow', workflowOfA) }],
+      ['mutation($id: ID!) { updateWorkflow(input: { id: $id, name: "taken over" }) { id } }', { id: encodeGlobalID('Workflow', workflowOfA) }],
+      ['mutation($id: ID!) { updateDeploymentStatus(input: { id: $id, status: BUILDING }) { id } }', { id: encodeGlobalID('Deployment', deploymentOfA) }],
+      ['mutation($p: ID!) { createDeployment(input: { projectId: $p }) { id } }', { p: encodeGlobalID('Project', projectOfA) }],
+    ];
+    for (const [query, variables] of attempts) {
+      const response = await server.graphql(b.slug, query, variables);
+      expect([query, response.body.errors?.[0]?.extensions?.code]).toEqual([query, 'NOT_FOUND']);
+    }
+    // Positive control: the same delete at its own tenant does find the row.
+    const after = await withTenantTransaction(server.database, a, { readOnly: true }, async (db) => ({
+      workflow: await db.selectFrom('workflows').select('name').where('id', '=', workflowOfA).executeTakeFirst(),
+      deployment: await db.selectFrom('deployments').select(['status']).where('id', '=', deploymentOfA).executeTakeFirstOrThrow(),
+      deployments: Number((await db.selectFrom('deployments').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n),
+    }));
+    expect(after).toEqual({ workflow: { name: 'keep me' }, deployment: { status: 'active' }, deployments: 1 });
+    const own = await server.graphql(a.slug, 'mutation($id: ID!) { deleteWorkflow(id: $id) { deletedId } }', { id: encodeGlobalID('Workflow', workflowOfA) });
+    expect(own.body.errors).toBeUndefined();
+  });
+
   it('a malformed global id, or one that does not hold a uuid, is a typed error and runs no failing SQL', async () => {
     for (const id of ['nonsense', encodeGlobalID('Project', "x' OR 1=1"), encodeGlobalID('NoSuchType', projectOfA)]) {
       const response = await server.graphql(a.slug, NODE, { id });

@@ -68,17 +68,49 @@ describe("a tenant role and another tenant's schema", () => {
     ).rejects.toMatchObject({ code: '42501' });
   });
 
-  it('the scope is transaction-local: the pooled connection is clean afterwards', async () => {
-    const client = await database.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(`SELECT set_config('search_path', $1, true), set_config('role', $2, true)`, [`"${a.schema_name}"`, a.schema_name]);
-      await client.query('COMMIT');
-      const after = await client.query<{ role: string; search_path: string }>(`SELECT current_user AS role, current_setting('search_path') AS search_path`);
-      expect(after.rows[0]!.role).not.toBe(a.schema_name);
-      expect(after.rows[0]!.search_path).not.toContain(a.schema_name);
-    } finally {
-      client.release();
-    }
+  it('withTenantTransaction leaves the pooled connection clean, after a commit and after a rollback', async () => {
+    // What the connection whose backend is `pid` carries now, found among the pool's clients.
+    // With `destroy`, that connection is closed afterwards instead of going back to the pool.
+    const sessionOf = async (pid: number, options: { destroy?: boolean } = {}) => {
+      const clients = await Promise.all(Array.from({ length: database.pool.totalCount }, () => database.pool.connect()));
+      let found: { role: string; path: string } | undefined;
+      const pids = await Promise.all(
+        clients.map(async (client) => {
+          const { rows } = await client.query<{ pid: number; role: string; path: string }>(
+            `SELECT pg_backend_pid() AS pid, current_user AS role, current_setting('search_path') AS path`,
+          );
+          if (rows[0]!.pid === pid) found = { role: rows[0]!.role, path: rows[0]!.path };
+          return rows[0]!.pid;
+        }),
+      );
+      clients.forEach((client, i) => client.release(options.destroy && pids[i] === pid ? true : undefined));
+      return found;
+    };
+    const pidQuery = sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`;
+    const committed = (await withTenantTransaction(database, a, {}, (trx) => pidQuery.execute(trx))).rows[0]!.pid;
+    const clean = await sessionOf(committed);
+    expect(clean).toBeDefined();
+    expect(clean?.role).not.toMatch(/^tenant_/);
+    expect(clean?.path).not.toContain(a.schema_name);
+
+    let failed = 0;
+    await expect(
+      withTenantTransaction(database, a, {}, async (trx) => {
+        failed = (await pidQuery.execute(trx)).rows[0]!.pid;
+        throw new Error('work failed');
+      }),
+    ).rejects.toThrow('work failed');
+    const afterRollback = await sessionOf(failed);
+    expect(afterRollback).toBeDefined();
+    expect(afterRollback?.role).not.toMatch(/^tenant_/);
+    expect(afterRollback?.path).not.toContain(a.schema_name);
+
+    // Control: a session-level SET on a pooled connection is what this check finds.
+    const leaky = await database.pool.connect();
+    const leakyPid = (await leaky.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    await leaky.query(`SET search_path TO "${a.schema_name}"`);
+    leaky.release();
+    expect((await sessionOf(leakyPid, { destroy: true }))?.path).toContain(a.schema_name);
   });
+
 });
