@@ -9,23 +9,35 @@ describe('hostile requests', () => {
   let server: TestServer;
   let tenant: Tenant;
   let tenantStatements = 0;
+  /** Pool checkouts: the tenant transaction's raw BEGIN and scope never pass through Kysely's onQuery. */
+  let checkouts = 0;
+  /** Minted once: minting reads the tenant's key, which would count as a checkout. */
+  let as: { token: string };
 
   beforeAll(async () => {
     server = await startTestServer({ databaseOptions: { onQuery: (sql) => void (!sql.includes('"control"') && tenantStatements++) } });
     tenant = await seedTenant(server.database, await tenantTemplate(), 'hostile');
+    as = { token: await server.tokenFor(tenant.slug, 'admin') };
+    server.database.pool.on('acquire', () => checkouts++);
+    // Warm the registry and key caches, and show the counter moves for a request that does reach the database.
+    const before = checkouts;
+    expect((await server.graphql(tenant.slug, '{ tenant { slug } }', {}, { as })).body.errors).toBeUndefined();
+    expect(checkouts).toBeGreaterThan(before);
   });
   afterAll(() => server.close());
 
   // Yoga answers refusals raised while parsing with 200 and those raised while validating with 400.
   const refused = async (query: string, variables: Record<string, unknown> | undefined, code: string) => {
     const before = tenantStatements;
+    const checkoutsBefore = checkouts;
     const started = performance.now();
-    const response = await server.graphql(tenant.slug, query, variables);
+    const response = await server.graphql(tenant.slug, query, variables, { as });
     const elapsedMs = performance.now() - started;
     expect(response.body.errors?.[0]?.extensions?.code, response.text.slice(0, 300)).toBe(code);
     expect([200, 400]).toContain(response.status);
     expect(response.body.data ?? null).toBeNull();
     expect(tenantStatements - before).toBe(0);
+    expect(checkouts - checkoutsBefore).toBe(0);
     expect(elapsedMs).toBeLessThan(500);
     return response;
   };
