@@ -120,12 +120,25 @@ describe('response cache', () => {
     const AUDIT = '{ auditLog(first: 1) { totalCount } }';
     const admin = await as(s, a, 'admin', 'shared-subject');
     expect((await s.graphql(a.slug, AUDIT, {}, admin)).body.errors).toBeUndefined();
+    // The admin's answer is in the cache: asking again is a hit.
+    const hitsBefore = (await lookups(s.metrics)).hit;
+    expect((await s.graphql(a.slug, AUDIT, {}, admin)).body.errors).toBeUndefined();
+    expect((await lookups(s.metrics)).hit).toBe(hitsBefore + 1);
     const viewer = await s.graphql(a.slug, AUDIT, {}, await as(s, a, 'viewer', 'shared-subject'));
     expect(viewer.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
     await s.graphql(a.slug, PAGE, {}, await as(s, a, 'viewer', 'first-user'));
     const other = await measured(async () => s.graphql(a.slug, PAGE, {}, await as(s, a, 'viewer', 'second-user')));
     expect(other.checkouts).toBeGreaterThan(0);
+  });
+
+  it('negative control: a key without the role does serve an admin’s cached result to a viewer', async () => {
+    const s = await server({ responseCacheShareKey: (context, generation) => JSON.stringify([context.tenant.id, generation, context.currentUser?.subject]) });
+    const AUDIT = '{ auditLog(first: 1) { totalCount } }';
+    expect((await s.graphql(a.slug, AUDIT, {}, await as(s, a, 'admin', 'role-blind'))).body.errors).toBeUndefined();
+    const viewer = await s.graphql(a.slug, AUDIT, {}, await as(s, a, 'viewer', 'role-blind'));
+    expect(viewer.body.errors).toBeUndefined();
+    expect(viewer.body.data).toHaveProperty('auditLog.totalCount');
   });
 
   it('a mutation invalidates its own tenant’s cached results at once, and not another tenant’s', async () => {
