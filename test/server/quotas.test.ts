@@ -7,7 +7,9 @@ import type { PlanFeature, Tenant } from '../../src/db/control-database.js';
 import type { Database } from '../../src/db/database.js';
 import { readStorageBytes } from '../../src/data/stats/tenant-storage.repository.js';
 import { createTenantRateLimiter } from '../../src/server/tenant-rate-limiter.js';
+import { TenantStorageMeter } from '../../src/server/tenant-storage-meter.js';
 import { rateLimiterSettings } from '../../src/server/yoga.js';
+import { insertDemoData } from '../../src/seed/demo-data.repository.js';
 import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
 import { eventually } from '../helpers/eventually.js';
 import { openTestDatabase, seedTenant, tenantTemplate, testConfig } from '../helpers/test-database.js';
@@ -150,6 +152,33 @@ describe('plans and quotas', () => {
     // Sign-in mutations skip the check: a wrong password is refused as such, not as a quota.
     const login = await server.graphql(tenant.slug, 'mutation { login(email: "ada@full.example", password: "wrong password") { accessToken } }', {}, { as: null });
     expect(codeOf(login)).toBe('INVALID_CREDENTIALS');
+  });
+
+  it("storage is measured per tenant: one tenant's size never decides another's writes", async () => {
+    const measure = (tenant: Tenant) => withTenantTransaction(database, tenant, { readOnly: true }, readStorageBytes);
+    const [small, big] = [await newTenant('enterprise', 'q_small'), await newTenant('enterprise', 'q_big')];
+    await withTenantTransaction(database, big, {}, (db) => insertDemoData(db, big.slug, { users: 20, projects: 10, deployments: 3000, workflows: 300 }));
+    const [smallBytes, bigBytes] = [await measure(small), await measure(big)];
+    expect(bigBytes).toBeGreaterThan(smallBytes * 2);
+    // One plan for both, its limit between the two sizes.
+    const plan = await insertPlan(database, { maxStorageBytes: Math.round((smallBytes + bigBytes) / 2) });
+    await database.control.updateTable('control.tenants').set({ plan }).where('id', 'in', [small.id, big.id]).execute();
+    const write = (tenant: Tenant) => server.graphql(tenant.slug, 'mutation { createProject(input: { name: "one more" }) { name } }');
+    // The big tenant first, so its measurement is the one cached when the small one writes.
+    expect(codeOf(await eventually(() => write(big), (r) => codeOf(r) === 'QUOTA_EXCEEDED'))).toBe('QUOTA_EXCEEDED');
+    expect((await write(small)).body).toEqual({ data: { createProject: { name: 'one more' } } });
+
+    // Control: a meter that keys every tenant alike does let the big tenant's size refuse the small one.
+    const shared = new TenantStorageMeter();
+    const keyless = { bytes: (_tenantId: string, read: () => Promise<number>) => shared.bytes('everyone', read) } as TenantStorageMeter;
+    const leaky = await startTestServer({ database, yoga: { storageMeter: keyless } });
+    try {
+      const leakyWrite = (tenant: Tenant, name: string) => leaky.graphql(tenant.slug, `mutation { createProject(input: { name: "${name}" }) { name } }`);
+      expect(codeOf(await leakyWrite(big, 'control big'))).toBe('QUOTA_EXCEEDED');
+      expect(codeOf(await leakyWrite(small, 'control small'))).toBe('QUOTA_EXCEEDED');
+    } finally {
+      await leaky.close();
+    }
   });
 
   it('a change to a plan row applies on the next requests, without a restart', async () => {
