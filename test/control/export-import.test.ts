@@ -177,6 +177,7 @@ CREATE SEQUENCE invoice_numbers START 1000;
       );
       expect(session.rows[0]!.role).not.toMatch(/^tenant_/);
       expect(session.rows[0]!.isolation).toBe('read committed');
+      expect(session.rows[0]!.path).not.toMatch(/tenant_/);
     } finally {
       await own.close();
     }

@@ -24,7 +24,7 @@ const HOSTILE = [
   ['public', 'public'],
   ['control', 'control'],
   ['information_schema', 'information_schema'],
-  ['57 characters (over 63 bytes with tenant_)', `a${'b'.repeat(56)}`],
+  ['57 characters, one over the limit', `a${'b'.repeat(56)}`],
   ['64 characters', 'a'.repeat(64)],
   ['one character', 'a'],
   ['the empty string', ''],
@@ -64,9 +64,8 @@ describe('hostile tenant slugs', () => {
     expect(statements).toBeGreaterThan(before);
   });
 
-  it('accepts the longest slug that still fits the 63-byte identifier limit once prefixed', () => {
+  it('accepts the longest slug, 56 characters (one more is refused above)', () => {
     const longest = `a${'b'.repeat(55)}`;
-    expect(`tenant_${longest}`).toHaveLength(63);
     expect(validateSlug(longest)).toBe(longest);
   });
 

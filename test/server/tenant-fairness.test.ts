@@ -38,16 +38,14 @@ describe('fairness between tenants', () => {
     });
 
   /** p95 of the victim's request latency while the flooder keeps 40 requests in flight. */
-  async function victimP95(concurrency: TenantConcurrency): Promise<{ p95: number; busy: number }> {
+  async function victimP95(concurrency: TenantConcurrency): Promise<{ p95: number }> {
     const server = await startTestServer({ database, yoga: { config: uncached, tenantScope: slowFlooder, tenantConcurrency: concurrency } });
     const flooderToken = { token: await server.tokenFor(flooder.slug, 'viewer') };
     const victimToken = { token: await server.tokenFor(victim.slug, 'viewer') };
     let stop = false;
-    let busy = 0;
     const flood = Array.from({ length: 40 }, async () => {
       while (!stop) {
-        const response = await server.graphql(flooder.slug, '{ projects { totalCount } }', {}, { as: flooderToken });
-        if (response.body.errors?.[0]?.extensions?.code === 'TENANT_BUSY') busy++;
+        await server.graphql(flooder.slug, '{ projects { totalCount } }', {}, { as: flooderToken });
       }
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -62,7 +60,7 @@ describe('fairness between tenants', () => {
     await Promise.all(flood);
     await server.close();
     latencies.sort((x, y) => x - y);
-    return { p95: latencies[Math.floor(latencies.length * 0.95)]!, busy };
+    return { p95: latencies[Math.floor(latencies.length * 0.95)]! };
   }
 
   it(`with the cap (2 of ${POOL} connections per tenant) the victim's p95 stays under ${SLOW_MS} ms; without it, it waits behind the flood`, async () => {
