@@ -24,6 +24,26 @@ describe('tenant export and import', () => {
   });
   afterAll(() => database.close());
 
+  it("an export reads as the tenant's own role: rows the tenant role cannot see are not exported", async () => {
+    // A row-level policy hides one project from the tenant role; the server's login role (a superuser here) bypasses it.
+    const hiding = await loadTemplate(
+      await templatesWith({
+        '0101_hide_some_projects.sql':
+          "-- migrate:up\nALTER TABLE projects ENABLE ROW LEVEL SECURITY;\nCREATE POLICY visible ON projects USING (name <> 'hidden');\n" +
+          '-- migrate:down\nDROP POLICY visible ON projects;\nALTER TABLE projects DISABLE ROW LEVEL SECURITY;\n',
+      }),
+      'tenant',
+    );
+    const tenant = (await createTenant(database, hiding, { slug: uniqueSlug('exp_rls') })).tenant;
+    await sql`INSERT INTO ${sql.id(tenant.schema_name, 'projects')} (name) VALUES ('shown'), ('also shown'), ('hidden')`.execute(database.control);
+    // Control: the rows are there for a role that bypasses the policy.
+    const all = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.id(tenant.schema_name, 'projects')}`.execute(database.control);
+    expect(all.rows[0]!.n).toBe(3);
+
+    const lines = (await exportText(database, tenant.slug)).trimEnd().split('\n').map((line) => JSON.parse(line) as { table?: string; row?: { name: string } });
+    expect(lines.filter((line) => line.table === 'projects').map((line) => line.row!.name).sort()).toEqual(['also shown', 'shown']);
+  });
+
   it('an imported export has every row of every table unchanged, in a new tenant at the template head', async () => {
     const source = await seedTenant(database, template, 'exp_src');
     await fillTenant(database, source);
