@@ -31,6 +31,10 @@ if (values.help) {
 }
 const command = positionals[0] ?? 'up';
 
+// Checked in precheck, before any connection is made.
+let concurrencyArg: number | undefined;
+let toArg: number | undefined;
+
 await runScript(
   async ({ config, database, templates }) => {
     if (command === 'status') {
@@ -40,7 +44,7 @@ await runScript(
       return status.control.drift.length + status.tenants.drift.length > 0 ? 1 : 0;
     }
 
-    const concurrency = wholeNumberArg('concurrency', values.concurrency, USAGE, { min: 1 }) ?? config.migrateConcurrency;
+    const concurrency = concurrencyArg ?? config.migrateConcurrency;
     if (concurrency > config.poolSize) throw new UsageError(`--concurrency ${concurrency} exceeds the pool size ${config.poolSize} (PG_POOL_SIZE)`);
     const slugs = values.tenant === undefined ? undefined : [(await getTenant(database, values.tenant)).slug];
     let direction: MigrationDirection;
@@ -51,7 +55,7 @@ await runScript(
       }
       direction = { direction: 'up' };
     } else if (command === 'down') {
-      direction = { direction: 'down', toVersion: wholeNumberArg('to', values.to, USAGE, { min: 0 }) };
+      direction = { direction: 'down', toVersion: toArg };
     } else {
       throw new UsageError(`unknown command "${command}"\n${USAGE}`);
     }
@@ -71,7 +75,15 @@ await runScript(
     else printSummary(result, command === 'up' ? templates.tenant.latestVersion : direction);
     return result.failed > 0 ? 1 : 0;
   },
-  { ensureControlPlane: command !== 'up', precheck: () => values.tenant !== undefined && validateSlug(values.tenant) },
+  {
+    // status only reads (it reports pending control-plane migrations); up applies them itself, with its own output.
+    ensureControlPlane: command === 'down',
+    precheck: () => {
+      if (values.tenant !== undefined) validateSlug(values.tenant);
+      concurrencyArg = wholeNumberArg('concurrency', values.concurrency, USAGE, { min: 1 });
+      toArg = wholeNumberArg('to', values.to, USAGE, { min: 0 });
+    },
+  },
 );
 
 function printSummary(result: MigrateTenantsResult, target: number | MigrationDirection): void {

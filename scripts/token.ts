@@ -27,6 +27,9 @@ const { values } = parseArgs({
 const platformAdmin = values['platform-admin'];
 const rotate = values['rotate-platform-key'];
 
+/** --ttl, checked once in precheck. */
+let ttlArg: number | undefined;
+
 await runScript(
   async ({ config, database }) => {
     if (rotate) {
@@ -38,7 +41,7 @@ await runScript(
       const secret = await findPlatformSecret(database.control);
       if (!secret) throw new UsageError('the platform has no signing key; run npm run migrate');
       const subject = values.sub ?? 'operator';
-      const { token, expiresAt } = await issuePlatformToken(secret, subject, config, { ttlSeconds: values.ttl === undefined ? 3600 : Number(values.ttl) });
+      const { token, expiresAt } = await issuePlatformToken(secret, subject, config, { ttlSeconds: ttlArg ?? 3600 });
       console.error(`platform-admin token for ${subject}, expires ${expiresAt.toISOString()}`);
       console.log(token);
       return;
@@ -46,7 +49,7 @@ await runScript(
     const tenant = await getTenant(database, values.tenant!);
     const auth = await findTenantAuth(database.control, tenant.id);
     if (!auth) throw new UsageError(`tenant "${tenant.slug}" has no signing key; run npm run migrate`);
-    const ttl = values.ttl === undefined ? config.accessTokenTtlSeconds : Number(values.ttl);
+    const ttl = ttlArg ?? config.accessTokenTtlSeconds;
     const { token, expiresAt } = await issueAccessToken(
       { hmac: new TextEncoder().encode(auth.hmac_secret), idp: undefined },
       { subject: values.sub ?? `dev-${values.role}`, role: values.role as UserRole, tenantId: tenant.id },
@@ -59,7 +62,7 @@ await runScript(
   {
     ensureControlPlane: true,
     precheck: () => {
-      wholeNumberArg('ttl', values.ttl, USAGE, { min: 30, max: 7 * 86400 });
+      ttlArg = wholeNumberArg('ttl', values.ttl, USAGE, { min: 30, max: 7 * 86400 });
       if (rotate) {
         if (platformAdmin || values.tenant || values.role || values.sub || values.ttl) throw new UsageError(`--rotate-platform-key takes no other option\n${USAGE}`);
         return;

@@ -1,7 +1,9 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
 import { runCli } from '../helpers/run-cli.js';
+import { openScratchDatabase } from '../helpers/scratch-database.js';
 import { openTestDatabase, seedTenant, templatesWith, tenantTemplate, uniqueSlug } from '../helpers/test-database.js';
 import { startTestServer } from '../helpers/test-server.js';
 
@@ -28,6 +30,21 @@ describe('the tenant and migrate CLIs', () => {
 
     const listed = JSON.parse((await cli('tenant', ['list', '--json'])).stdout) as { slug: string }[];
     expect(listed.map((t) => t.slug)).toContain(slug);
+  });
+
+  it('migrate status only reads: on a fresh database it reports the pending control-plane migrations and applies none', async () => {
+    const scratch = await openScratchDatabase();
+    try {
+      const status = await cli('migrate', ['status', '--json'], { DATABASE_URL: scratch.database.url });
+      expect(status.code).toBe(0);
+      const parsed = JSON.parse(status.stdout) as { control: { applied: string[]; pending: string[] } };
+      expect(parsed.control.applied).toEqual([]);
+      expect(parsed.control.pending.length).toBeGreaterThanOrEqual(5);
+      const schema = await sql<{ t: string | null }>`SELECT to_regnamespace('control')::text AS t`.execute(scratch.database.control);
+      expect(schema.rows[0]!.t).toBeNull();
+    } finally {
+      await scratch.drop();
+    }
   });
 
   it('bad input exits with a clear coded error and no stack trace', async () => {
