@@ -11,9 +11,8 @@ import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection, type ConnectionArgs } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
-import { isUuid } from '../../db/identifiers.js';
 import { parseGlobalId } from '../global-id.js';
-import { notFoundForMissing } from './load-by-ids.js';
+import { loadByIds } from './load-by-ids.js';
 import { ProjectRef } from './project.js';
 import { UserRef } from './user.js';
 
@@ -29,7 +28,7 @@ export const DeploymentStatus = builder.enumType('DeploymentStatus', {
 
 const DeploymentRef = builder.loadableNode('Deployment', {
   id: { resolve: (deployment: Deployment) => deployment.id },
-  load: async (ids: string[], context) => notFoundForMissing('Deployment', ids, await findDeploymentsByIds(context.db, ids.filter(isUuid))),
+  load: loadByIds('Deployment', findDeploymentsByIds),
   fields: (t) => ({
     status: t.field({ type: DeploymentStatus, resolve: (d) => d.status }),
     environment: t.exposeString('environment'),

@@ -4,12 +4,11 @@ import { boundedText } from '../../data/validation.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection } from '../connection.js';
-import { isUuid } from '../../db/identifiers.js';
-import { notFoundForMissing } from './load-by-ids.js';
+import { loadByIds } from './load-by-ids.js';
 
 export const ProjectRef = builder.loadableNode('Project', {
   id: { resolve: (project: Project) => project.id },
-  load: async (ids: string[], context) => notFoundForMissing('Project', ids, await findProjectsByIds(context.db, ids.filter(isUuid))),
+  load: loadByIds('Project', findProjectsByIds),
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),

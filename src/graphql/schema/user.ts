@@ -4,9 +4,8 @@ import { boundedText } from '../../data/validation.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection } from '../connection.js';
-import { isUuid } from '../../db/identifiers.js';
 import { parseGlobalId } from '../global-id.js';
-import { notFoundForMissing } from './load-by-ids.js';
+import { loadByIds } from './load-by-ids.js';
 
 export const UserRole = builder.enumType('UserRole', {
   values: { VIEWER: { value: 'viewer' }, MEMBER: { value: 'member' }, ADMIN: { value: 'admin' } } as const,
@@ -14,7 +13,7 @@ export const UserRole = builder.enumType('UserRole', {
 
 export const UserRef = builder.loadableNode('User', {
   id: { resolve: (user: User) => user.id },
-  load: async (ids: string[], context) => notFoundForMissing('User', ids, await findUsersByIds(context.db, ids.filter(isUuid))),
+  load: loadByIds('User', findUsersByIds),
   fields: (t) => ({
     email: t.field({ type: 'EmailAddress', resolve: (user) => user.email }),
     name: t.exposeString('name'),

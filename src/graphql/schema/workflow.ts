@@ -4,9 +4,8 @@ import { boundedText } from '../../data/validation.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection } from '../connection.js';
-import { isUuid } from '../../db/identifiers.js';
 import { parseGlobalId } from '../global-id.js';
-import { notFoundForMissing } from './load-by-ids.js';
+import { loadByIds } from './load-by-ids.js';
 
 export const WorkflowStatus = builder.enumType('WorkflowStatus', {
   values: { ACTIVE: { value: 'active' }, PAUSED: { value: 'paused' }, DISABLED: { value: 'disabled' } } as const,
@@ -17,7 +16,7 @@ export const WorkflowStatus = builder.enumType('WorkflowStatus', {
 const WorkflowRef = builder.loadableNode('Workflow', {
   authScopes: { feature: 'workflows' },
   id: { resolve: (workflow: Workflow) => workflow.id },
-  load: async (ids: string[], context) => notFoundForMissing('Workflow', ids, await findWorkflowsByIds(context.db, ids.filter(isUuid))),
+  load: loadByIds('Workflow', findWorkflowsByIds),
   fields: (t) => ({
     name: t.exposeString('name'),
     status: t.field({ type: WorkflowStatus, resolve: (w) => w.status }),
