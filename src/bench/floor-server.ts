@@ -25,7 +25,7 @@ export function createFloorHandler(pool: pg.Pool, schemas: ReadonlyMap<string, s
 }
 
 /** The 20 newest active deployments with their project's name, and the total count. */
-export function listPageSql(schema: string): string {
+function listPageSql(schema: string): string {
   const s = pg.escapeIdentifier(schema);
   return `SELECT json_build_object(
     'totalCount', (SELECT count(*) FROM ${s}.deployments WHERE status = 'active'),

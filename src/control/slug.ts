@@ -2,7 +2,7 @@ import { SchemataError } from '../errors.js';
 
 /** `tenant_` + slug must still fit Postgres's 63-byte identifier limit. */
 export const SLUG_MAX_LENGTH = 63 - 'tenant_'.length;
-export const SLUG_MIN_LENGTH = 2;
+const SLUG_MIN_LENGTH = 2;
 
 const SLUG = /^[a-z][a-z0-9_]*$/;
 const RESERVED: ReadonlySet<string> = new Set(['public', 'control', 'information_schema', 'admin', 'api', 'www', 'graphql', 'health', 'ready', 'metrics']);

@@ -13,8 +13,8 @@ import type { SequenceState } from './tenant-tables.repository.js';
  * The trailer's counts let an import tell a complete file from a cut one.
  */
 
-export const EXPORT_FORMAT = 'schemata-tenant-export';
-export const EXPORT_FORMAT_VERSION = 1;
+const EXPORT_FORMAT = 'schemata-tenant-export';
+const EXPORT_FORMAT_VERSION = 1;
 
 export interface ExportHeader {
   readonly format: typeof EXPORT_FORMAT;

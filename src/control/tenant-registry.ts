@@ -3,7 +3,7 @@ import type { Tenant } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
 import { findTenantById, findTenantBySlug } from './tenant.repository.js';
 
-export const TENANT_CHANGED_CHANNEL = 'schemata_tenant_changed';
+const TENANT_CHANGED_CHANNEL = 'schemata_tenant_changed';
 
 export interface TenantRegistryOptions {
   /**

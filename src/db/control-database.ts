@@ -5,7 +5,7 @@ export type TenantStatus = 'active' | 'suspended' | 'deleted';
 export type TenantPlan = string;
 
 /** Features a plan can switch on; the plans table's CHECK holds the same list. */
-export const PLAN_FEATURES = ['workflows'] as const;
+const PLAN_FEATURES = ['workflows'] as const;
 export type PlanFeature = (typeof PLAN_FEATURES)[number];
 
 /** NULL is unlimited. bigint comes back from pg as a string. */

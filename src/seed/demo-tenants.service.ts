@@ -20,7 +20,7 @@ export const DEMO_LOGINS: readonly { role: UserRole; localPart: string }[] = [
 
 // Two plans, so the demo shows a feature flag: globex, on basic, keeps its
 // workflows but gets FEATURE_NOT_IN_PLAN when it asks for them.
-export const DEMO_TENANTS: readonly { slug: string; name: string; plan: string; size: DemoSize }[] = [
+const DEMO_TENANTS: readonly { slug: string; name: string; plan: string; size: DemoSize }[] = [
   { slug: 'acme', name: 'Acme Corporation', plan: 'premium', size: { users: 25, projects: 12, deployments: 3000, workflows: 400 } },
   { slug: 'globex', name: 'Globex Inc.', plan: 'basic', size: { users: 15, projects: 8, deployments: 2000, workflows: 250 } },
 ];
