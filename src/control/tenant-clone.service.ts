@@ -7,7 +7,8 @@ import { findDrift } from '../migrations/drift.js';
 import { readLedgers } from '../migrations/ledger.repository.js';
 import type { Template } from '../migrations/template.js';
 import { NAME_MAX_LENGTH, validateSlug, validateTenantName } from './slug.js';
-import { copySequence, copyTableRows, listTenantSequences, listTenantTables, lockSchemaShared, unlockSchemaShared } from './tenant-tables.repository.js';
+import { holdSchemaForReading } from './schema-read-hold.js';
+import { copySequence, copyTableRows, listTenantSequences, listTenantTables } from './tenant-tables.repository.js';
 import { findTenantById, findTenantBySlug } from './tenant.repository.js';
 import { migrateTenantInTransaction, provisionTenantInTransaction, tenantLabel, tenantNotFound } from './tenant.service.js';
 
@@ -46,22 +47,14 @@ export async function cloneTenant(database: Database, template: Template, source
   const nameOverride = target.name === undefined ? undefined : validateTenantName(target.name);
   const started = performance.now();
 
-  // One connection for the hold and the transaction: the hold is a session's, and must exist before the snapshot does.
-  const client = await database.pool.connect();
-  const db = database.bindClient(client) as unknown as Kysely<ControlDatabase>;
-  let broken: Error | undefined;
+  const found = await findTenantBySlug(database.control, fromSlug);
+  if (!found) throw tenantNotFound(fromSlug);
+  // One connection for the hold and the transaction: the hold must exist before the snapshot does.
+  const hold = await holdSchemaForReading(database, found.schema_name);
   try {
-    const found = await findTenantBySlug(db, fromSlug);
-    if (!found) throw tenantNotFound(fromSlug);
-    await lockSchemaShared(db, found.schema_name);
-    try {
-      return await cloneInTransaction(db, template, found, { slug, name: nameOverride ?? defaultName(found) }, started);
-    } finally {
-      // A connection that cannot give the hold back is closed, never pooled with it.
-      await unlockSchemaShared(db, found.schema_name).catch((error: unknown) => (broken = error as Error));
-    }
+    return await cloneInTransaction(hold.db, template, found, { slug, name: nameOverride ?? defaultName(found) }, started);
   } finally {
-    client.release(broken);
+    await hold.release();
   }
 }
 

@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import type { Kysely } from 'kysely';
 import QueryStream from 'pg-query-stream';
-import type { ControlDatabase, Tenant } from '../db/control-database.js';
+import type { Tenant } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
 import { readLedgers } from '../migrations/ledger.repository.js';
 import { headerLine, rowLinePrefix, sequenceLine, trailerLine } from './tenant-export-format.js';
-import { listTenantSequences, listTenantTables, lockSchemaShared, readSequence, rowsAsJsonQuery, unlockSchemaShared } from './tenant-tables.repository.js';
+import { holdSchemaForReading } from './schema-read-hold.js';
+import { listTenantSequences, listTenantTables, readSequence, rowsAsJsonQuery } from './tenant-tables.repository.js';
 import { findTenantById } from './tenant.repository.js';
 import { getTenant, tenantNotFound } from './tenant.service.js';
 
@@ -66,16 +66,12 @@ export async function exportTenant(database: Database, slug: string): Promise<Te
 
 async function* exportLines(database: Database, registered: Tenant, onDone: (summary: ExportSummary) => void): AsyncGenerator<string, void, undefined> {
   const started = performance.now();
-  const client = await database.pool.connect();
-  // The pinned handle runs any SQL on this client; only its table types are the tenant's.
-  const db = database.bindClient(client) as unknown as Kysely<ControlDatabase>;
-  let locked = false;
+  // Held before BEGIN: the snapshot must come after any migration that rewrote a table, or that table reads as empty.
+  const hold = await holdSchemaForReading(database, registered.schema_name);
+  const { client, db } = hold;
   let inTransaction = false;
   let broken: Error | undefined;
   try {
-    // Before BEGIN: the snapshot must come after any migration that rewrote a table, or that table reads as empty.
-    await lockSchemaShared(db, registered.schema_name);
-    locked = true;
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     inTransaction = true;
     // Re-read in the snapshot: the tenant may have been purged since exportTenant looked.
@@ -131,14 +127,6 @@ async function* exportLines(database: Database, registered: Tenant, onDone: (sum
         broken = error as Error;
       }
     }
-    // The hold is the session's: a connection that cannot give it back is closed, never pooled with it.
-    if (locked && !broken) {
-      try {
-        await unlockSchemaShared(db, registered.schema_name);
-      } catch (error) {
-        broken = error as Error;
-      }
-    }
-    client.release(broken);
+    await hold.release(broken);
   }
 }
