@@ -60,10 +60,11 @@ export async function migrateSchema(
   if (drift.length > 0) throw driftError(label, schema, drift);
 
   const byName = new Map(template.migrations.map((m) => [m.name, m]));
+  const storage = createChecksumStorage(byName, applied.map((row) => row.name));
   const umzug = new Umzug<AnyKysely>({
     context: trx,
     logger: undefined,
-    storage: createChecksumStorage(byName),
+    storage,
     migrations: template.migrations.map((migration) => ({
       name: migration.name,
       up: async ({ context }) => {
@@ -103,8 +104,7 @@ export async function migrateSchema(
     throw migrationFailure(label, error);
   }
 
-  const after = await readAppliedMigrations(trx);
-  const version = Math.max(0, ...after.map((row) => byName.get(row.name)?.version ?? 0));
+  const version = Math.max(0, ...[...storage.appliedNames()].map((name) => byName.get(name)?.version ?? 0));
   return { names: ran.map((m) => m.name), version };
 }
 
