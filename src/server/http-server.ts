@@ -17,9 +17,20 @@ export interface RunningHttpServer {
 export async function listen(handler: http.RequestListener, port: number, host = '127.0.0.1'): Promise<RunningHttpServer> {
   const server = http.createServer(handler);
   let closing = false;
-  // While draining, answers carry "Connection: close" so clients do not reuse the socket.
-  server.on('request', (_request, response: http.ServerResponse) => {
+  // Connections with no request in progress, and since when.
+  const idleSince = new Map<net.Socket, number>();
+  server.on('connection', (socket: net.Socket) => {
+    idleSince.set(socket, Date.now());
+    socket.once('close', () => idleSince.delete(socket));
+  });
+  server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+    // While draining, answers carry "Connection: close" so clients do not reuse the socket.
     if (closing) response.shouldKeepAlive = false;
+    const socket = request.socket;
+    idleSince.delete(socket);
+    response.once('close', () => {
+      if (!socket.destroyed) idleSince.set(socket, Date.now());
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -37,8 +48,12 @@ export async function listen(handler: http.RequestListener, port: number, host =
         // net.Server's close, not http.Server's: the latter also drops connections
         // that were accepted but have not sent their request yet.
         net.Server.prototype.close.call(server, (error?: Error) => (error ? reject(error) : resolve()));
+        // Only connections idle for graceMs: one that went idle a moment ago
+        // may carry the client's next request already, and closing it then
+        // would lose that request (the keep-alive race).
         const idle = setTimeout(function sweep() {
-          server.closeIdleConnections();
+          const now = Date.now();
+          for (const [socket, since] of idleSince) if (now - since >= graceMs) socket.destroy();
           idle.refresh();
         }, graceMs);
         const hard = setTimeout(() => server.closeAllConnections(), timeoutMs);
