@@ -63,6 +63,8 @@ export const ERROR_HTTP_STATUS = {
   FEATURE_NOT_IN_PLAN: 200,
   PLATFORM_ADMIN_REQUIRED: 403,
   TENANT_BUSY: 503,
+  COST_LIMIT: 400,
+  RESULT_TOO_LARGE: 400,
 } as const;
 
 export type SchemataErrorCode = keyof typeof ERROR_HTTP_STATUS;

@@ -39,6 +39,16 @@ export function keysetPage<DB, TB extends keyof DB, O>(query: SelectQueryBuilder
   return q.orderBy(sql`created_at ${direction}, id ${direction}`).limit(page.limit);
 }
 
+/**
+ * Compares page rows as keysetPage orders them, for rows that came back
+ * from several pages at once and must be put back in order.
+ */
+export function keysetOrder(page: KeysetPage): (a: { readonly cursor_ts: string; readonly id: string }, b: { readonly cursor_ts: string; readonly id: string }) => number {
+  // cursor_ts is fixed-width UTC text and uuids compare as their hex text, so text order is the index order.
+  const sign = page.newestFirst !== page.inverted ? -1 : 1;
+  return (a, b) => sign * (a.cursor_ts < b.cursor_ts ? -1 : a.cursor_ts > b.cursor_ts ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 /** A row of a keyset page: its cursor text and, when the page was asked for it, the filter's total. */
 export type PageRow<Row> = Row & { readonly cursor_ts: string; readonly total_count?: string };
 

@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Config } from '../config.js';
 import type { ControlDatabase } from './control-database.js';
 import { ensureEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
+import type { StatementBudget } from '../tenancy/statement-budget.js';
 import type { TenantDatabase } from './tenant-database.js';
 
 export interface Database {
@@ -19,7 +20,7 @@ export interface Database {
    * A tenant-table handle bound to one checked-out client, for the duration
    * of a tenant transaction that the caller manages on that client.
    */
-  bindClient(client: pg.PoolClient): Kysely<TenantDatabase>;
+  bindClient(client: pg.PoolClient, budget?: StatementBudget): Kysely<TenantDatabase>;
   /** Connection string in use, password included; never print it, print `description`. */
   readonly url: string;
   /** One line saying which database is in use, safe to log. */
@@ -74,18 +75,30 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
 
   // Pooled connections live long; building their Kysely once, not per request, saves allocations on the hot path.
   const bound = new WeakMap<pg.PoolClient, Kysely<TenantDatabase>>();
+  // The budget of the transaction each client is in now; a client serves one transaction at a time.
+  const budgets = new WeakMap<pg.PoolClient, StatementBudget>();
   let closed = false;
   return {
     pool,
     control,
     tenant,
-    bindClient(client) {
+    bindClient(client, budget) {
+      if (budget) budgets.set(client, budget);
+      else budgets.delete(client);
       let db = bound.get(client);
       if (!db) {
         // Kysely asks its "pool" for a connection per query; this one always
         // hands out this client and never releases it, so every statement
         // stays inside the caller's transaction on it.
-        const pinned = { connect: async () => ({ query: client.query.bind(client), release: () => undefined }), end: async () => undefined };
+        const query = async (text: string, values?: unknown[]) => {
+          const spending = budgets.get(client);
+          if (!spending) return client.query(text, values);
+          spending.beforeStatement();
+          const result = await client.query(text, values);
+          spending.afterResult(result.rows.length);
+          return result;
+        };
+        const pinned = { connect: async () => ({ query, release: () => undefined }), end: async () => undefined };
         db = new Kysely<TenantDatabase>({ dialect: new PostgresDialect({ pool: pinned as unknown as pg.Pool }), ...(log && { log }) });
         bound.set(client, db);
       }

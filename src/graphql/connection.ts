@@ -9,6 +9,12 @@ import { selectsField } from './selection.js';
 const MAX_PAGE_SIZE = 100;
 const DEFAULT_PAGE_SIZE = 20;
 
+/** Rows a connection with these arguments returns at most (an out-of-range size is refused when it runs). */
+export function pageSizeOf(args: { readonly first?: unknown; readonly last?: unknown }): number {
+  const size = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : DEFAULT_PAGE_SIZE;
+  return Math.min(Math.max(size, 0), MAX_PAGE_SIZE);
+}
+
 export interface ConnectionArgs extends DefaultConnectionArguments {
   readonly orderBy?: 'newest' | 'oldest' | null | undefined;
 }

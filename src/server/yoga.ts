@@ -18,6 +18,7 @@ import type { Database } from '../db/database.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
 import { schema } from '../graphql/schema/index.js';
+import type { StatementLimits } from '../tenancy/statement-budget.js';
 import type { TenantDb, TenantScope } from '../tenancy/tenant-transaction.js';
 import { resolveTenant, tenantSources } from '../tenancy/resolve-tenant.js';
 import { useIntrospectionAuth } from './plugins/use-introspection-auth.js';
@@ -68,6 +69,10 @@ export interface SchemataYogaOptions {
   readonly readiness?: Readiness;
   /** Counts requests per tenant and day for the admin API; without it nothing is recorded. */
   readonly usage?: UsageRecorder;
+  /** The most objects an operation may ask for (page sizes from its variables). @default 5000 */
+  readonly maxCost?: number;
+  /** The ceiling on statements, rows and bytes one operation reads. @default DEFAULT_STATEMENT_LIMITS */
+  readonly statementLimits?: StatementLimits;
 }
 
 /** Request bodies above this are refused with 413 before they are parsed. */
@@ -168,7 +173,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       useRequestTelemetry({ logger, metrics, usage: options.usage }),
       useReadinessCheck({ endpoint: '/ready', check: async () => (options.readiness ? options.readiness.check() : true) }),
       useStrictUtf8(),
-      ...useQueryLimits(),
+      ...useQueryLimits({ maxCost: options.maxCost }),
       // A form post or a plain GET cannot carry a mutation from another site: they must send a custom header.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
       // Resolves the user only; the schema's scopes decide what each role may do.
@@ -188,6 +193,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       useTenantTransaction({
         database,
         scope: options.tenantScope,
+        limits: options.statementLimits,
         concurrency: options.tenantConcurrency ?? new TenantConcurrency({ perTenant: Math.max(2, Math.floor((database.pool.options.max ?? 10) / 4)) }),
       }),
     ],

@@ -4,6 +4,7 @@ import type { Tenant } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
 import { assertTenantSchemaName, quoteIdentifier } from '../db/identifiers.js';
 import type { TenantDatabase } from '../db/tenant-database.js';
+import { StatementBudget, type StatementLimits } from './statement-budget.js';
 
 /** The request's handle on its tenant's tables, valid only inside the transaction. */
 export type TenantDb = Kysely<TenantDatabase>;
@@ -21,6 +22,8 @@ export interface TenantTransactionOptions {
    * @default 10000
    */
   readonly idleTimeoutMs?: number;
+  /** Caps the statements, rows and bytes of the transaction; without it there is no ceiling (CLIs, migrations). */
+  readonly limits?: StatementLimits;
 }
 
 /** Runs `work` in a tenant's scope; `withTenantTransaction` is the implementation, tests may pass others. */
@@ -55,7 +58,7 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
         `SELECT set_config('search_path', ${pg.escapeLiteral(quoteIdentifier(schema))}, true), set_config('role', ${pg.escapeLiteral(schema)}, true), ` +
         `set_config('statement_timeout', '${statementTimeout}', true), set_config('idle_in_transaction_session_timeout', '${idleTimeout}', true)`,
     );
-    const result = await work(database.bindClient(client));
+    const result = await work(database.bindClient(client, options.limits && new StatementBudget(client, options.limits)));
     // COMMIT of an aborted transaction "succeeds" as ROLLBACK. For a read that
     // loses nothing (the failed statement's error is already in the result);
     // for a write it must not pass for success.

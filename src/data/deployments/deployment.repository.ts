@@ -1,10 +1,10 @@
-import { sql, type Selectable } from 'kysely';
-import type { DeploymentStatus, DeploymentsTable } from '../../db/tenant-database.js';
+import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
+import type { DeploymentStatus, DeploymentsTable, TenantDatabase } from '../../db/tenant-database.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import type { CreatedRange } from '../filters.js';
 import type { Project } from '../projects/project.repository.js';
 import { existingUser } from '../users/user.repository.js';
-import { countRows, pageRows, type KeysetPage, type PageRow } from '../keyset-page.js';
+import { countRows, keysetOrder, pageRows, type KeysetPage, type PageRow } from '../keyset-page.js';
 
 export type Deployment = Selectable<DeploymentsTable>;
 
@@ -39,10 +39,37 @@ export type DeploymentPageRow = PageRow<Deployment> & {
  * (when asked) the filter's total. One round trip instead of three.
  */
 export async function pageDeploymentsWithProjects(db: TenantDb, filter: DeploymentFilter, page: KeysetPage, withCount = false): Promise<DeploymentPageRow[]> {
-  const rows = (await pageRows(filtered(db, filter), page, withCount)
-    .select(sql<ProjectJson>`(SELECT to_jsonb(p) FROM projects p WHERE p.id = deployments.project_id)`.as('project'))
-    .execute()) as (PageRow<Deployment> & { project: ProjectJson })[];
+  const rows = (await withProject(pageRows(filtered(db, filter), page, withCount)).execute()) as (PageRow<Deployment> & { project: ProjectJson })[];
   return rows.map((row) => ({ ...row, project: projectFromJson(row.project) }));
+}
+
+/**
+ * The same page for each of several projects, in one statement (a LATERAL
+ * join per project id), so a nested `project { deployments }` costs one
+ * statement per level of the query, not one per parent row. Each project's
+ * rows keep the page's keyset order.
+ */
+export async function pageDeploymentsOfProjects(
+  db: TenantDb,
+  projectIds: readonly string[],
+  filter: Omit<DeploymentFilter, 'projectId'>,
+  page: KeysetPage,
+  withCount = false,
+): Promise<Map<string, DeploymentPageRow[]>> {
+  const ofParent = filtered(db, filter).where(sql<boolean>`deployments.project_id = parent.project_id`);
+  const perParent = withProject(pageRows(ofParent, page, withCount));
+  const result = await sql<PageRow<Deployment> & { project: ProjectJson }>`
+    SELECT rows.* FROM unnest(${[...projectIds]}::uuid[]) AS parent(project_id) CROSS JOIN LATERAL (${perParent}) AS rows
+  `.execute(db);
+  const byProject = new Map<string, DeploymentPageRow[]>(projectIds.map((id) => [id, []]));
+  for (const row of result.rows) byProject.get(row.project_id)?.push({ ...row, project: projectFromJson(row.project) });
+  const order = keysetOrder(page);
+  for (const rows of byProject.values()) rows.sort(order);
+  return byProject;
+}
+
+function withProject<Q extends SelectQueryBuilder<TenantDatabase, 'deployments', object>>(query: Q) {
+  return query.select(sql<ProjectJson>`(SELECT to_jsonb(p) FROM projects p WHERE p.id = deployments.project_id)`.as('project'));
 }
 
 type ProjectJson = Omit<Project, 'created_at' | 'updated_at'> & { created_at: string; updated_at: string };
@@ -53,6 +80,16 @@ function projectFromJson(json: ProjectJson): Project {
 
 export function countDeployments(db: TenantDb, filter: DeploymentFilter): Promise<number> {
   return countRows(filtered(db, filter));
+}
+
+/** countDeployments for each of several projects, in one statement. */
+export async function countDeploymentsOfProjects(db: TenantDb, projectIds: readonly string[], filter: Omit<DeploymentFilter, 'projectId'>): Promise<Map<string, number>> {
+  const rows = await filtered(db, filter)
+    .where('project_id', 'in', projectIds)
+    .select(['project_id', sql<string>`count(*)`.as('n')])
+    .groupBy('project_id')
+    .execute();
+  return new Map(rows.map((row) => [row.project_id, Number(row.n)]));
 }
 
 /** `createdBy` is recorded only if it is a user of this tenant; an unknown project fails on its foreign key (23503). */

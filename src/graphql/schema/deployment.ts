@@ -1,11 +1,17 @@
+import { createContextCache } from '@pothos/core';
+import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
 import {
   countDeployments,
+  countDeploymentsOfProjects,
   findDeploymentsByIds,
+  pageDeploymentsOfProjects,
   pageDeploymentsWithProjects,
   type Deployment,
   type DeploymentFilter,
+  type DeploymentPageRow,
 } from '../../data/deployments/deployment.repository.js';
+import type { KeysetPage } from '../../data/keyset-page.js';
 import { createDeployment, updateDeploymentStatus } from '../../data/deployments/deployment.service.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
@@ -76,13 +82,60 @@ function deploymentConnection(context: GraphQLContext, info: GraphQLResolveInfo,
     'deployments',
     args,
     async (page, withCount) => {
-      const rows = await pageDeploymentsWithProjects(context.db, filter, page, withCount);
+      const rows = filter.projectId
+        ? await projectLoaders(context, filter).page(page, withCount).load(filter.projectId)
+        : await pageDeploymentsWithProjects(context.db, filter, page, withCount);
       const projects = ProjectRef.getDataloader(context);
       for (const row of rows) projects.prime(row.project.id, row.project);
       return rows;
     },
-    () => countDeployments(context.db, filter),
+    () => (filter.projectId ? projectLoaders(context, filter).count.load(filter.projectId) : countDeployments(context.db, filter)),
   );
+}
+
+interface ProjectLoaders {
+  page(page: KeysetPage, withCount: boolean): DataLoader<string, DeploymentPageRow[]>;
+  readonly count: DataLoader<string, number>;
+}
+
+/**
+ * DataLoaders per distinct filter (and page) in a request: every project in a
+ * page that asks for the same `deployments(…)` joins one batched statement
+ * for its rows, and one for its total when a page alone cannot tell it.
+ */
+const projectLoaderCache = createContextCache((context: GraphQLContext) => {
+  const byFilter = new Map<string, ProjectLoaders>();
+  return (shared: Omit<DeploymentFilter, 'projectId'>): ProjectLoaders => {
+    const filterKey = JSON.stringify(shared);
+    let loaders = byFilter.get(filterKey);
+    if (!loaders) {
+      const pages = new Map<string, DataLoader<string, DeploymentPageRow[]>>();
+      loaders = {
+        page(page, withCount) {
+          const pageKey = JSON.stringify([page, withCount]);
+          let loader = pages.get(pageKey);
+          if (!loader) {
+            loader = new DataLoader(async (ids: readonly string[]) => {
+              const byProject = await pageDeploymentsOfProjects(context.db, ids, shared, page, withCount);
+              return ids.map((id) => byProject.get(id) ?? []);
+            });
+            pages.set(pageKey, loader);
+          }
+          return loader;
+        },
+        count: new DataLoader(async (ids: readonly string[]) => {
+          const counts = await countDeploymentsOfProjects(context.db, ids, shared);
+          return ids.map((id) => counts.get(id) ?? 0);
+        }),
+      };
+      byFilter.set(filterKey, loaders);
+    }
+    return loaders;
+  };
+});
+
+function projectLoaders(context: GraphQLContext, { projectId: _, ...shared }: DeploymentFilter): ProjectLoaders {
+  return projectLoaderCache(context)(shared);
 }
 
 builder.queryField('deployments', (t) =>

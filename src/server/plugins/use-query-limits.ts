@@ -1,11 +1,11 @@
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { useQueryCost } from './use-query-cost.js';
 
 export interface QueryLimitsOptions {
   /** @default 15 */
@@ -16,13 +16,13 @@ export interface QueryLimitsOptions {
   readonly maxTokens?: number;
   /** @default 20 */
   readonly maxDirectives?: number;
-  /** @default 5000 */
+  /** @default 5000 (see useQueryCost) */
   readonly maxCost?: number;
 }
 
 /**
- * graphql-armor's limits, refused while parsing and validating, before any
- * SQL runs. Each refusal carries a stable code and does not reveal the limit;
+ * graphql-armor's limits, refused while parsing and validating, and the
+ * operation's cost, refused as it starts: all before any SQL runs. Each refusal carries a stable code and does not reveal the limit;
  * "Did you mean …" suggestions are stripped so the schema cannot be guessed
  * field by field.
  */
@@ -41,7 +41,8 @@ export function useQueryLimits(options: QueryLimitsOptions = {}): Plugin[] {
     maxDepthPlugin({ n: options.maxDepth ?? 10, ignoreIntrospection: true, ...reject('DEPTH_LIMIT', 'the query is nested too deeply') }),
     maxAliasesPlugin({ n: options.maxAliases ?? 15, ...reject('ALIAS_LIMIT', 'the query uses too many aliases') }),
     maxDirectivesPlugin({ n: options.maxDirectives ?? 20, ...reject('DIRECTIVE_LIMIT', 'the query uses too many directives') }),
-    costLimitPlugin({ maxCost: options.maxCost ?? 5000, ...reject('COST_LIMIT', 'the query is too expensive') }),
     blockFieldSuggestionsPlugin(),
+    // The cost needs the variables, so it is checked when the operation runs, still before any SQL.
+    useQueryCost({ maxCost: options.maxCost }),
   ] as Plugin[];
 }

@@ -4,6 +4,7 @@ import type { Database } from '../../db/database.js';
 import { SchemataError } from '../../errors.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { isIntrospectionOnly } from '../../graphql/introspection-only.js';
+import { DEFAULT_STATEMENT_LIMITS, type StatementLimits } from '../../tenancy/statement-budget.js';
 import { withTenantTransaction, type TenantScope } from '../../tenancy/tenant-transaction.js';
 import type { TenantConcurrency } from '../tenant-concurrency.js';
 
@@ -16,6 +17,11 @@ export interface UseTenantTransactionOptions {
   readonly scope?: TenantScope;
   /** Caps the connections one tenant holds at once; without it a tenant may take the whole pool. */
   readonly concurrency?: TenantConcurrency;
+  /**
+   * The ceiling on what one operation may read from PostgreSQL.
+   * @default DEFAULT_STATEMENT_LIMITS
+   */
+  readonly limits?: StatementLimits;
 }
 
 /** Carries a mutation's result out of the transaction it rolled back. */
@@ -32,6 +38,7 @@ class RolledBack {
  */
 export function useTenantTransaction(options: UseTenantTransactionOptions): Plugin<GraphQLContext> {
   const scope = options.scope ?? withTenantTransaction;
+  const limits = options.limits ?? DEFAULT_STATEMENT_LIMITS;
   return {
     onExecute({ executeFn, setExecuteFn }) {
       setExecuteFn(async (args) => {
@@ -40,9 +47,12 @@ export function useTenantTransaction(options: UseTenantTransactionOptions): Plug
         const context = args.contextValue as GraphQLContext;
         const readOnly = operation.operation === 'query';
         const transaction = () =>
-          scope(options.database, context.tenant, { readOnly }, async (db) => {
+          scope(options.database, context.tenant, { readOnly, limits }, async (db) => {
             context.db = db;
             const result = (await executeFn(args)) as ExecutionResult;
+            // Past the ceiling, what was read is dropped rather than sent half-complete.
+            const tooLarge = result.errors?.find((error) => codeOf(error) === 'RESULT_TOO_LARGE');
+            if (tooLarge) throw new RolledBack({ data: null, errors: [tooLarge] });
             if (!readOnly && result.errors?.length && !result.errors.every(keepsWrites)) throw new RolledBack({ ...result, data: null });
             return result;
           });
@@ -61,4 +71,8 @@ export function useTenantTransaction(options: UseTenantTransactionOptions): Plug
 function keepsWrites(error: GraphQLError): boolean {
   const original = error.originalError;
   return original instanceof SchemataError && original.keepWrites;
+}
+
+function codeOf(error: GraphQLError): string | undefined {
+  return error.originalError instanceof SchemataError ? error.originalError.code : undefined;
 }

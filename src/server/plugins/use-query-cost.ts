@@ -1,0 +1,68 @@
+import { getNamedType, GraphQLError, isLeafType, isObjectType, type DocumentNode, type GraphQLNamedType, type GraphQLSchema } from 'graphql';
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import type { Plugin } from 'graphql-yoga';
+import { pageSizeOf } from '../../graphql/connection.js';
+import { SchemataError } from '../../errors.js';
+
+export interface QueryCostOptions {
+  /**
+   * The most objects (rows, loaded nodes, and one per list fetched) an
+   * operation may ask for, with page sizes taken from its variables and the
+   * default page size where it gives none.
+   * @default 5000
+   */
+  readonly maxCost?: number;
+}
+
+/** Fields beyond this many make the estimate itself expensive: refused outright. */
+const MAX_QUERY_NODES = 5_000;
+
+const isConnection = (type: GraphQLNamedType) => isObjectType(type) && 'edges' in type.getFields() && 'pageInfo' in type.getFields();
+const isEdge = (type: GraphQLNamedType) => isObjectType(type) && 'node' in type.getFields() && 'cursor' in type.getFields();
+
+/**
+ * What an operation costs, in objects it makes the server produce. A
+ * connection costs one list fetch plus its page size times what each edge
+ * costs; every other object field costs one plus its selection; scalars,
+ * edges and PageInfo are free (they come with the row or the page).
+ */
+const objectsProduced: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  const type = getNamedType(field.type);
+  if (isLeafType(type)) return 0;
+  if (isConnection(type)) return 1 + pageSizeOf(args) * childComplexity;
+  if (isEdge(type) || type.name === 'PageInfo') return childComplexity;
+  return 1 + childComplexity;
+};
+
+/**
+ * Refuses, before any SQL, an operation whose cost exceeds `maxCost`
+ * (COST_LIMIT). It runs at execution, not validation, because Yoga caches
+ * validation by document while the cost depends on the variables
+ * (`first: $n`). A document without variables always costs the same, so its
+ * cost is remembered.
+ */
+export function useQueryCost(options: QueryCostOptions = {}): Plugin {
+  const maxCost = options.maxCost ?? 5_000;
+  const fixedCost = new WeakMap<DocumentNode, Map<string | undefined, number>>();
+  const costOf = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): number => {
+    const hasVariables = document.definitions.some((definition) => definition.kind === 'OperationDefinition' && (definition.variableDefinitions?.length ?? 0) > 0);
+    const remembered = hasVariables ? undefined : fixedCost.get(document)?.get(operationName);
+    if (remembered !== undefined) return remembered;
+    let cost: number;
+    try {
+      cost = getComplexity({ schema, query: document, variables, operationName, estimators: [objectsProduced], maxQueryNodes: MAX_QUERY_NODES });
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      if (!/exceeds the maximum allowed number of nodes/.test(error.message)) return 0; // variables that do not coerce: execution refuses them, naming each
+      cost = Number.POSITIVE_INFINITY;
+    }
+    if (!hasVariables) fixedCost.set(document, (fixedCost.get(document) ?? new Map()).set(operationName, cost));
+    return cost;
+  };
+  return {
+    onExecute({ args }) {
+      const cost = costOf(args.schema, args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
+      if (cost > maxCost) throw new SchemataError('COST_LIMIT', 'the query is too expensive: ask for smaller pages or fewer nested lists');
+    },
+  };
+}
