@@ -238,7 +238,7 @@ async function cacheLookups(port: number): Promise<{ hits: number; misses: numbe
   return { hits: count('hit'), misses: count('miss') };
 }
 
-async function withTokens(database: Awaited<ReturnType<typeof openDatabase>>, config: Config, tenants: readonly Tenant[]) {
+export async function withTokens(database: Awaited<ReturnType<typeof openDatabase>>, config: Config, tenants: readonly Tenant[]) {
   return Promise.all(
     tenants.map(async (tenant) => {
       const auth = await findTenantAuth(database.control, tenant.id);
@@ -250,7 +250,7 @@ async function withTokens(database: Awaited<ReturnType<typeof openDatabase>>, co
   );
 }
 
-async function startChild(
+export async function startChild(
   script: string,
   args: string[],
   env: NodeJS.ProcessEnv,
@@ -280,7 +280,7 @@ function runToEnd(command: string, args: string[]): Promise<string> {
   });
 }
 
-async function rssMb(pid: number): Promise<number> {
+export async function rssMb(pid: number): Promise<number> {
   const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return Math.round(kb / 1024);

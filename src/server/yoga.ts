@@ -69,8 +69,10 @@ export interface SchemataYogaOptions {
   readonly readiness?: Readiness;
   /** Counts requests per tenant and day for the admin API; without it nothing is recorded. */
   readonly usage?: UsageRecorder;
-  /** The most objects an operation may ask for (page sizes from its variables). @default 5000 */
+  /** The most objects an operation may ask for (page sizes from its variables). @default 2000 */
   readonly maxCost?: number;
+  /** Operations above this cost run one at a time per tenant. @default 200 */
+  readonly heavyCost?: number;
   /** The ceiling on statements, rows and bytes one operation reads. @default DEFAULT_STATEMENT_LIMITS */
   readonly statementLimits?: StatementLimits;
 }
@@ -194,6 +196,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         database,
         scope: options.tenantScope,
         limits: options.statementLimits,
+        heavy: { concurrency: new TenantConcurrency({ perTenant: 1, maxWaiting: 8 }), heavyCost: options.heavyCost ?? 200 },
         concurrency: options.tenantConcurrency ?? new TenantConcurrency({ perTenant: Math.max(2, Math.floor((database.pool.options.max ?? 10) / 4)) }),
       }),
     ],

@@ -9,11 +9,11 @@ export interface StatementLimits {
   readonly maxStatements?: number;
   /** Rows returned, all statements together. @default 20000 */
   readonly maxRows?: number;
-  /** Bytes read from the server's socket during the transaction. @default 32 MiB */
+  /** Bytes read from the server's socket during the transaction. @default 16 MiB */
   readonly maxBytes?: number;
 }
 
-export const DEFAULT_STATEMENT_LIMITS: Required<StatementLimits> = { maxStatements: 200, maxRows: 20_000, maxBytes: 32 * 1024 * 1024 };
+export const DEFAULT_STATEMENT_LIMITS: Required<StatementLimits> = { maxStatements: 200, maxRows: 20_000, maxBytes: 16 * 1024 * 1024 };
 
 /**
  * Counts what a tenant transaction's statements cost and refuses the first

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tenant } from '../../src/db/control-database.js';
 import { parseGlobalId } from '../../src/graphql/global-id.js';
-import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
+import { withTenantTransaction, type TenantScope } from '../../src/tenancy/tenant-transaction.js';
 import { seedTenant, tenantTemplate } from '../helpers/test-database.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -174,5 +174,48 @@ describe('the ceiling on what one request reads', () => {
       await statementsCapped.close();
       await bytesCapped.close();
     }
+  });
+});
+
+describe('heavy operations of one tenant', () => {
+  let server: TestServer;
+  let tenant: Tenant;
+  let inFlight = 0;
+  let mostInFlight = 0;
+
+  beforeAll(async () => {
+    // The real tenant transaction, counted: how many of this tenant's operations hold one at once.
+    const counted: TenantScope = async (database, scoped, options, work) => {
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      try {
+        return await withTenantTransaction(database, scoped, options, work);
+      } finally {
+        inFlight--;
+      }
+    };
+    server = await startTestServer({ yoga: { tenantScope: counted } });
+    tenant = await seedTenant(server.database, await tenantTemplate(), 'heavy');
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const concurrently = async (query: string) => {
+    mostInFlight = 0;
+    const responses = await Promise.all(Array.from({ length: 4 }, () => server.graphql(tenant.slug, query)));
+    for (const response of responses) expect(response.body.errors, response.text.slice(0, 300)).toBeUndefined();
+    return mostInFlight;
+  };
+
+  it('run one at a time, while light ones of the same tenant run side by side (the control)', async () => {
+    const heavy = `{ ${Array.from({ length: 3 }, (_, i) => `d${i}: deployments(first: 100) { edges { node { id project { name } } } }`).join(' ')} }`;
+    expect(await concurrently(heavy)).toBe(1);
+    expect(await concurrently('{ deployments(first: 5) { edges { node { id } } } }')).toBeGreaterThan(1);
+  });
+
+  it('a big scalar counts as the cost its field declares: two pages of 100 workflow configs are COST_LIMIT, one is not', async () => {
+    const configs = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `w${i}: workflows(first: 100) { edges { node { config } } }`).join(' ')} }`;
+    expect((await server.graphql(tenant.slug, configs(1))).body.errors).toBeUndefined();
+    expect((await server.graphql(tenant.slug, configs(2))).body.errors?.[0]?.extensions?.code).toBe('COST_LIMIT');
   });
 });

@@ -9,7 +9,7 @@ export interface QueryCostOptions {
    * The most objects (rows, loaded nodes, and one per list fetched) an
    * operation may ask for, with page sizes taken from its variables and the
    * default page size where it gives none.
-   * @default 5000
+   * @default 2000
    */
   readonly maxCost?: number;
 }
@@ -23,12 +23,13 @@ const isEdge = (type: GraphQLNamedType) => isObjectType(type) && 'node' in type.
 /**
  * What an operation costs, in objects it makes the server produce. A
  * connection costs one list fetch plus its page size times what each edge
- * costs; every other object field costs one plus its selection; scalars,
- * edges and PageInfo are free (they come with the row or the page).
+ * costs; every other object field costs one plus its selection; edges and
+ * PageInfo are free (they come with the row or the page), and so are scalars
+ * unless their field says otherwise (`extensions: { cost }`, for big values).
  */
 const objectsProduced: ComplexityEstimator = ({ field, args, childComplexity }) => {
   const type = getNamedType(field.type);
-  if (isLeafType(type)) return 0;
+  if (isLeafType(type)) return typeof field.extensions.cost === 'number' ? field.extensions.cost : 0;
   if (isConnection(type)) return 1 + pageSizeOf(args) * childComplexity;
   if (isEdge(type) || type.name === 'PageInfo') return childComplexity;
   return 1 + childComplexity;
@@ -42,7 +43,7 @@ const objectsProduced: ComplexityEstimator = ({ field, args, childComplexity }) 
  * cost is remembered.
  */
 export function useQueryCost(options: QueryCostOptions = {}): Plugin {
-  const maxCost = options.maxCost ?? 5_000;
+  const maxCost = options.maxCost ?? 2_000;
   const fixedCost = new WeakMap<DocumentNode, Map<string | undefined, number>>();
   const costOf = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): number => {
     const hasVariables = document.definitions.some((definition) => definition.kind === 'OperationDefinition' && (definition.variableDefinitions?.length ?? 0) > 0);
@@ -63,6 +64,14 @@ export function useQueryCost(options: QueryCostOptions = {}): Plugin {
     onExecute({ args }) {
       const cost = costOf(args.schema, args.document, args.variableValues ?? undefined, args.operationName ?? undefined);
       if (cost > maxCost) throw new SchemataError('COST_LIMIT', 'the query is too expensive: ask for smaller pages or fewer nested lists');
+      if (typeof args.contextValue === 'object' && args.contextValue !== null) costs.set(args.contextValue, cost);
     },
   };
+}
+
+const costs = new WeakMap<object, number>();
+
+/** The cost useQueryCost found for the operation running with this context, for plugins that schedule by it. */
+export function operationCost(context: object): number | undefined {
+  return costs.get(context);
 }

@@ -16,7 +16,7 @@ export interface QueryLimitsOptions {
   readonly maxTokens?: number;
   /** @default 20 */
   readonly maxDirectives?: number;
-  /** @default 5000 (see useQueryCost) */
+  /** @default 2000 (see useQueryCost) */
   readonly maxCost?: number;
 }
 

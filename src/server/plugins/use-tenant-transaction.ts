@@ -7,6 +7,7 @@ import { isIntrospectionOnly } from '../../graphql/introspection-only.js';
 import { DEFAULT_STATEMENT_LIMITS, type StatementLimits } from '../../tenancy/statement-budget.js';
 import { withTenantTransaction, type TenantScope } from '../../tenancy/tenant-transaction.js';
 import type { TenantConcurrency } from '../tenant-concurrency.js';
+import { operationCost } from './use-query-cost.js';
 
 export interface UseTenantTransactionOptions {
   readonly database: Database;
@@ -17,6 +18,12 @@ export interface UseTenantTransactionOptions {
   readonly scope?: TenantScope;
   /** Caps the connections one tenant holds at once; without it a tenant may take the whole pool. */
   readonly concurrency?: TenantConcurrency;
+  /**
+   * Heavy operations (cost above `heavyCost`) of one tenant run through this
+   * too, so one tenant's worst requests take at most its share of this
+   * process's CPU and memory while its light ones keep flowing.
+   */
+  readonly heavy?: { readonly concurrency: TenantConcurrency; readonly heavyCost: number };
   /**
    * The ceiling on what one operation may read from PostgreSQL.
    * @default DEFAULT_STATEMENT_LIMITS
@@ -56,8 +63,10 @@ export function useTenantTransaction(options: UseTenantTransactionOptions): Plug
             if (!readOnly && result.errors?.length && !result.errors.every(keepsWrites)) throw new RolledBack({ ...result, data: null });
             return result;
           });
+        const limited = options.concurrency ? () => options.concurrency!.run(context.tenant.id, transaction) : transaction;
+        const heavy = options.heavy && (operationCost(context) ?? 0) > options.heavy.heavyCost ? options.heavy.concurrency : undefined;
         try {
-          return await (options.concurrency ? options.concurrency.run(context.tenant.id, transaction) : transaction());
+          return await (heavy ? heavy.run(context.tenant.id, limited) : limited());
         } catch (error) {
           if (error instanceof RolledBack) return error.result;
           throw error;
