@@ -29,7 +29,7 @@ const { tenants, timedCreates, concurrency } = parseArgsOrExit(() => {
 // as in production.
 const dataDir = path.join(os.tmpdir(), `schemata-bench-${randomBytes(3).toString('hex')}`);
 const base = loadConfig();
-const database = await openDatabase({ ...base, databaseUrl: undefined, dataDir, poolSize: concurrency + 2 });
+const database = await openDatabase({ ...base, databaseUrl: undefined, databaseDirectUrl: undefined, dataDir, poolSize: concurrency + 2 });
 console.error(database.description);
 const progress = createProgress('bench');
 let phase = '';

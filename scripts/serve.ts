@@ -9,4 +9,4 @@ await runScript(async ({ config, database, templates, untilSignal }) => {
   await untilSignal();
   console.log('stopping: /ready answers 503, in-flight requests finish, then the database pool closes');
   await server.shutdown();
-});
+}, { connection: 'pooled' });

@@ -36,5 +36,5 @@ await runScript(
     console.log('stopping: /ready answers 503, in-flight requests finish, then the database stops');
     await server.shutdown();
   },
-  { ensureControlPlane: true },
+  { ensureControlPlane: true, connection: 'pooled' },
 );

@@ -5,8 +5,17 @@ import { fileURLToPath } from 'node:url';
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface Config {
-  /** Postgres to use; when absent, the embedded server under `dataDir` is started or reused. */
+  /**
+   * Postgres to use for requests; it may be a transaction pooler (PgBouncer).
+   * When absent, the embedded server under `dataDir` is started or reused.
+   */
   readonly databaseUrl: string | undefined;
+  /**
+   * A direct session connection to the same database, for what needs a
+   * session: the registry's LISTEN, and the CLIs (migrations, export, import,
+   * clone). Absent: DATABASE_URL serves both.
+   */
+  readonly databaseDirectUrl: string | undefined;
   /** Where the embedded server keeps its cluster and credentials. */
   readonly dataDir: string;
   /** Root of `control/` and `tenant/` migration templates. */
@@ -101,6 +110,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   const config: Config = {
     databaseUrl: postgresUrl('DATABASE_URL'),
+    databaseDirectUrl: postgresUrl('DATABASE_DIRECT_URL'),
     testDatabaseUrl: postgresUrl('TEST_DATABASE_URL'),
     dataDir: path.resolve(PROJECT_ROOT, env.SCHEMATA_DATA_DIR || '.data'),
     templatesDir: path.resolve(PROJECT_ROOT, env.SCHEMATA_TEMPLATES_DIR || 'schema-templates'),
@@ -119,6 +129,9 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenTtlSeconds: int('REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
     responseCacheTtlMs: int('RESPONSE_CACHE_TTL_MS', 2_000, 0, 60_000),
   };
+  if (config.databaseDirectUrl && !config.databaseUrl) {
+    problems.push('DATABASE_DIRECT_URL is set without DATABASE_URL: the embedded server needs neither, a pooler needs both');
+  }
   if (config.migrateConcurrency > config.poolSize) {
     problems.push(`MIGRATE_CONCURRENCY (${config.migrateConcurrency}) cannot exceed PG_POOL_SIZE (${config.poolSize})`);
   }

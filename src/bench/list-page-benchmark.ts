@@ -107,7 +107,7 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
   const workDir = path.join(os.tmpdir(), `schemata-bench-${randomBytes(4).toString('hex')}`);
   await fs.mkdir(workDir, { recursive: true });
   // Durability off only speeds up the seed; the measured path only reads.
-  const database = await openDatabase({ ...base, databaseUrl: undefined, dataDir: workDir, poolSize: 8 }, { unsafeFastWrites: true });
+  const database = await openDatabase({ ...base, databaseUrl: undefined, databaseDirectUrl: undefined, dataDir: workDir, poolSize: 8 }, { unsafeFastWrites: true });
   const children: ChildProcess[] = [];
   try {
     const templates = await loadTemplates(base.templatesDir);

@@ -69,7 +69,7 @@ export async function runWorstCaseBenchmark(base: Config, options: WorstCaseOpti
   const say = options.onProgress ?? (() => undefined);
   const workDir = path.join(os.tmpdir(), `schemata-worst-${randomBytes(4).toString('hex')}`);
   await fs.mkdir(workDir, { recursive: true });
-  const database = await openDatabase({ ...base, databaseUrl: undefined, dataDir: workDir, poolSize: 8 }, { unsafeFastWrites: true });
+  const database = await openDatabase({ ...base, databaseUrl: undefined, databaseDirectUrl: undefined, dataDir: workDir, poolSize: 8 }, { unsafeFastWrites: true });
   const children: Parameters<typeof startChild>[3] = [];
   try {
     const templates = await loadTemplates(base.templatesDir);

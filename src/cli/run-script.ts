@@ -17,6 +17,12 @@ export interface RunScriptOptions {
   readonly ensureControlPlane?: boolean;
   /** Argument checks that must fail before the database is touched. */
   readonly precheck?: () => void;
+  /**
+   * The servers serve requests through DATABASE_URL (which may be a pooler);
+   * every other command works through DATABASE_DIRECT_URL when it is set.
+   * @default 'direct'
+   */
+  readonly connection?: 'pooled' | 'direct';
 }
 
 /** A usage mistake: printed with the script's help, exit code 2. */
@@ -43,7 +49,7 @@ export async function runScript(main: (context: ScriptContext) => Promise<number
     options.precheck?.();
     const config = loadConfig();
     const templates = await loadTemplates(config.templatesDir);
-    database = await openDatabase(config);
+    database = await openDatabase(config, { connection: options.connection ?? 'direct' });
     console.error(database.description);
     if (options.ensureControlPlane) {
       const outcome = await migrateControlPlane(database, templates.control);

@@ -103,7 +103,7 @@ export class TenantRegistry {
   }
 
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.database.url });
+    const client = new pg.Client({ connectionString: this.database.sessionUrl });
     client.on('notification', (message) => {
       try {
         this.invalidate(JSON.parse(message.payload ?? '{}') as { id?: string; slugs?: string[] });

@@ -97,19 +97,15 @@ export function rowsAsJsonQuery(db: AnyKysely, schema: string, table: string): C
 
 /**
  * Takes a shared hold on `schema`'s migration lock (the key lockSchema
- * takes exclusively) for the session of `db`'s one connection. Holders do not
+ * takes exclusively) until the end of `db`'s transaction. Holders do not
  * block each other; a migrator waits until every holder has let go, and this
- * waits for a migration in progress to commit. Take it BEFORE the reading
- * transaction begins: a REPEATABLE READ snapshot taken earlier would see a
- * table that a migration then rewrites (ALTER … TYPE, a volatile DEFAULT) as
- * empty. Release it with unlockSchemaShared on the same connection.
+ * waits for a migration in progress to commit. Take it in a transaction
+ * other than the reading one (see holdSchemaForReading): a REPEATABLE READ
+ * snapshot taken before the lock is granted would see a table that a
+ * migration then rewrites (ALTER … TYPE, a volatile DEFAULT) as empty.
  */
 export async function lockSchemaShared(db: AnyKysely, schema: string): Promise<void> {
-  await sql`SELECT pg_advisory_lock_shared(${LOCK_NAMESPACE}, hashtext(${assertTenantSchemaName(schema)}))`.execute(db);
-}
-
-export async function unlockSchemaShared(db: AnyKysely, schema: string): Promise<void> {
-  await sql`SELECT pg_advisory_unlock_shared(${LOCK_NAMESPACE}, hashtext(${assertTenantSchemaName(schema)}))`.execute(db);
+  await sql`SELECT pg_advisory_xact_lock_shared(${LOCK_NAMESPACE}, hashtext(${assertTenantSchemaName(schema)}))`.execute(db);
 }
 
 /**

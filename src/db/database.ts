@@ -21,14 +21,26 @@ export interface Database {
    * of a tenant transaction that the caller manages on that client.
    */
   bindClient(client: pg.PoolClient, budget?: StatementBudget): Kysely<TenantDatabase>;
-  /** Connection string in use, password included; never print it, print `description`. */
+  /** Connection string of the pool, password included; never print it, print `description`. */
   readonly url: string;
+  /**
+   * Where a connection that needs a session goes (LISTEN): DATABASE_DIRECT_URL
+   * when set, else the pool's URL. Never print it either.
+   */
+  readonly sessionUrl: string;
   /** One line saying which database is in use, safe to log. */
   readonly description: string;
   close(): Promise<void>;
 }
 
 export interface OpenDatabaseOptions {
+  /**
+   * Which URL the pool uses: 'pooled' (DATABASE_URL, as the request path
+   * wants) or 'direct' (DATABASE_DIRECT_URL when set, for CLIs: migrations,
+   * export, import, clone).
+   * @default 'pooled'
+   */
+  readonly connection?: 'pooled' | 'direct';
   /** Called with every SQL statement Kysely runs; tests use it to count statements. */
   readonly onQuery?: (sql: string) => void;
   /** Start the embedded server with fsync off (throwaway clusters only). */
@@ -42,12 +54,17 @@ export interface OpenDatabaseOptions {
  */
 export async function openDatabase(config: Config, options: OpenDatabaseOptions = {}): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
-  let url = config.databaseUrl;
+  const direct = config.databaseDirectUrl;
+  let url = options.connection === 'direct' ? (direct ?? config.databaseUrl) : config.databaseUrl;
   if (url === undefined) {
     embedded = await ensureEmbeddedPostgres({ dataDir: config.dataDir, unsafeFastWrites: options.unsafeFastWrites });
     url = embedded.url;
   }
 
+  // The request pool may be a transaction pooler: nothing sent on it may
+  // outlive its transaction. No session SET (only set_config(…, true)), no
+  // named prepared statements, no session advisory locks (only *_xact_*), no
+  // LISTEN, no temporary tables. Whatever needs a session uses sessionUrl.
   const pool = new pg.Pool({ connectionString: url, max: config.poolSize, connectionTimeoutMillis: 10_000 });
   // An idle or checked-out client whose server goes away emits 'error'; without
   // a listener that error would crash the process.
@@ -71,7 +88,7 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
   const where = redact(url);
   const description = embedded
     ? `database: embedded PostgreSQL ${version} at ${where} (${embedded.owned ? 'started by this process' : 'already running, reused'}; data in ${path.relative(process.cwd(), config.dataDir) || '.'}/pg)`
-    : `database: PostgreSQL ${version} at ${where} (from DATABASE_URL)`;
+    : `database: PostgreSQL ${version} at ${where} (from ${url === direct ? 'DATABASE_DIRECT_URL' : 'DATABASE_URL'})${direct && url !== direct ? `; sessions at ${redact(direct)}` : ''}`;
 
   // Pooled connections live long; building their Kysely once, not per request, saves allocations on the hot path.
   const bound = new WeakMap<pg.PoolClient, Kysely<TenantDatabase>>();
@@ -105,6 +122,7 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
       return db;
     },
     url,
+    sessionUrl: direct ?? url,
     description,
     async close() {
       if (closed) return;

@@ -15,6 +15,7 @@ export const TEMPLATES_DIR = path.join(PROJECT_ROOT, 'schema-templates');
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return Object.freeze({
     databaseUrl: inject('databaseUrl'),
+    databaseDirectUrl: undefined,
     testDatabaseUrl: undefined,
     dataDir: path.join(PROJECT_ROOT, '.data', 'test'),
     templatesDir: TEMPLATES_DIR,
