@@ -25,11 +25,15 @@ export interface IntrospectionAuthOptions {
  */
 export function useIntrospectionAuth(options: IntrospectionAuthOptions = {}): Plugin<GraphQLContext> {
   if (options.requireAuthentication === false) return {};
+  // Yoga reuses the parsed document of a repeated query, so each is checked once.
+  const introspects = new WeakMap<DocumentNode, boolean>();
   return {
     onExecute({ args }) {
       const context = args.contextValue as GraphQLContext;
       if (context.currentUser) return;
-      if (validate(args.schema, args.document as DocumentNode, [NoSchemaIntrospectionCustomRule]).length > 0) {
+      let found = introspects.get(args.document);
+      if (found === undefined) introspects.set(args.document, (found = validate(args.schema, args.document, [NoSchemaIntrospectionCustomRule]).length > 0));
+      if (found) {
         throw new SchemataError('UNAUTHENTICATED', 'introspection needs a signed-in user: send "Authorization: Bearer <access token>"');
       }
     },

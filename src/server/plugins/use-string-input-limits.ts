@@ -10,7 +10,9 @@ import {
   TypeInfo,
   visit,
   visitWithTypeInfo,
+  type DirectiveNode,
   type DocumentNode,
+  type FieldNode,
   type GraphQLDirective,
   type GraphQLField,
   type GraphQLInputType,
@@ -44,12 +46,39 @@ export interface StringInputLimitsOptions {
  */
 export function useStringInputLimits(options: StringInputLimitsOptions = {}): Plugin {
   const max = options.maxStringLength ?? 10_000;
+  // Yoga reuses the parsed document of a repeated query, so each is walked for its arguments once.
+  const sitesOf = new WeakMap<DocumentNode, readonly ArgumentSite[]>();
   return {
     onExecute({ args }) {
-      const problem = findBadString(args.schema, args.document, args.operationName, args.variableValues, max);
+      let sites = sitesOf.get(args.document);
+      if (!sites) sitesOf.set(args.document, (sites = argumentSites(args.schema, args.document)));
+      if (sites.length === 0) return;
+      const problem = findBadString(args.schema, args.document, args.operationName, args.variableValues, sites, max);
       if (problem) throw problem;
     },
   };
+}
+
+interface ArgumentSite {
+  readonly definition: GraphQLField<unknown, unknown> | GraphQLDirective;
+  readonly node: FieldNode | DirectiveNode;
+}
+
+/** Every field and directive in the document that is given arguments, with its definition. */
+function argumentSites(schema: GraphQLSchema, document: DocumentNode): ArgumentSite[] {
+  const typeInfo = new TypeInfo(schema);
+  const sites: ArgumentSite[] = [];
+  const add = (definition: ArgumentSite['definition'] | null | undefined, node: ArgumentSite['node']) => {
+    if (definition && node.arguments?.length) sites.push({ definition, node });
+  };
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field: (node) => add(typeInfo.getFieldDef(), node),
+      Directive: (node) => add(typeInfo.getDirective(), node),
+    }),
+  );
+  return sites;
 }
 
 function findBadString(
@@ -57,6 +86,7 @@ function findBadString(
   document: DocumentNode,
   operationName: string | null | undefined,
   variables: Readonly<Record<string, unknown>> | null | undefined,
+  sites: readonly ArgumentSite[],
   max: number,
 ): SchemataError | undefined {
   const operation = getOperationAST(document, operationName);
@@ -64,29 +94,20 @@ function findBadString(
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
   // Execution refuses invalid variables itself, before any resolver.
   if (coerced.errors) return undefined;
-  const typeInfo = new TypeInfo(schema);
-  let found: SchemataError | undefined;
-  const check = (definition: GraphQLField<unknown, unknown> | GraphQLDirective | null | undefined, node: Parameters<typeof getArgumentValues>[1]) => {
-    if (found || !definition || !node.arguments?.length) return;
+  for (const { definition, node } of sites) {
     let values: Record<string, unknown>;
     try {
       values = getArgumentValues(definition, node, coerced.coerced);
     } catch {
       // Only in an operation other than the one that runs (its variables are absent).
-      return;
+      continue;
     }
     for (const argument of definition.args) {
-      if (argument.name in values) found ??= checkValue(argument.type, values[argument.name], argument.name, max);
+      const problem = argument.name in values ? checkValue(argument.type, values[argument.name], argument.name, max) : undefined;
+      if (problem) return problem;
     }
-  };
-  visit(
-    document,
-    visitWithTypeInfo(typeInfo, {
-      Field: (node) => check(typeInfo.getFieldDef(), node),
-      Directive: (node) => check(typeInfo.getDirective(), node),
-    }),
-  );
-  return found;
+  }
+  return undefined;
 }
 
 /** Walks one coerced value along its input type; `path` names it as a client wrote it. */
