@@ -24,8 +24,8 @@ const MALFORMED: Record<string, string> = {
   'an absolute-form target with a bad host': get('http://[/graphql', 'Host: localhost\r\n'),
   'an asterisk target': get('*', 'Host: localhost\r\n'),
   'GET /%%': get('/%%', 'Host: localhost\r\n'),
-  'an invalid percent-escape as the tenant path': get('/t/%%/graphql?query=%7B__typename%7D', 'Host: localhost\r\n'),
-  'invalid UTF-8 as the tenant path': get('/t/%E0%A4/graphql?query=%7B__typename%7D', 'Host: localhost\r\n'),
+  'an invalid percent-escape as the tenant path': get('/t/%%/graphql?query=%7B__typename%7D', 'Host: localhost\r\nX-GraphQL-Yoga-CSRF: 1\r\n'),
+  'invalid UTF-8 as the tenant path': get('/t/%E0%A4/graphql?query=%7B__typename%7D', 'Host: localhost\r\nX-GraphQL-Yoga-CSRF: 1\r\n'),
   'a huge header': get('/graphql', `Host: localhost\r\nX-Big: ${'a'.repeat(100_000)}\r\n`),
   'an unknown method': 'BREW /graphql HTTP/1.1\r\nHost: localhost\r\n\r\n',
   'a method with a bad character': 'G@T /graphql HTTP/1.1\r\nHost: localhost\r\n\r\n',
@@ -86,6 +86,12 @@ describe('malformed HTTP over a real socket', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { errors: { extensions: { code: string } }[] };
     expect(body.errors[0]?.extensions.code).toBe('BAD_REQUEST');
+  });
+
+  it('an undecodable tenant path is an invalid slug, not an unexpected error', async () => {
+    const answer = await exchange(server.port, MALFORMED['invalid UTF-8 as the tenant path']!);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('"code":"INVALID_TENANT_ID"');
   });
 
   it('the server still serves afterwards', async () => {
