@@ -1,6 +1,9 @@
+import { LRUCache } from 'lru-cache';
 import pg from 'pg';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Tenant } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
+import { SchemataError } from '../errors.js';
 import { findTenantById, findTenantBySlug } from './tenant.repository.js';
 
 const TENANT_CHANGED_CHANNEL = 'schemata_tenant_changed';
@@ -12,11 +15,27 @@ export interface TenantRegistryOptions {
    * @default 5000
    */
   readonly missTtlMs?: number;
+  /**
+   * How many "no such tenant" answers are remembered; the least recently
+   * asked go first, so a flood of invented slugs cannot grow the process.
+   * @default 10000
+   */
+  readonly missCacheSize?: number;
+  /**
+   * Control-plane lookups that may find nothing per window, for the whole
+   * process. Past it, a slug or id that is not cached is refused with 429
+   * RATE_LIMITED without a query; cached tenants are unaffected.
+   * @default { misses: 100, perSeconds: 1 }
+   */
+  readonly missBudget?: { readonly misses: number; readonly perSeconds: number };
   /** @default 1000 */
   readonly reconnectDelayMs?: number;
 }
 
-type Entry = { readonly tenant: Tenant } | { readonly tenant: undefined; readonly expiresAt: number };
+type Entry = { readonly tenant: Tenant };
+type Kind = 'slug' | 'id';
+
+const MISS_BUDGET_KEY = 'unknown-tenant';
 
 /**
  * The control plane's registry, cached in this process. The request path reads
@@ -28,6 +47,9 @@ type Entry = { readonly tenant: Tenant } | { readonly tenant: undefined; readonl
 export class TenantRegistry {
   private readonly bySlug = new Map<string, Entry>();
   private readonly byId = new Map<string, Entry>();
+  /** `slug:<slug>` and `id:<id>` that the control plane did not know. */
+  private readonly misses: LRUCache<string, true>;
+  private readonly missBudget: RateLimiterMemory;
   private listener: pg.Client | undefined;
   private readonly invalidationListeners: ((tenantId: string | undefined) => void)[] = [];
   private listening = false;
@@ -36,7 +58,11 @@ export class TenantRegistry {
   private constructor(
     private readonly database: Database,
     private readonly options: TenantRegistryOptions,
-  ) {}
+  ) {
+    this.misses = new LRUCache({ max: options.missCacheSize ?? 10_000, ttl: options.missTtlMs ?? 5_000 });
+    const budget = options.missBudget ?? { misses: 100, perSeconds: 1 };
+    this.missBudget = new RateLimiterMemory({ points: budget.misses, duration: budget.perSeconds });
+  }
 
   static async start(database: Database, options: TenantRegistryOptions = {}): Promise<TenantRegistry> {
     const registry = new TenantRegistry(database, options);
@@ -45,19 +71,26 @@ export class TenantRegistry {
   }
 
   async findBySlug(slug: string): Promise<Tenant | undefined> {
-    return this.lookup(this.bySlug, slug, () => findTenantBySlug(this.database.control, slug));
+    return this.lookup('slug', slug, () => findTenantBySlug(this.database.control, slug));
   }
 
   async findById(id: string): Promise<Tenant | undefined> {
-    return this.lookup(this.byId, id, () => findTenantById(this.database.control, id));
+    return this.lookup('id', id, () => findTenantById(this.database.control, id));
   }
 
   /** Drops what is cached for a tenant; callers that change a tenant in this process may call it directly. */
   invalidate(change: { readonly id?: string | null; readonly slugs?: readonly (string | null)[] }): void {
     const cached = change.id ? this.byId.get(change.id)?.tenant : undefined;
-    if (change.id) this.byId.delete(change.id);
+    if (change.id) {
+      this.byId.delete(change.id);
+      this.misses.delete(`id:${change.id}`);
+    }
     if (cached) this.bySlug.delete(cached.slug);
-    for (const slug of change.slugs ?? []) if (slug) this.bySlug.delete(slug);
+    for (const slug of change.slugs ?? []) {
+      if (!slug) continue;
+      this.bySlug.delete(slug);
+      this.misses.delete(`slug:${slug}`);
+    }
     for (const listener of this.invalidationListeners) listener(change.id ?? undefined);
   }
 
@@ -78,27 +111,40 @@ export class TenantRegistry {
     return this.byId.size;
   }
 
+  /** Unexpired "no such tenant" entries. */
+  get missCacheSize(): number {
+    this.misses.purgeStale();
+    return this.misses.size;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.listening = false;
     await this.listener?.end().catch(() => undefined);
   }
 
-  private async lookup(map: Map<string, Entry>, key: string, load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {
-    const entry = map.get(key);
-    if (entry && (entry.tenant || entry.expiresAt > Date.now())) return entry.tenant;
+  private async lookup(kind: Kind, key: string, load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {
+    const cached = (kind === 'slug' ? this.bySlug : this.byId).get(key);
+    if (cached) return cached.tenant;
+    if (this.misses.has(`${kind}:${key}`)) return undefined;
+    // Only misses spend the budget, so a known tenant that is not cached yet
+    // still resolves unless invented names have used it up. Lookups already
+    // in flight when it runs out may still miss: at most one per waiting request.
+    const spent = await this.missBudget.get(MISS_BUDGET_KEY);
+    if (spent && spent.remainingPoints <= 0) throw new SchemataError('RATE_LIMITED', 'too many requests for unknown tenants right now; retry in a few seconds');
     const tenant = await load();
-    if (this.listening) this.remember(map, key, tenant);
+    if (!tenant) await this.missBudget.penalty(MISS_BUDGET_KEY, 1);
+    if (this.listening) this.remember(kind, key, tenant);
     return tenant;
   }
 
-  private remember(map: Map<string, Entry>, key: string, tenant: Tenant | undefined): void {
+  private remember(kind: Kind, key: string, tenant: Tenant | undefined): void {
     if (tenant) {
       const entry = { tenant };
       this.bySlug.set(tenant.slug, entry);
       this.byId.set(tenant.id, entry);
     } else {
-      map.set(key, { tenant: undefined, expiresAt: Date.now() + (this.options.missTtlMs ?? 5_000) });
+      this.misses.set(`${kind}:${key}`, true);
     }
   }
 
@@ -142,6 +188,7 @@ export class TenantRegistry {
   private clear(): void {
     this.bySlug.clear();
     this.byId.clear();
+    this.misses.clear();
     for (const listener of this.invalidationListeners) listener(undefined);
   }
 }

@@ -15,6 +15,7 @@ import type { Logger } from './logger.js';
 import { useAdminAuditLog } from './plugins/use-admin-audit-log.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useStrictUtf8 } from './plugins/use-strict-utf8.js';
+import { useStringInputLimits } from './plugins/use-string-input-limits.js';
 import { useTenantExportDownload } from './plugins/use-tenant-export-download.js';
 
 export interface AdminYogaOptions {
@@ -57,6 +58,7 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
     context: () => ({ database, template, usageSlot: pLimit(USAGE_REPORTS_AT_ONCE) }) as Partial<AdminContext> as AdminContext,
     plugins: [
       useStrictUtf8(),
+      useStringInputLimits(),
       ...useQueryLimits({ maxDepth: 8 }),
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
       // Every operation, introspection included, needs the token: resolveUserFn throws, so nothing executes without one.

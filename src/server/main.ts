@@ -5,6 +5,7 @@ import type { Templates } from '../migrations/template.js';
 import type http from 'node:http';
 import { createAdminYoga, ADMIN_GRAPHQL_ENDPOINT } from './admin-yoga.js';
 import { listen } from './http-server.js';
+import { nodeListener } from './node-listener.js';
 import { createLogger } from './logger.js';
 import { createReadiness } from './readiness.js';
 import { createTenantRateLimiter } from './tenant-rate-limiter.js';
@@ -37,7 +38,8 @@ export async function startServer(options: { config: Config; database: Database;
     logger,
     logError: (error) => logger.error({ err: error }, 'unexpected admin error'),
   });
-  const server = await listen(routeRequests(admin, yoga), options.port ?? config.port);
+  const escaped = (error: unknown) => logger.error({ err: error }, 'unexpected error outside GraphQL');
+  const server = await listen(routeRequests(nodeListener(admin, escaped), nodeListener(yoga, escaped)), options.port ?? config.port);
   return {
     port: server.port,
     async shutdown() {

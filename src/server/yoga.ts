@@ -25,6 +25,7 @@ import { useIntrospectionAuth } from './plugins/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useStrictUtf8 } from './plugins/use-strict-utf8.js';
+import { useStringInputLimits } from './plugins/use-string-input-limits.js';
 import { useTenantResponseCache, type TenantResponseCacheOptions } from './plugins/use-tenant-response-cache.js';
 import { TenantConcurrency } from './tenant-concurrency.js';
 import { createTenantRateLimiter, type TenantRateLimiter } from './tenant-rate-limiter.js';
@@ -175,6 +176,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       useRequestTelemetry({ logger, metrics, usage: options.usage }),
       useReadinessCheck({ endpoint: '/ready', check: async () => (options.readiness ? options.readiness.check() : true) }),
       useStrictUtf8(),
+      useStringInputLimits(),
       ...useQueryLimits({ maxCost: options.maxCost }),
       // A form post or a plain GET cannot carry a mutation from another site: they must send a custom header.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),

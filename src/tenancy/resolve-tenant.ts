@@ -25,7 +25,16 @@ export function tenantSources(request: Request, baseDomain: string): TenantSourc
   const label = baseDomain !== '' && host.endsWith(suffix) ? host.slice(0, -suffix.length) : undefined;
   const subdomain = label === undefined || isReservedSlug(label) ? undefined : label;
   const path = PATH_TENANT.exec(url.pathname)?.[1];
-  return { header: request.headers.get('x-tenant-id'), subdomain, path: path === undefined ? undefined : decodeURIComponent(path) };
+  return { header: request.headers.get('x-tenant-id'), subdomain, path: path === undefined ? undefined : decodePathSegment(path) };
+}
+
+/** An undecodable segment (`%E0%A4`) stays as sent: it is no slug, so `resolveTenant` refuses it with INVALID_TENANT_ID. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { issueAccessToken } from '../../src/auth/access-token.js';
 import { findTenantAuth } from '../../src/auth/tenant-auth.repository.js';
-import { TenantRegistry } from '../../src/control/tenant-registry.js';
+import { TenantRegistry, type TenantRegistryOptions } from '../../src/control/tenant-registry.js';
 import type { Database, OpenDatabaseOptions } from '../../src/db/database.js';
 import type { UserRole } from '../../src/db/tenant-database.js';
 import { createSchemataYoga, type SchemataYogaOptions } from '../../src/server/yoga.js';
@@ -36,10 +36,10 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { databaseOptions?: OpenDatabaseOptions; yoga?: Partial<SchemataYogaOptions>; database?: Database } = {},
+  options: { databaseOptions?: OpenDatabaseOptions; yoga?: Partial<SchemataYogaOptions>; database?: Database; registry?: TenantRegistryOptions } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await openTestDatabase(options.databaseOptions));
-  const registry = await TenantRegistry.start(database);
+  const registry = await TenantRegistry.start(database, options.registry);
   const config = testConfig();
   const yoga = createSchemataYoga({ config, database, registry, logError: () => undefined, ...options.yoga });
 

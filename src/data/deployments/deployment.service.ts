@@ -16,6 +16,12 @@ const STATUS_TRANSITIONS: Readonly<Record<DeploymentStatus, readonly DeploymentS
 
 const ENVIRONMENT = /^[a-z][a-z0-9_-]{0,31}$/;
 
+/** An environment name as a deployment may have one; the list filter takes the same rule, so it cannot carry more. */
+export function parseEnvironment(field: string, environment: string): string {
+  if (!ENVIRONMENT.test(environment)) throw inputError(field, 'use 1 to 32 lowercase letters, digits, - or _, starting with a letter');
+  return environment;
+}
+
 export interface CreateDeploymentInput {
   readonly projectId: string;
   readonly environment?: string | null | undefined;
@@ -23,10 +29,7 @@ export interface CreateDeploymentInput {
 }
 
 export async function createDeployment(db: TenantDb, actorId: string | null, input: CreateDeploymentInput): Promise<Deployment> {
-  const environment = input.environment ?? 'production';
-  if (!ENVIRONMENT.test(environment)) {
-    throw inputError('input.environment', 'use 1 to 32 lowercase letters, digits, - or _, starting with a letter');
-  }
+  const environment = parseEnvironment('input.environment', input.environment ?? 'production');
   if (input.url != null && !/^https?:\/\//.test(input.url)) throw inputError('input.url', 'must be an http or https URL');
   let deployment: Deployment;
   try {

@@ -12,7 +12,7 @@ import {
   type DeploymentPageRow,
 } from '../../data/deployments/deployment.repository.js';
 import type { KeysetPage } from '../../data/keyset-page.js';
-import { createDeployment, updateDeploymentStatus } from '../../data/deployments/deployment.service.js';
+import { createDeployment, parseEnvironment, updateDeploymentStatus } from '../../data/deployments/deployment.service.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection, type ConnectionArgs } from '../connection.js';
@@ -64,7 +64,7 @@ function deploymentFilter(filter: FilterArg, projectId?: string): DeploymentFilt
   return {
     statuses: filter?.status ?? undefined,
     projectId: projectId ?? (filter?.projectId == null ? undefined : parseGlobalId('filter.projectId', String(filter.projectId), 'Project')),
-    environment: filter?.environment ?? undefined,
+    environment: filter?.environment == null ? undefined : parseEnvironment('filter.environment', filter.environment),
     createdAfter: filter?.createdAfter ?? undefined,
     createdBefore: filter?.createdBefore ?? undefined,
   };
