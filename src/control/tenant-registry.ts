@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
@@ -30,6 +31,18 @@ export interface TenantRegistryOptions {
   readonly missBudget?: { readonly misses: number; readonly perSeconds: number };
   /** @default 1000 */
   readonly reconnectDelayMs?: number;
+  /**
+   * How often the registry proves its LISTEN works: it sends itself a probe
+   * notification from a second session and caches nothing until the probe
+   * comes back. A probe missing for `probeTimeoutMs` (the channel is down, or
+   * LISTEN went through a transaction pooler that dropped it) forgets every
+   * cached entry, so a change reaches requests within heartbeat + timeout.
+   * 0 turns probing off (only tests that show why it exists).
+   * @default 500
+   */
+  readonly heartbeatMs?: number;
+  /** @default 1000 */
+  readonly probeTimeoutMs?: number;
 }
 
 type Entry = { readonly tenant: Tenant };
@@ -39,10 +52,11 @@ const MISS_BUDGET_KEY = 'unknown-tenant';
 
 /**
  * The control plane's registry, cached in this process. The request path reads
- * only memory once a tenant is cached. A dedicated connection LISTENs for the
- * trigger in control migration 0002, so a change committed by any process (a
- * CLI, another server) evicts the entry here at once. While that connection
- * is down, nothing is cached: correctness over speed.
+ * only memory once a tenant is cached. A dedicated session connection (the
+ * direct URL when there is one) LISTENs for the trigger in control migration
+ * 0002, so a change committed by any process (a CLI, another server) evicts
+ * the entry here at once. Nothing is cached unless that channel is up and a
+ * probe sent through it came back (see `heartbeatMs`): correctness over speed.
  */
 export class TenantRegistry {
   private readonly bySlug = new Map<string, Entry>();
@@ -54,6 +68,13 @@ export class TenantRegistry {
   private readonly invalidationListeners: ((tenantId: string | undefined) => void)[] = [];
   private listening = false;
   private closed = false;
+  /** A probe came back since the channel was (re)established, and none is overdue. */
+  private confirmed = false;
+  private prober: pg.Client | undefined;
+  private outstanding: { readonly seq: number; readonly sentAt: number } | undefined;
+  private probeSeq = 0;
+  private readonly probeId = randomUUID();
+  private heartbeat: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly database: Database,
@@ -67,6 +88,7 @@ export class TenantRegistry {
   static async start(database: Database, options: TenantRegistryOptions = {}): Promise<TenantRegistry> {
     const registry = new TenantRegistry(database, options);
     await registry.listen();
+    await registry.startHeartbeat();
     return registry;
   }
 
@@ -102,9 +124,9 @@ export class TenantRegistry {
     this.invalidationListeners.push(listener);
   }
 
-  /** Whether cached entries are trustworthy: true while the LISTEN connection is up. */
+  /** Whether cached entries are trustworthy: the LISTEN connection is up and has shown that notifications reach it. */
   get synced(): boolean {
-    return this.listening;
+    return this.listening && (this.confirmed || this.options.heartbeatMs === 0);
   }
 
   get size(): number {
@@ -120,7 +142,8 @@ export class TenantRegistry {
   async close(): Promise<void> {
     this.closed = true;
     this.listening = false;
-    await this.listener?.end().catch(() => undefined);
+    clearInterval(this.heartbeat);
+    await Promise.all([this.listener?.end().catch(() => undefined), this.prober?.end().catch(() => undefined)]);
   }
 
   private async lookup(kind: Kind, key: string, load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {
@@ -134,7 +157,7 @@ export class TenantRegistry {
     if (spent && spent.remainingPoints <= 0) throw new SchemataError('RATE_LIMITED', 'too many requests for unknown tenants right now; retry in a few seconds');
     const tenant = await load();
     if (!tenant) await this.missBudget.penalty(MISS_BUDGET_KEY, 1);
-    if (this.listening) this.remember(kind, key, tenant);
+    if (this.synced) this.remember(kind, key, tenant);
     return tenant;
   }
 
@@ -151,11 +174,15 @@ export class TenantRegistry {
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.database.sessionUrl });
     client.on('notification', (message) => {
+      let change: { id?: string; slugs?: string[]; probe?: string };
       try {
-        this.invalidate(JSON.parse(message.payload ?? '{}') as { id?: string; slugs?: string[] });
+        change = JSON.parse(message.payload ?? '{}') as typeof change;
       } catch {
-        this.clear();
+        return this.clear();
       }
+      // Probes change nothing; another server's are not ours to count.
+      if (change.probe !== undefined) return this.probeArrived(change.probe);
+      this.invalidate(change);
     });
     client.on('error', () => this.lostListener(client));
     client.on('end', () => this.lostListener(client));
@@ -176,6 +203,8 @@ export class TenantRegistry {
     if (this.listener !== client) return;
     this.listener = undefined;
     this.listening = false;
+    this.confirmed = false;
+    this.outstanding = undefined;
     this.clear();
     if (this.closed) return;
     const retry = () => {
@@ -190,5 +219,55 @@ export class TenantRegistry {
     this.byId.clear();
     this.misses.clear();
     for (const listener of this.invalidationListeners) listener(undefined);
+  }
+
+  private async startHeartbeat(): Promise<void> {
+    const every = this.options.heartbeatMs ?? 500;
+    if (every === 0) return;
+    this.heartbeat = setInterval(() => void this.tick(), every).unref();
+    // The first probe, awaited: a server behind a working channel starts with its cache on.
+    await this.tick();
+    const deadline = Date.now() + (this.options.probeTimeoutMs ?? 1_000);
+    while (!this.confirmed && this.outstanding && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  private async tick(): Promise<void> {
+    const now = Date.now();
+    if (this.outstanding && now - this.outstanding.sentAt > (this.options.probeTimeoutMs ?? 1_000)) {
+      this.outstanding = undefined;
+      if (this.confirmed) {
+        this.confirmed = false;
+        this.clear();
+      }
+    }
+    if (this.outstanding || !this.listener || this.closed) return;
+    const probe = { seq: ++this.probeSeq, sentAt: now };
+    this.outstanding = probe;
+    try {
+      this.prober ??= await this.connectProber();
+      await this.prober.query('SELECT pg_notify($1, $2)', [TENANT_CHANGED_CHANNEL, JSON.stringify({ probe: `${this.probeId}:${probe.seq}` })]);
+    } catch {
+      // An unsent probe stays outstanding and times out like a lost one.
+      const broken = this.prober;
+      this.prober = undefined;
+      await broken?.end().catch(() => undefined);
+    }
+  }
+
+  private async connectProber(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: this.database.sessionUrl });
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  }
+
+  private probeArrived(probe: string): void {
+    if (probe !== `${this.probeId}:${this.outstanding?.seq}`) return;
+    this.outstanding = undefined;
+    if (!this.confirmed) {
+      // What was cached before the channel was proven may have missed a notification.
+      this.clear();
+      this.confirmed = true;
+    }
   }
 }
