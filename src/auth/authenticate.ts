@@ -71,8 +71,9 @@ export async function authenticate(authorization: string | null, tenant: Tenant,
   if (typeof role !== 'string' || !USER_ROLES.includes(role as UserRole)) throw invalid('the role claim must be viewer, member or admin');
   if (typeof payload.sub !== 'string' || payload.sub === '') throw invalid('no subject');
   const user: AuthUser = { subject: payload.sub, userId: isUuid(payload.sub) ? payload.sub : null, role: role as UserRole, tenantId: tenant.id };
-  // exp is required by verify(), so it is present here.
-  deps.verified?.set(token, user, payload.exp! * 1000);
+  // exp is required by verify(), so it is present here. Remembered only while
+  // the registry's channel is proven, since a key rotation reaches this cache through it.
+  if (deps.registry.synced) deps.verified?.set(token, user, payload.exp! * 1000);
   return user;
 }
 
