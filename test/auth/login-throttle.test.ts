@@ -8,7 +8,7 @@ import { serveOverHttp, startTestServer, type HttpTestClient, type TestServer } 
 
 const LOGIN = 'mutation($email: EmailAddress!, $password: String!) { login(email: $email, password: $password) { user { email } } }';
 const PASSWORD = 'alice has a long password';
-const codeOf = (response: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) => response.body.errors?.[0]?.extensions?.code ?? 'OK';
+const codeOf = (response: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) => String(response.body.errors?.[0]?.extensions?.code ?? 'OK');
 
 describe('the login throttle', () => {
   let database: Awaited<ReturnType<typeof openTestDatabase>>;
