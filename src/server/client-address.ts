@@ -3,7 +3,7 @@ import ipaddr from 'ipaddr.js';
 import proxyAddr from 'proxy-addr';
 
 /** What anonymous limits and the login throttle count by when no address is known (requests that did not come over node:http). */
-export const UNKNOWN_CLIENT = 'unknown';
+const UNKNOWN_CLIENT = 'unknown';
 
 /**
  * The address a request came from, as the key that anonymous rate limits and

@@ -65,7 +65,7 @@ export interface SchemataYogaOptions {
   readonly logError?: ErrorLogger;
   /** How invitations and reset tokens are delivered. @default the log */
   readonly mailer?: Mailer;
-  /** @default a LoginThrottle of 5 failures per 15 minutes */
+  /** @default a LoginThrottle of 5 failures per address and account per 15 minutes, 50 per account per hour */
   readonly loginThrottle?: LoginThrottle;
   /** Answers /ready; without it /ready is always 200 while the process runs. */
   readonly readiness?: Readiness;
