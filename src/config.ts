@@ -30,6 +30,14 @@ export interface Config {
   readonly production: boolean;
   /** Overrides every plan's requests-per-minute limit (load tests, special deployments). */
   readonly rateLimitPerMinute: number | undefined;
+  /** Requests without a token, per client address and minute (over all tenants), and per tenant and minute; never the plan's budget. */
+  readonly anonymousRateLimitPerAddress: number;
+  readonly anonymousRateLimitPerTenant: number;
+  /**
+   * Proxies in front of the server whose X-Forwarded-For is believed (TRUST_PROXY):
+   * the client is the address that many hops back; 0 uses the socket's peer.
+   */
+  readonly trustProxy: number;
   /** Per-tenant rate-limit counters live here when set, shared by every server instance. */
   readonly redisUrl: string | undefined;
   /** pino level for the server's JSON log. */
@@ -122,6 +130,9 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins,
     logLevel: env.LOG_LEVEL || 'info',
     redisUrl: env.REDIS_URL || undefined,
+    anonymousRateLimitPerAddress: int('ANON_RATE_LIMIT_PER_ADDRESS', 120, 1, 100_000_000),
+    anonymousRateLimitPerTenant: int('ANON_RATE_LIMIT_PER_TENANT', 600, 1, 100_000_000),
+    trustProxy: int('TRUST_PROXY', 0, 0, 10),
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ? int('RATE_LIMIT_PER_MINUTE', 600, 1, 100_000_000) : undefined,
     jwtIssuer: env.JWT_ISSUER || 'schemata',
     jwtAudience: env.JWT_AUDIENCE || 'schemata-api',

@@ -13,6 +13,8 @@ export interface GraphQLContext {
   storageBytes(db: TenantDb): Promise<number>;
   /** Set by the tenant-transaction plugin for the length of the operation. */
   db: TenantDb;
+  /** Where the request came from, as anonymous rate limits and the login throttle count it (src/server/client-address.ts). */
+  readonly clientAddress: string;
   /** The verified token's user (set by generic-auth), or null for an anonymous request. */
   readonly currentUser: AuthUser | null;
   /** What built-in identity needs: the tenant's signing keys, token settings, throttle and mailer. */

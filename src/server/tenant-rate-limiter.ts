@@ -10,8 +10,16 @@ export interface RateLimits {
 
 export type RateWindow = 'minute' | 'day';
 
+/**
+ * Which budget a decision describes: the tenant's plan (per minute, per day),
+ * or, for requests without a token, the anonymous budgets per client address
+ * and per tenant. Also the `limit` named in a RATE_LIMITED error.
+ */
+export type RateBudget = 'requestsPerMinute' | 'requestsPerDay' | 'anonymousPerAddressPerMinute' | 'anonymousPerTenantPerMinute';
+
 export interface RateDecision {
   readonly allowed: boolean;
+  readonly budget: RateBudget;
   /**
    * The window described: the one that refused, or else the one with fewer
    * requests left, so `remaining` is what the tenant may still send now.
@@ -24,7 +32,14 @@ export interface RateDecision {
 }
 
 export interface TenantRateLimiter {
+  /** Counts a request that carries a token against its tenant's plan. */
   consume(tenant: { readonly id: string }, limits: RateLimits): Promise<RateDecision>;
+  /**
+   * Counts a request without a token against the anonymous budgets of its
+   * client address and of its tenant, never against the plan's: strangers
+   * cannot spend what the tenant's signed-in users need.
+   */
+  consumeAnonymous(tenant: { readonly id: string }, clientAddress: string): Promise<RateDecision>;
   close(): Promise<void>;
 }
 
@@ -35,15 +50,27 @@ export interface TenantRateLimiterOptions {
   readonly requestsPerMinute?: (limits: RateLimits) => number;
   /** Overrides the plan's per-day limit; null turns the daily window off. */
   readonly requestsPerDay?: (limits: RateLimits) => number | null;
+  /** Requests without a token per client address and minute, over all tenants. @default 120 */
+  readonly anonymousPerAddressPerMinute?: number;
+  /** Requests without a token per tenant and minute, over all addresses. @default 600 */
+  readonly anonymousPerTenantPerMinute?: number;
   /** @default 'schemata:rate' */
   readonly keyPrefix?: string;
 }
+
+const COUNTERS = {
+  requestsPerMinute: { window: 'minute', key: 'minute' },
+  requestsPerDay: { window: 'day', key: 'day' },
+  anonymousPerAddressPerMinute: { window: 'minute', key: 'anon-address' },
+  anonymousPerTenantPerMinute: { window: 'minute', key: 'anon-tenant' },
+} as const satisfies Record<RateBudget, { window: RateWindow; key: string }>;
 
 const WINDOW_SECONDS: Readonly<Record<RateWindow, number>> = { minute: 60, day: 86_400 };
 
 /**
  * Fixed windows per tenant (rate-limiter-flexible), one minute and one day,
- * in memory or in Redis. The counters do not depend on the limit, which is
+ * and for requests without a token one minute per client address and one per
+ * tenant, in memory or in Redis. The counters do not depend on the limit, which is
  * compared here, so a plan change applies at once without resetting them.
  * A request refused by the minute window does not count against the day.
  * If Redis stops answering, counting falls back to this process's memory
@@ -55,32 +82,47 @@ export function createTenantRateLimiter(options: TenantRateLimiterOptions = {}):
   const keyPrefix = options.keyPrefix ?? 'schemata:rate';
   const redis = options.redisUrl ? new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false }) : undefined;
   redis?.on('error', () => undefined);
-  const counter = (window: RateWindow): RateLimiterAbstract => {
+  const anonymousPerAddress = options.anonymousPerAddressPerMinute ?? 120;
+  const anonymousPerTenant = options.anonymousPerTenantPerMinute ?? 600;
+  const counter = (budget: RateBudget): RateLimiterAbstract => {
+    const { window, key } = COUNTERS[budget];
     // Never refuses by itself: the limit is applied to consumedPoints below.
-    const settings = { points: Number.MAX_SAFE_INTEGER, duration: WINDOW_SECONDS[window], keyPrefix: `${keyPrefix}:${window}` };
+    const settings = { points: Number.MAX_SAFE_INTEGER, duration: WINDOW_SECONDS[window], keyPrefix: `${keyPrefix}:${key}` };
     const memory = new RateLimiterMemory(settings);
     return redis ? new RateLimiterRedis({ ...settings, storeClient: redis, insuranceLimiter: memory }) : memory;
   };
-  const counters: Readonly<Record<RateWindow, RateLimiterAbstract>> = { minute: counter('minute'), day: counter('day') };
+  const counters = Object.fromEntries(Object.keys(COUNTERS).map((budget) => [budget, counter(budget as RateBudget)])) as Record<RateBudget, RateLimiterAbstract>;
 
-  const count = async (window: RateWindow, tenantId: string, limit: number): Promise<RateDecision> => {
-    const result = await counters[window].consume(tenantId).catch((rejection: unknown) => {
+  const count = async (budget: RateBudget, key: string, limit: number): Promise<RateDecision> => {
+    const result = await counters[budget].consume(key).catch((rejection: unknown) => {
       if (rejection instanceof RateLimiterRes) return rejection;
       throw rejection;
     });
     const allowed = result.consumedPoints <= limit;
     const resetSeconds = Math.max(1, Math.ceil(result.msBeforeNext / 1000));
-    return { allowed, window, limit, remaining: Math.max(0, limit - result.consumedPoints), resetSeconds };
+    return { allowed, budget, window: COUNTERS[budget].window, limit, remaining: Math.max(0, limit - result.consumedPoints), resetSeconds };
+  };
+  // Counts `second` only if `first` allowed the request; describes the one that refused, or else the one with fewer left.
+  const both = async (first: () => Promise<RateDecision>, second: () => Promise<RateDecision>): Promise<RateDecision> => {
+    const one = await first();
+    if (!one.allowed) return one;
+    const two = await second();
+    if (!two.allowed) return two;
+    return two.remaining < one.remaining ? two : one;
   };
 
   return {
     async consume(tenant, limits) {
-      const minute = await count('minute', tenant.id, perMinute(limits));
+      const minute = () => count('requestsPerMinute', tenant.id, perMinute(limits));
       const dayLimit = perDay(limits);
-      if (!minute.allowed || dayLimit === null) return minute;
-      const day = await count('day', tenant.id, dayLimit);
-      if (!day.allowed) return day;
-      return day.remaining < minute.remaining ? day : minute;
+      return dayLimit === null ? minute() : both(minute, () => count('requestsPerDay', tenant.id, dayLimit));
+    },
+    async consumeAnonymous(tenant, clientAddress) {
+      // The address first: one address over its budget then no longer eats into the tenant's.
+      return both(
+        () => count('anonymousPerAddressPerMinute', clientAddress, anonymousPerAddress),
+        () => count('anonymousPerTenantPerMinute', tenant.id, anonymousPerTenant),
+      );
     },
     async close() {
       redis?.disconnect();

@@ -21,6 +21,8 @@ import { schema } from '../graphql/schema/index.js';
 import type { StatementLimits } from '../tenancy/statement-budget.js';
 import type { TenantDb, TenantScope } from '../tenancy/tenant-transaction.js';
 import { resolveTenant, tenantSources } from '../tenancy/resolve-tenant.js';
+import { clientAddress } from './client-address.js';
+import { useAnonymousGuard } from './plugins/use-anonymous-guard.js';
 import { useIntrospectionAuth } from './plugins/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRateLimit } from './plugins/use-rate-limit.js';
@@ -40,7 +42,7 @@ import type { UsageRecorder } from './usage-recorder.js';
 export interface SchemataYogaOptions {
   readonly config: Pick<
     Config,
-    'baseDomain' | 'production' | 'corsOrigins' | 'logLevel' | 'redisUrl' | 'rateLimitPerMinute' | 'jwtIssuer' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'responseCacheTtlMs'
+    'baseDomain' | 'production' | 'corsOrigins' | 'logLevel' | 'redisUrl' | 'rateLimitPerMinute' | 'anonymousRateLimitPerAddress' | 'anonymousRateLimitPerTenant' | 'trustProxy' | 'jwtIssuer' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'responseCacheTtlMs'
   >;
   readonly database: Database;
   readonly registry: TenantRegistry;
@@ -64,7 +66,7 @@ export interface SchemataYogaOptions {
   readonly logError?: ErrorLogger;
   /** How invitations and reset tokens are delivered. @default the log */
   readonly mailer?: Mailer;
-  /** @default a LoginThrottle of 5 failures per 15 minutes */
+  /** @default a LoginThrottle of 5 failures per address and account per 15 minutes, 50 per account per hour */
   readonly loginThrottle?: LoginThrottle;
   /** Answers /ready; without it /ready is always 200 while the process runs. */
   readonly readiness?: Readiness;
@@ -110,9 +112,14 @@ const NO_TRANSACTION = new Proxy({} as TenantDb, {
  * RATE_LIMIT_PER_MINUTE replaces every plan's request limits with that one
  * rate, so it also lifts the daily limit (load tests, special deployments).
  */
-export function rateLimiterSettings(config: Pick<Config, 'redisUrl' | 'rateLimitPerMinute'>) {
+export function rateLimiterSettings(config: Pick<Config, 'redisUrl' | 'rateLimitPerMinute' | 'anonymousRateLimitPerAddress' | 'anonymousRateLimitPerTenant'>) {
   const override = config.rateLimitPerMinute;
-  return { redisUrl: config.redisUrl, ...(override !== undefined && { requestsPerMinute: () => override, requestsPerDay: () => null }) };
+  return {
+    redisUrl: config.redisUrl,
+    anonymousPerAddressPerMinute: config.anonymousRateLimitPerAddress,
+    anonymousPerTenantPerMinute: config.anonymousRateLimitPerTenant,
+    ...(override !== undefined && { requestsPerMinute: () => override, requestsPerDay: () => null }),
+  };
 }
 
 export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
@@ -126,10 +133,11 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
   const mailer = options.mailer ?? createLogMailer();
   const plans = options.plans ?? new PlanCatalog(database, registry);
   const storage = options.storageMeter ?? new TenantStorageMeter();
-  const identityFor = async (tenant: GraphQLContext['tenant'], plan: Plan): Promise<IdentityDeps> => {
+  const logError = options.logError ?? ((error: unknown) => logger.error({ err: error }, 'unexpected error'));
+  const identityFor = async (tenant: GraphQLContext['tenant'], plan: Plan, clientAddress: string): Promise<IdentityDeps> => {
     const tenantKeys = await keys.forTenant(tenant.id);
     if (!tenantKeys) throw new SchemataError('INVALID_TOKEN', 'this tenant has no signing keys');
-    return { tenant, plan, keys: tenantKeys, settings: config, throttle, mailer };
+    return { tenant, plan, keys: tenantKeys, settings: config, throttle, mailer, clientAddress, reportError: logError };
   };
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
@@ -142,7 +150,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     cors: config.corsOrigins.length > 0 ? { origin: [...config.corsOrigins], credentials: true, methods: ['GET', 'POST', 'OPTIONS'] } : false,
     // Expected errors are answers, not incidents; the mask logs the unexpected ones.
     logging: false,
-    maskedErrors: { maskError: createErrorMask(options.logError ?? ((error) => logger.error({ err: error }, 'unexpected error'))) },
+    maskedErrors: { maskError: createErrorMask(logError) },
     graphiql: config.production
       ? false
       : (request) => {
@@ -157,16 +165,18 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
           };
         },
     renderGraphiQL,
-    context: async ({ request }): Promise<GraphQLContext> => {
+    context: async ({ request, ...serverContext }): Promise<GraphQLContext> => {
       const tenant = await resolveTenant(tenantSources(request, config.baseDomain), registry);
       const plan = await plans.forTenant(tenant);
+      const address = clientAddress(serverContext, config.trustProxy);
       let identity: Promise<IdentityDeps> | undefined;
       return {
         tenant,
         plan,
         db: NO_TRANSACTION,
+        clientAddress: address,
         currentUser: null,
-        identity: () => (identity ??= identityFor(tenant, plan)),
+        identity: () => (identity ??= identityFor(tenant, plan, address)),
         storageBytes: (db) => storage.bytes(tenant.id, () => readStorageBytes(db)),
       };
     },
@@ -188,6 +198,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
           authenticate(context.request.headers.get('authorization'), context.tenant, { keys, registry, settings: config, verified }),
       }),
       useIntrospectionAuth({ requireAuthentication: config.production }),
+      useAnonymousGuard(),
       useRateLimit({ limiter: options.rateLimiter ?? createTenantRateLimiter(rateLimiterSettings(config)) }),
       // After everything that may refuse a request (hits count against the rate
       // limit too), before the transaction: a hit takes no pooled connection.

@@ -3,6 +3,7 @@ import { hashPassword, SCRYPT_PARAMS, verifyPassword } from '../../src/auth/pass
 import type { MailMessage } from '../../src/auth/mailer.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
+import { eventually } from '../helpers/eventually.js';
 import { seedTenant, tenantTemplate } from '../helpers/test-database.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -126,6 +127,8 @@ describe('built-in identity', () => {
     expect((await anonymous(ask, { e: 'nobody@ident.example' })).body.data).toEqual({ requestPasswordReset: true });
     expect(outbox.length).toBe(sent);
     expect((await anonymous(ask, { e: 'fay@ident.example' })).body.data).toEqual({ requestPasswordReset: true });
+    // The mail leaves in the background (see requestPasswordReset).
+    await eventually(async () => outbox.length, (length) => length > sent);
     const token = outbox.at(-1)!.text.split('\n').at(-1)!;
 
     const reset = 'mutation($t: String!, $p: String!) { resetPassword(input: { token: $t, password: $p }) }';

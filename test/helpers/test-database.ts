@@ -29,6 +29,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     redisUrl: undefined,
     // High enough that only the rate-limit tests ever meet it.
     rateLimitPerMinute: 1_000_000,
+    anonymousRateLimitPerAddress: 1_000_000,
+    anonymousRateLimitPerTenant: 1_000_000,
+    trustProxy: 0,
     jwtIssuer: 'schemata',
     jwtAudience: 'schemata-api',
     accessTokenTtlSeconds: 900,

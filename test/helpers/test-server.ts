@@ -3,6 +3,7 @@ import { findTenantAuth } from '../../src/auth/tenant-auth.repository.js';
 import { TenantRegistry, type TenantRegistryOptions } from '../../src/control/tenant-registry.js';
 import type { Database, OpenDatabaseOptions } from '../../src/db/database.js';
 import type { UserRole } from '../../src/db/tenant-database.js';
+import { listen } from '../../src/server/http-server.js';
 import { createSchemataYoga, type SchemataYogaOptions } from '../../src/server/yoga.js';
 import { openTestDatabase, testConfig } from './test-database.js';
 
@@ -26,6 +27,8 @@ export interface GraphQLInit {
 export interface TestServer {
   readonly database: Database;
   readonly registry: TenantRegistry;
+  /** The handler itself, to serve over node:http where a test needs real sockets (client addresses). */
+  readonly yoga: ReturnType<typeof createSchemataYoga>;
   /** POSTs to Yoga in-process (no port); `tenant` goes in X-Tenant-ID unless null. */
   graphql<T = Record<string, unknown>>(tenant: string | null, query: string, variables?: Record<string, unknown>, init?: GraphQLInit): Promise<GraphQLResponse<T>>;
   /** A fresh access token signed with the tenant's current key. */
@@ -54,6 +57,7 @@ export async function startTestServer(
   return {
     database,
     registry,
+    yoga,
     tokenFor,
     async graphql<T>(tenant: string | null, query: string, variables?: Record<string, unknown>, init: GraphQLInit = {}) {
       const as = init.as === undefined ? 'admin' : init.as;
@@ -78,5 +82,38 @@ export async function startTestServer(
       await registry.close();
       if (!options.database) await database.close();
     },
+  };
+}
+
+export interface HttpTestClient {
+  /** POSTs over a real socket from 127.0.0.1; `from` is sent as X-Forwarded-For, `token` as the bearer token. */
+  graphql<T = Record<string, unknown>>(
+    tenant: string,
+    query: string,
+    variables?: Record<string, unknown>,
+    init?: { from?: string; token?: string },
+  ): Promise<GraphQLResponse<T> & { headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** Serves the server's Yoga over node:http, for tests about client addresses (which in-process fetches do not have). */
+export async function serveOverHttp(server: TestServer): Promise<HttpTestClient> {
+  const running = await listen(server.yoga, 0);
+  return {
+    async graphql<T>(tenant: string, query: string, variables?: Record<string, unknown>, init: { from?: string; token?: string } = {}) {
+      const response = await fetch(`http://127.0.0.1:${running.port}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-tenant-id': tenant,
+          ...(init.from && { 'x-forwarded-for': init.from }),
+          ...(init.token && { authorization: `Bearer ${init.token}` }),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: JSON.parse(text), text } as GraphQLResponse<T> & { headers: Headers };
+    },
+    close: () => running.close({ graceMs: 0, timeoutMs: 1_000 }),
   };
 }

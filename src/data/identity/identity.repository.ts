@@ -55,6 +55,30 @@ export async function insertOneTimeToken(
   await db.insertInto('one_time_tokens').values(values).execute();
 }
 
+/**
+ * Inserts a password-reset token for the user with this email and a password,
+ * if there is one, and returns that user's email; the same statements either
+ * way. The commit does not wait for the disk: otherwise only the transaction
+ * that wrote a row would wait for the WAL flush, and the wait would tell that
+ * the account exists. A token lost to a crash is simply requested again.
+ */
+export async function insertPasswordResetToken(db: TenantDb, email: string, values: { token_hash: string; expires_at: Date }): Promise<string | undefined> {
+  await sql`set local synchronous_commit = off`.execute(db);
+  const row = await db
+    .insertInto('one_time_tokens')
+    .columns(['user_id', 'purpose', 'token_hash', 'expires_at'])
+    .expression(
+      db
+        .selectFrom('users')
+        .select((eb) => ['id', eb.val('password_reset').as('purpose'), eb.val(values.token_hash).as('token_hash'), eb.val(values.expires_at).as('expires_at')])
+        .where(sql`lower(email)`, '=', email.toLowerCase())
+        .where('password_hash', 'is not', null),
+    )
+    .returning((eb) => eb.selectFrom('users').select('users.email').whereRef('users.id', '=', 'one_time_tokens.user_id').as('email'))
+    .executeTakeFirst();
+  return row?.email ?? undefined;
+}
+
 /** The unused, unexpired token with this hash and purpose, locked for the caller's transaction. */
 export async function takeOneTimeToken(db: TenantDb, tokenHash: string, purpose: OneTimeTokenPurpose): Promise<{ id: string; user_id: string } | undefined> {
   return db

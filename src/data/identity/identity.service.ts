@@ -24,6 +24,10 @@ export interface IdentityDeps {
   readonly settings: TokenSettings & { readonly refreshTokenTtlSeconds: number };
   readonly throttle: LoginThrottle;
   readonly mailer: Mailer;
+  /** The caller's address, as the login throttle counts it. */
+  readonly clientAddress: string;
+  /** Where a mail that failed to send in the background is reported. */
+  readonly reportError: (error: unknown) => void;
 }
 
 export interface Session {
@@ -41,16 +45,12 @@ const RESET_TTL_MS = 3600 * 1000;
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export async function login(db: TenantDb, deps: IdentityDeps, input: { email: string; password: string }): Promise<Session> {
-  const throttleKey = `${deps.tenant.id}:${input.email.trim().toLowerCase()}`;
-  await deps.throttle.assertAllowed(throttleKey);
+  const attempt = await deps.throttle.reserve(`${deps.tenant.id}:${input.email.trim().toLowerCase()}`, deps.clientAddress);
   const user = await identity.findUserByEmail(db, input.email.trim());
   // Unknown emails cost one scrypt too, so timing does not reveal which exist.
   const matches = await verifyPassword(input.password, user?.password_hash ?? (await decoyHash()));
-  if (!user || !user.password_hash || !matches) {
-    await deps.throttle.recordFailure(throttleKey);
-    throw new SchemataError('INVALID_CREDENTIALS', 'the email or the password is wrong');
-  }
-  await deps.throttle.recordSuccess(throttleKey);
+  if (!user || !user.password_hash || !matches) throw new SchemataError('INVALID_CREDENTIALS', 'the email or the password is wrong');
+  await attempt.succeeded();
   await insertAuditEntry(db, { action: 'user.signed_in', entityType: 'user', entityId: user.id, actorId: user.id });
   return startSession(db, deps, user, randomUUID());
 }
@@ -124,17 +124,17 @@ export async function acceptInvite(db: TenantDb, deps: IdentityDeps, input: { to
   return startSession(db, deps, user, randomUUID());
 }
 
-/** Always succeeds, so the answer does not reveal whether an account exists. */
+/**
+ * Always succeeds, and does the same work whether or not the account exists,
+ * so neither the answer nor its timing tells: the token is made and hashed,
+ * one statement inserts it for the account if there is one, and the mail
+ * leaves in the background instead of being awaited on one path only.
+ */
 export async function requestPasswordReset(db: TenantDb, deps: IdentityDeps, email: string): Promise<void> {
-  const user = await identity.findUserByEmail(db, email.trim());
-  if (!user || !user.password_hash) return;
   const token = randomSecret();
-  await identity.insertOneTimeToken(db, { user_id: user.id, purpose: 'password_reset', token_hash: sha256(token), expires_at: new Date(Date.now() + RESET_TTL_MS) });
-  await deps.mailer.send({
-    to: user.email,
-    subject: `Reset your ${deps.tenant.name} password`,
-    text: `Within one hour, use the resetPassword mutation with this token:\n${token}`,
-  });
+  const recipient = await identity.insertPasswordResetToken(db, email.trim(), { token_hash: sha256(token), expires_at: new Date(Date.now() + RESET_TTL_MS) });
+  const message = { subject: `Reset your ${deps.tenant.name} password`, text: `Within one hour, use the resetPassword mutation with this token:\n${token}` };
+  if (recipient) setImmediate(() => deps.mailer.send({ to: recipient, ...message }).catch(deps.reportError));
 }
 
 /** Sets the new password, spends the token, and signs the user out everywhere. */

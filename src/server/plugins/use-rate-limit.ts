@@ -1,15 +1,24 @@
 import type { Plugin } from 'graphql-yoga';
 import { SchemataError } from '../../errors.js';
 import type { GraphQLContext } from '../../graphql/context.js';
-import type { RateDecision, TenantRateLimiter } from '../tenant-rate-limiter.js';
+import type { RateBudget, RateDecision, TenantRateLimiter } from '../tenant-rate-limiter.js';
 
 export interface RateLimitOptions {
   readonly limiter: TenantRateLimiter;
 }
 
+const OVER: Readonly<Record<RateBudget, (decision: RateDecision, tenant: string) => string>> = {
+  requestsPerMinute: (d, tenant) => `tenant "${tenant}" is over its plan's ${d.limit} requests a minute`,
+  requestsPerDay: (d, tenant) => `tenant "${tenant}" is over its plan's ${d.limit} requests a day`,
+  anonymousPerAddressPerMinute: (d) => `this address is over ${d.limit} requests a minute without a token`,
+  anonymousPerTenantPerMinute: (d, tenant) => `tenant "${tenant}" is over ${d.limit} requests a minute without a token`,
+};
+
 /**
- * Counts each operation against its tenant's plan, per minute and per day,
- * before any database work, and reports one window on every response:
+ * Counts each operation before any database work: one with a token against
+ * its tenant's plan, per minute and per day; one without against the
+ * anonymous budgets of its client address and its tenant, so strangers never
+ * spend the plan's budget. Reports one window on every response:
  * X-RateLimit-Limit, -Remaining and -Reset (seconds). That window is the one
  * that refused, or else the one with fewer requests left (the minute, until
  * the day's budget runs low). Over either limit: 429 RATE_LIMITED naming the
@@ -20,13 +29,15 @@ export function useRateLimit(options: RateLimitOptions): Plugin<GraphQLContext> 
   return {
     async onExecute({ args }) {
       const context = args.contextValue as GraphQLContext & { request: Request };
-      const decision = await options.limiter.consume(context.tenant, context.plan);
+      const decision = context.currentUser
+        ? await options.limiter.consume(context.tenant, context.plan)
+        : await options.limiter.consumeAnonymous(context.tenant, context.clientAddress);
       decisions.set(context.request, decision);
       if (!decision.allowed) {
         throw new SchemataError(
           'RATE_LIMITED',
-          `tenant "${context.tenant.slug}" is over its plan's ${decision.limit} requests a ${decision.window}: retry in ${decision.resetSeconds} s`,
-          { limit: decision.window === 'day' ? 'requestsPerDay' : 'requestsPerMinute', retryAfterSeconds: decision.resetSeconds },
+          `${OVER[decision.budget](decision, context.tenant.slug)}: retry in ${decision.resetSeconds} s`,
+          { limit: decision.budget, retryAfterSeconds: decision.resetSeconds },
         );
       }
     },
