@@ -3,9 +3,12 @@ import { TenantRegistry } from '../control/tenant-registry.js';
 import type { Database } from '../db/database.js';
 import type { Templates } from '../migrations/template.js';
 import type http from 'node:http';
+import { createConfiguredMailer } from '../auth/mailer.js';
 import { createAdminYoga, ADMIN_GRAPHQL_ENDPOINT } from './admin-yoga.js';
 import { listen } from './http-server.js';
 import { createLogger } from './logger.js';
+import { listenMetrics } from './metrics-server.js';
+import { createMetrics } from './metrics.js';
 import { createReadiness } from './readiness.js';
 import { createTenantRateLimiter } from './tenant-rate-limiter.js';
 import { UsageRecorder } from './usage-recorder.js';
@@ -13,8 +16,10 @@ import { createSchemataYoga, rateLimiterSettings } from './yoga.js';
 
 export interface RunningServer {
   readonly port: number;
+  /** Where GET /metrics is served; undefined when METRICS_PORT=off. */
+  readonly metricsPort: number | undefined;
   /**
-   * Graceful stop: /ready turns 503 at once, the listener stops accepting,
+   * Graceful stop: /ready turns 503 at once, the listeners stop accepting,
    * in-flight requests finish, then the registry's LISTEN connection closes.
    * The caller closes the database afterwards.
    */
@@ -29,7 +34,10 @@ export async function startServer(options: { config: Config; database: Database;
   const rateLimiter = createTenantRateLimiter(rateLimiterSettings(config));
   const logger = createLogger(config.logLevel);
   const usage = new UsageRecorder(database, { onError: (error) => logger.warn({ err: error }, 'recording usage failed; kept for the next flush') });
-  const yoga = createSchemataYoga({ config, database, registry, readiness, rateLimiter, logger, usage });
+  const metrics = createMetrics({ pool: database.pool });
+  const mailer = createConfiguredMailer(config);
+  if (!mailer) logger.warn('SMTP_URL is not set: inviteUser and requestPasswordReset answer MAIL_NOT_CONFIGURED');
+  const yoga = createSchemataYoga({ config, database, registry, readiness, rateLimiter, logger, usage, metrics, mailer });
   const admin = createAdminYoga({
     config,
     database,
@@ -38,11 +46,16 @@ export async function startServer(options: { config: Config; database: Database;
     logError: (error) => logger.error({ err: error }, 'unexpected admin error'),
   });
   const server = await listen(routeRequests(admin, yoga), options.port ?? config.port);
+  const metricsServer = config.metricsPort === undefined ? undefined : await listenMetrics(metrics, config.metricsPort, config.metricsHost).catch(async (error: unknown) => {
+    await server.close();
+    throw error;
+  });
   return {
     port: server.port,
+    metricsPort: metricsServer?.port,
     async shutdown() {
       readiness.drain();
-      await server.close();
+      await Promise.all([server.close(), metricsServer?.close()]);
       await registry.close();
       await rateLimiter.close();
       await usage.close();

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { randomSecret } from '../../auth/random-secret.js';
 import { issueAccessToken, type TokenSettings } from '../../auth/access-token.js';
 import type { LoginThrottle } from '../../auth/login-throttle.js';
-import type { Mailer } from '../../auth/mailer.js';
+import { requireMailer, type Mailer } from '../../auth/mailer.js';
 import type { Plan } from '../../control/plan.repository.js';
 import { decoyHash, hashPassword, verifyPassword } from '../../auth/password-hash.js';
 import type { TenantKeys } from '../../auth/tenant-keys.js';
@@ -23,7 +23,8 @@ export interface IdentityDeps {
   readonly keys: TenantKeys;
   readonly settings: TokenSettings & { readonly refreshTokenTtlSeconds: number };
   readonly throttle: LoginThrottle;
-  readonly mailer: Mailer;
+  /** null: this server sends no mail, so invitations and resets are refused. */
+  readonly mailer: Mailer | null;
 }
 
 export interface Session {
@@ -94,6 +95,7 @@ export async function inviteUser(
   actorId: string | null,
   input: { email: string; name: string; role: UserRole },
 ): Promise<User> {
+  const mailer = requireMailer(deps.mailer);
   await reserveUserSeat(db, deps.plan);
   let user: User;
   try {
@@ -105,7 +107,7 @@ export async function inviteUser(
   const token = randomSecret();
   await identity.insertOneTimeToken(db, { user_id: user.id, purpose: 'invite', token_hash: sha256(token), expires_at: new Date(Date.now() + INVITE_TTL_MS) });
   await insertAuditEntry(db, { action: 'user.invited', entityType: 'user', entityId: user.id, actorId, details: { role: input.role } });
-  await deps.mailer.send({
+  await mailer.send({
     to: user.email,
     subject: `You are invited to ${deps.tenant.name}`,
     text: `Accept within 7 days with the acceptInvite mutation and this token:\n${token}`,
@@ -126,11 +128,13 @@ export async function acceptInvite(db: TenantDb, deps: IdentityDeps, input: { to
 
 /** Always succeeds, so the answer does not reveal whether an account exists. */
 export async function requestPasswordReset(db: TenantDb, deps: IdentityDeps, email: string): Promise<void> {
+  // Refused for every address alike, so the refusal reveals no account either.
+  const mailer = requireMailer(deps.mailer);
   const user = await identity.findUserByEmail(db, email.trim());
   if (!user || !user.password_hash) return;
   const token = randomSecret();
   await identity.insertOneTimeToken(db, { user_id: user.id, purpose: 'password_reset', token_hash: sha256(token), expires_at: new Date(Date.now() + RESET_TTL_MS) });
-  await deps.mailer.send({
+  await mailer.send({
     to: user.email,
     subject: `Reset your ${deps.tenant.name} password`,
     text: `Within one hour, use the resetPassword mutation with this token:\n${token}`,
