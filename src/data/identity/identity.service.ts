@@ -126,12 +126,14 @@ export async function acceptInvite(db: TenantDb, deps: IdentityDeps, input: { to
   return startSession(db, deps, user, randomUUID());
 }
 
-/** Always succeeds, so the answer does not reveal whether an account exists. */
+/** Answers alike whether or not the account exists, so the answer reveals none. */
 export async function requestPasswordReset(db: TenantDb, deps: IdentityDeps, email: string): Promise<void> {
   // Refused for every address alike, so the refusal reveals no account either.
   const mailer = requireMailer(deps.mailer);
   const user = await identity.findUserByEmail(db, email.trim());
-  if (!user || !user.password_hash) return;
+  // A user without a password may set one too (one imported from an export
+  // without credentials, or invited): the mailed token proves the address, as an invitation does.
+  if (!user) return;
   const token = randomSecret();
   await identity.insertOneTimeToken(db, { user_id: user.id, purpose: 'password_reset', token_hash: sha256(token), expires_at: new Date(Date.now() + RESET_TTL_MS) });
   await mailer.send({
