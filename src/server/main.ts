@@ -45,11 +45,9 @@ export async function startServer(options: { config: Config; database: Database;
     logger,
     logError: (error) => logger.error({ err: error }, 'unexpected admin error'),
   });
+  // Before the public port, so a taken metrics port fails the start before any request is taken.
+  const metricsServer = config.metricsPort === undefined ? undefined : await listenMetrics(metrics, config.metricsPort, config.metricsHost);
   const server = await listen(routeRequests(admin, yoga), options.port ?? config.port);
-  const metricsServer = config.metricsPort === undefined ? undefined : await listenMetrics(metrics, config.metricsPort, config.metricsHost).catch(async (error: unknown) => {
-    await server.close();
-    throw error;
-  });
   return {
     port: server.port,
     metricsPort: metricsServer?.port,
