@@ -51,6 +51,8 @@ export interface Config {
   /** Prometheus /metrics listens here, never on the public port; undefined (METRICS_PORT=off) serves no metrics. */
   readonly metricsPort: number | undefined;
   readonly metricsHost: string;
+  /** When set, a scrape must send `Authorization: Bearer <metricsToken>` (for a METRICS_HOST others can reach). */
+  readonly metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -121,6 +123,8 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`MAIL_FROM must be an address such as no-reply@example.com or "Name <no-reply@example.com>", got "${env.MAIL_FROM}"`);
   }
 
+  if (env.METRICS_TOKEN && !/^[\x21-\x7e]{16,200}$/.test(env.METRICS_TOKEN)) problems.push('METRICS_TOKEN must be 16 to 200 printable characters without spaces');
+
   const config: Config = {
     databaseUrl: postgresUrl('DATABASE_URL'),
     testDatabaseUrl: postgresUrl('TEST_DATABASE_URL'),
@@ -144,6 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: env.MAIL_FROM || undefined,
     metricsPort: env.METRICS_PORT === 'off' ? undefined : int('METRICS_PORT', 9464, 0, 65535),
     metricsHost: env.METRICS_HOST || '127.0.0.1',
+    metricsToken: env.METRICS_TOKEN || undefined,
   };
   if (config.migrateConcurrency > config.poolSize) {
     problems.push(`MIGRATE_CONCURRENCY (${config.migrateConcurrency}) cannot exceed PG_POOL_SIZE (${config.poolSize})`);

@@ -13,10 +13,11 @@ const problemsOf = (env: Record<string, string>): readonly string[] => {
 
 describe('config: mail and metrics', () => {
   it('SMTP_URL must be smtp:// or smtps://, needs MAIL_FROM, and its password is never echoed', () => {
-    const problems = problemsOf({ SMTP_URL: 'https://user:hunter2-secret@mail.example', METRICS_PORT: '70000' });
+    const problems = problemsOf({ SMTP_URL: 'https://user:hunter2-secret@mail.example', METRICS_PORT: '70000', METRICS_TOKEN: 'short' });
     expect(problems).toEqual([
       'SMTP_URL must be a URL starting with smtp:// or smtps://',
       'MAIL_FROM is required with SMTP_URL, e.g. "Schemata <no-reply@example.com>"',
+      'METRICS_TOKEN must be 16 to 200 printable characters without spaces',
       'METRICS_PORT must be an integer from 0 to 65535, got "70000"',
     ]);
     expect(problems.join('\n')).not.toContain('hunter2');
@@ -29,6 +30,6 @@ describe('config: mail and metrics', () => {
     const config = loadConfig({ SMTP_URL: 'smtp://mail.example:587', MAIL_FROM: 'Schemata <no-reply@example.com>' });
     expect(config).toMatchObject({ smtpUrl: 'smtp://mail.example:587', mailFrom: 'Schemata <no-reply@example.com>', metricsPort: 9464, metricsHost: '127.0.0.1' });
     expect(loadConfig({ METRICS_PORT: 'off' }).metricsPort).toBeUndefined();
-    expect(loadConfig({ METRICS_PORT: '9100', METRICS_HOST: '10.0.0.5' })).toMatchObject({ metricsPort: 9100, metricsHost: '10.0.0.5' });
+    expect(loadConfig({ METRICS_PORT: '9100', METRICS_HOST: '10.0.0.5', METRICS_TOKEN: 'a-long-enough-token' })).toMatchObject({ metricsPort: 9100, metricsHost: '10.0.0.5', metricsToken: 'a-long-enough-token' });
   });
 });

@@ -131,7 +131,7 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
     const tenantsFile = path.join(workDir, 'tenants.json');
     await fs.writeFile(tenantsFile, JSON.stringify(await withTokens(database, base, tenants)));
     // Request logging off (warn level) and the rate limit out of reach: the floor has neither.
-    const env = { ...process.env, DATABASE_URL: database.url, PG_POOL_SIZE: String(options.poolSize), NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', RESPONSE_CACHE_TTL_MS: String(options.responseCacheTtlMs ?? 0), METRICS_PORT: '0' };
+    const env = { ...process.env, DATABASE_URL: database.url, PG_POOL_SIZE: String(options.poolSize), NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', RESPONSE_CACHE_TTL_MS: String(options.responseCacheTtlMs ?? 0), METRICS_PORT: '0', METRICS_TOKEN: '' };
     const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
     const schemata = await startChild(path.join(PROJECT_ROOT, 'src/bench/run-schemata-server.ts'), [], env, children, profile);
     const floor = await startChild(path.join(PROJECT_ROOT, 'src/bench/run-floor-server.ts'), [tenantsFile], env, children);

@@ -46,7 +46,7 @@ export async function startServer(options: { config: Config; database: Database;
     logError: (error) => logger.error({ err: error }, 'unexpected admin error'),
   });
   // Before the public port, so a taken metrics port fails the start before any request is taken.
-  const metricsServer = config.metricsPort === undefined ? undefined : await listenMetrics(metrics, config.metricsPort, config.metricsHost);
+  const metricsServer = config.metricsPort === undefined ? undefined : await listenMetrics(metrics, { port: config.metricsPort, host: config.metricsHost, token: config.metricsToken });
   const server = await listen(routeRequests(admin, yoga), options.port ?? config.port);
   return {
     port: server.port,

@@ -38,6 +38,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     mailFrom: undefined,
     metricsPort: 0,
     metricsHost: '127.0.0.1',
+    metricsToken: undefined,
     ...overrides,
   });
 }

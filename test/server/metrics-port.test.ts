@@ -58,4 +58,22 @@ describe('metrics on their own port', () => {
     await expect(fetch(`http://127.0.0.1:${both.port}/health`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${both.metricsPort}/metrics`)).rejects.toThrow();
   });
+
+  it('with METRICS_TOKEN a scrape needs that bearer token', async () => {
+    const token = 'scrape-token-0123456789';
+    const guarded = await startServer({ config: testConfig({ metricsToken: token }), database, templates: await loadTemplates(TEMPLATES_DIR), port: 0 });
+    try {
+      const scrape = (authorization?: string) => fetch(`http://127.0.0.1:${guarded.metricsPort}/metrics`, { headers: authorization ? { authorization } : {} });
+      const refused = await scrape();
+      expect([refused.status, refused.headers.get('www-authenticate')]).toEqual([401, 'Bearer']);
+      expect(await refused.text()).not.toContain('schemata_');
+      expect((await scrape(`Bearer ${token}x`)).status).toBe(401);
+      expect((await scrape(token)).status).toBe(401);
+      const allowed = await scrape(`Bearer ${token}`);
+      expect(allowed.status).toBe(200);
+      expect(await allowed.text()).toContain('schemata_requests_total');
+    } finally {
+      await guarded.shutdown();
+    }
+  });
 });
