@@ -6,6 +6,7 @@ import { startServer } from '../src/server/main.js';
 await runScript(async ({ config, database, templates, untilSignal }) => {
   const server = await startServer({ config, database, templates });
   console.log(`listening on http://127.0.0.1:${server.port}/graphql`);
+  if (server.metricsPort !== undefined) console.log(`metrics on http://${config.metricsHost}:${server.metricsPort}/metrics`);
   await untilSignal();
   console.log('stopping: /ready answers 503, in-flight requests finish, then the database pool closes');
   await server.shutdown();

@@ -29,6 +29,7 @@ await runScript(
     console.log(`Try:      TOKEN=$(npm run -s token -- --tenant acme --role viewer)
           curl -s -H 'X-Tenant-ID: acme' -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' ${base}/graphql \\
             -d '{"query":"{ tenant { slug } deployments(first: 3, filter: {status: [ACTIVE]}) { totalCount edges { node { url project { name } } } } }"}'`);
+    if (server.metricsPort !== undefined) console.log(`Metrics:  http://${config.metricsHost}:${server.metricsPort}/metrics (not on the public port)`);
     console.log(`Admin:    ${base}/admin/graphql${config.production ? '' : ' (GraphiQL)'} with a platform-admin token: npm run -s token -- --platform-admin`);
     console.log('Ctrl-C stops the server and the database.');
 

@@ -24,7 +24,9 @@ const USAGE = `usage:
   npm run tenant -- change-plan <slug> <plan>
   npm run tenant -- plans                         the plans and their limits
   npm run tenant -- rotate-key <slug>             new signing secret: every access token of the tenant stops working
-  npm run tenant -- export <slug> > acme.ndjson   every table's rows as NDJSON on stdout (the summary goes to stderr)
+  npm run tenant -- export <slug> [--without-credentials] > acme.ndjson
+                                                  every table's rows as NDJSON on stdout (the summary goes to stderr);
+                                                  --without-credentials leaves out password hashes and token rows
   npm run tenant -- import <file> --as <new-slug> [--name "Display Name"]
                                                   into a new tenant, migrated to the template head; <file> may be - (stdin)
   npm run tenant -- clone <slug> --as <new-slug> [--name "Display Name"]
@@ -38,6 +40,7 @@ const { positionals, values } = parseArgs({
     as: { type: 'string' },
     json: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
+    'without-credentials': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -134,7 +137,7 @@ await runScript(
         return;
       }
       case 'export':
-        return exportCommand(database, needSlug('export'));
+        return exportCommand(database, needSlug('export'), { withoutCredentials: values['without-credentials'] });
       case 'import': {
         if (!slug || !values.as) throw new UsageError(`import needs a file and --as <new-slug>\n${USAGE}`);
         return importCommand(database, templates.tenant, slug, { slug: values.as, name: values.name });

@@ -57,6 +57,19 @@ export interface Config {
    * see (another instance, the CLI); this process's own mutations invalidate at once.
    */
   readonly responseCacheTtlMs: number;
+  /**
+   * Where invitations and reset tokens are sent (smtp:// or smtps://, with
+   * credentials). Without it a production server answers those mutations with
+   * MAIL_NOT_CONFIGURED; development writes them to the log instead.
+   */
+  readonly smtpUrl: string | undefined;
+  /** The From of every mail; required with SMTP_URL. */
+  readonly mailFrom: string | undefined;
+  /** Prometheus /metrics listens here, never on the public port; undefined (METRICS_PORT=off) serves no metrics. */
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string;
+  /** When set, a scrape must send `Authorization: Bearer <metricsToken>` (for a METRICS_HOST others can reach). */
+  readonly metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -116,6 +129,19 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${env.LOG_LEVEL}"`);
   }
 
+  const smtpUrl = env.SMTP_URL || undefined;
+  if (smtpUrl !== undefined) {
+    // The URL carries the SMTP password: never echo it.
+    const protocol = URL.canParse(smtpUrl) ? new URL(smtpUrl).protocol : undefined;
+    if (protocol !== 'smtp:' && protocol !== 'smtps:') problems.push('SMTP_URL must be a URL starting with smtp:// or smtps://');
+    if (!env.MAIL_FROM) problems.push('MAIL_FROM is required with SMTP_URL, e.g. "Schemata <no-reply@example.com>"');
+  }
+  if (env.MAIL_FROM && !/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>$/.test(env.MAIL_FROM)) {
+    problems.push(`MAIL_FROM must be an address such as no-reply@example.com or "Name <no-reply@example.com>", got "${env.MAIL_FROM}"`);
+  }
+
+  if (env.METRICS_TOKEN && !/^[\x21-\x7e]{16,200}$/.test(env.METRICS_TOKEN)) problems.push('METRICS_TOKEN must be 16 to 200 printable characters without spaces');
+
   const config: Config = {
     databaseUrl: postgresUrl('DATABASE_URL'),
     databaseDirectUrl: postgresUrl('DATABASE_DIRECT_URL'),
@@ -139,6 +165,11 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 30, 24 * 3600),
     refreshTokenTtlSeconds: int('REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
     responseCacheTtlMs: int('RESPONSE_CACHE_TTL_MS', 2_000, 0, 60_000),
+    smtpUrl,
+    mailFrom: env.MAIL_FROM || undefined,
+    metricsPort: env.METRICS_PORT === 'off' ? undefined : int('METRICS_PORT', 9464, 0, 65535),
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
+    metricsToken: env.METRICS_TOKEN || undefined,
   };
   if (config.databaseDirectUrl && !config.databaseUrl) {
     problems.push('DATABASE_DIRECT_URL is set without DATABASE_URL: the embedded server needs neither, a pooler needs both');

@@ -89,6 +89,8 @@ async function verify(token: string, claims: JWTPayload, keys: TenantKeys, deps:
     return payload;
   }
   if (keys.idp && claims.iss === keys.idp.issuer) {
+    // Fail closed for a row stored without one (before it was required): jose would skip the check.
+    if (keys.idp.audience === undefined) throw invalid("this tenant's identity provider has no audience configured");
     const options = {
       algorithms: keys.idp.algorithms,
       issuer: keys.idp.issuer,

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ControlDatabase, TenantAuth } from '../db/control-database.js';
+import { inputError } from '../errors.js';
 
 type Db = Kysely<ControlDatabase>;
 
@@ -24,11 +25,16 @@ export interface IdentityProviderSettings {
   readonly jwksUrl?: string | null;
   readonly publicKey?: string | null;
   readonly issuer: string;
-  readonly audience?: string | null;
+  /** Required: without one, a token the provider issued for any other application would be accepted here. */
+  readonly audience: string;
   readonly algorithms: readonly string[];
 }
 
+/** Sets (or, with null, removes) the tenant's own identity provider; one without an audience is refused with BAD_USER_INPUT. */
 export async function setIdentityProvider(db: Db, tenantId: string, idp: IdentityProviderSettings | null): Promise<void> {
+  if (idp && (typeof idp.audience !== 'string' || idp.audience.trim() === '')) {
+    throw inputError('audience', 'an identity provider needs the audience (aud) its tokens carry for this API');
+  }
   await db
     .updateTable('control.tenant_auth')
     .set({

@@ -7,6 +7,7 @@ import { findTenantAuth } from './tenant-auth.repository.js';
 export interface IdentityProviderKeys {
   readonly key: KeyObject | JWTVerifyGetKey;
   readonly issuer: string;
+  /** undefined only for rows stored before an audience was required: authenticate refuses their tokens. */
   readonly audience: string | undefined;
   readonly algorithms: string[];
 }
@@ -52,7 +53,7 @@ export class TenantKeyStore {
       idp = {
         key: row.jwks_url ? createRemoteJWKSet(new URL(row.jwks_url)) : createPublicKey(row.public_key!),
         issuer: row.idp_issuer,
-        audience: row.idp_audience ?? undefined,
+        audience: row.idp_audience || undefined,
         algorithms: row.idp_algorithms,
       };
     }

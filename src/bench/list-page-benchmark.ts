@@ -131,7 +131,7 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
     const tenantsFile = path.join(workDir, 'tenants.json');
     await fs.writeFile(tenantsFile, JSON.stringify(await withTokens(database, base, tenants)));
     // Request logging off (warn level) and the rate limit out of reach: the floor has neither.
-    const env = { ...process.env, DATABASE_URL: database.url, PG_POOL_SIZE: String(options.poolSize), NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', RESPONSE_CACHE_TTL_MS: String(options.responseCacheTtlMs ?? 0) };
+    const env = { ...process.env, DATABASE_URL: database.url, PG_POOL_SIZE: String(options.poolSize), NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', RESPONSE_CACHE_TTL_MS: String(options.responseCacheTtlMs ?? 0), METRICS_PORT: '0', METRICS_TOKEN: '' };
     const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
     const schemata = await startChild(path.join(PROJECT_ROOT, 'src/bench/run-schemata-server.ts'), [], env, children, profile);
     const floor = await startChild(path.join(PROJECT_ROOT, 'src/bench/run-floor-server.ts'), [tenantsFile], env, children);
@@ -160,11 +160,11 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
           writePercent: t.target === 'schemata' ? (options.writePercent ?? 0) : 0,
         }),
       );
-      const before = t.target === 'schemata' ? await cacheLookups(t.port) : undefined;
+      const before = t.target === 'schemata' ? await cacheLookups(schemata.metricsPort!) : undefined;
       const output = await runToEnd(NODE_TS[0], [...NODE_TS.slice(1), path.join(PROJECT_ROOT, 'src/bench/run-load.ts'), planFile]);
       const run = JSON.parse(output.trim().split('\n').at(-1)!) as LoadResult;
       if (!before) return run;
-      const after = await cacheLookups(t.port);
+      const after = await cacheLookups(schemata.metricsPort!);
       return { ...run, cache: { hits: after.hits - before.hits, misses: after.misses - before.misses } };
     };
 
@@ -231,7 +231,7 @@ export interface BenchTenant {
   readonly writerToken: string;
 }
 
-/** The server's response-cache counters, read from its /metrics. */
+/** The server's response-cache counters, read from its metrics port. */
 async function cacheLookups(port: number): Promise<{ hits: number; misses: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const count = (result: string) => Number(new RegExp(`^schemata_response_cache_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
@@ -256,18 +256,19 @@ export async function startChild(
   env: NodeJS.ProcessEnv,
   children: ChildProcess[],
   nodeFlags: string[] = [],
-): Promise<{ child: ChildProcess; port: number }> {
+): Promise<{ child: ChildProcess; port: number; metricsPort: number | undefined }> {
   const child = spawn(NODE_TS[0], [...nodeFlags, ...NODE_TS.slice(1), script, ...args], { env, cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const lines = createInterface({ input: child.stdout! });
-  const port = await new Promise<number>((resolve, reject) => {
+  // "ready <port>", and the metrics port after it where the server has one.
+  const [port, metricsPort] = await new Promise<[number, number | undefined]>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${path.basename(script)} exited with ${code} before it was ready`)));
     lines.on('line', (line) => {
-      const match = /^ready (\d+)$/.exec(line);
-      if (match) resolve(Number(match[1]));
+      const match = /^ready (\d+)(?: (\d+))?$/.exec(line);
+      if (match) resolve([Number(match[1]), match[2] === undefined ? undefined : Number(match[2])]);
     });
   });
-  return { child, port };
+  return { child, port, metricsPort };
 }
 
 function runToEnd(command: string, args: string[]): Promise<string> {

@@ -1,5 +1,5 @@
 // Child process of the list-page benchmark: the real server, as npm start runs
-// it but without migrating or seeding. env: DATABASE_URL, PG_POOL_SIZE. Prints "ready <port>".
+// it but without migrating or seeding. env: DATABASE_URL, PG_POOL_SIZE, METRICS_PORT. Prints "ready <port> <metrics port>".
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { loadTemplates } from '../migrations/template.js';
@@ -8,7 +8,7 @@ import { startServer } from '../server/main.js';
 const config = loadConfig();
 const database = await openDatabase(config);
 const server = await startServer({ config, database, templates: await loadTemplates(config.templatesDir), port: 0 });
-console.log(`ready ${server.port}`);
+console.log(`ready ${server.port} ${server.metricsPort}`);
 process.on('SIGTERM', async () => {
   await server.shutdown();
   await database.close();

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { cloneTenant } from '../control/tenant-clone.service.js';
-import { exportTenant } from '../control/tenant-export.service.js';
+import { exportTenant, type ExportOptions } from '../control/tenant-export.service.js';
 import { importTenant, type ImportTarget } from '../control/tenant-import.service.js';
 import type { Database } from '../db/database.js';
 import { formatBytes } from '../format-bytes.js';
@@ -14,14 +14,15 @@ import type { Template } from '../migrations/template.js';
  * Streams the NDJSON to stdout; the summary goes to stderr, so stdout is only
  * the export. Its size is always in MiB, so summaries compare at a glance.
  */
-export async function exportCommand(database: Database, slug: string): Promise<void> {
-  const exported = await exportTenant(database, slug);
+export async function exportCommand(database: Database, slug: string, options: ExportOptions = {}): Promise<void> {
+  const exported = await exportTenant(database, slug, options);
   await pipeline(Readable.from(exported.lines), process.stdout, { end: false });
   const summary = exported.summary!;
   console.error(
     `exported tenant ${exported.tenant.slug} (template version ${summary.templateVersion}): ` +
       `${summary.tables} tables, ${count(summary.rows)} rows, ${summary.sequences} sequences, ${formatBytes(summary.bytes, 'MiB')} in ${ms(summary.durationMs)}`,
   );
+  if (options.withoutCredentials) console.error('  without credentials: no password hashes, no refresh or one-time tokens');
   console.error(`  ${perTable(summary.rowCounts)}`);
 }
 

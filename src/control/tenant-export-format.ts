@@ -25,7 +25,18 @@ export interface ExportHeader {
   readonly migrations: readonly AppliedMigration[];
   readonly tenant: { readonly slug: string; readonly name: string; readonly plan: TenantPlan };
   readonly exportedAt: string;
+  /** True when CREDENTIAL_TABLES' rows and CREDENTIAL_COLUMNS were left out; absent in older exports. */
+  readonly withoutCredentials?: boolean;
 }
+
+/**
+ * What an export without credentials leaves out (see 0002_add_identity.sql):
+ * refresh and one-time token hashes, and password hashes. Users imported from
+ * it have no password and set one with requestPasswordReset. A test fails
+ * when the template gains a hash, token, secret or password column not named here.
+ */
+export const CREDENTIAL_TABLES: readonly string[] = ['refresh_tokens', 'one_time_tokens'];
+export const CREDENTIAL_COLUMNS: Readonly<Record<string, readonly string[]>> = { users: ['password_hash'] };
 
 export interface ExportTrailer {
   readonly end: typeof EXPORT_FORMAT;

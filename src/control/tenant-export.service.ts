@@ -3,7 +3,7 @@ import QueryStream from 'pg-query-stream';
 import type { Tenant } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
 import { readLedgers } from '../migrations/ledger.repository.js';
-import { headerLine, rowLinePrefix, sequenceLine, trailerLine } from './tenant-export-format.js';
+import { CREDENTIAL_COLUMNS, CREDENTIAL_TABLES, headerLine, rowLinePrefix, sequenceLine, trailerLine } from './tenant-export-format.js';
 import { holdSchemaForReading } from './schema-read-hold.js';
 import { listTenantSequences, listTenantTables, readSequence, rowsAsJsonQuery } from './tenant-tables.repository.js';
 import { findTenantById } from './tenant.repository.js';
@@ -19,6 +19,15 @@ export interface ExportSummary {
   readonly bytes: number;
   /** From the first line pulled to the last. */
   readonly durationMs: number;
+}
+
+export interface ExportOptions {
+  /**
+   * Leaves out password hashes and the refresh and one-time token tables, for
+   * an export that may travel where credentials should not; their row counts are 0.
+   * @default false
+   */
+  readonly withoutCredentials?: boolean;
 }
 
 export interface TenantExport {
@@ -51,10 +60,10 @@ const FETCH_ROWS = 1000;
  * e.g. `pipeline(Readable.from(exp.lines), process.stdout)` or
  * `Readable.toWeb(Readable.from(exp.lines))`.
  */
-export async function exportTenant(database: Database, slug: string): Promise<TenantExport> {
+export async function exportTenant(database: Database, slug: string, options: ExportOptions = {}): Promise<TenantExport> {
   const tenant = await getTenant(database, slug);
   let summary: ExportSummary | undefined;
-  const lines = exportLines(database, tenant, (done) => (summary = done));
+  const lines = exportLines(database, tenant, options.withoutCredentials ?? false, (done) => (summary = done));
   return {
     tenant,
     lines,
@@ -64,7 +73,12 @@ export async function exportTenant(database: Database, slug: string): Promise<Te
   };
 }
 
-async function* exportLines(database: Database, registered: Tenant, onDone: (summary: ExportSummary) => void): AsyncGenerator<string, void, undefined> {
+async function* exportLines(
+  database: Database,
+  registered: Tenant,
+  withoutCredentials: boolean,
+  onDone: (summary: ExportSummary) => void,
+): AsyncGenerator<string, void, undefined> {
   const started = performance.now();
   // Held before BEGIN: the snapshot must come after any migration that rewrote a table, or that table reads as empty.
   const hold = await holdSchemaForReading(database, registered.schema_name);
@@ -91,13 +105,18 @@ async function* exportLines(database: Database, registered: Tenant, onDone: (sum
       migrations: ledger.toSorted((a, b) => a.name.localeCompare(b.name)),
       tenant: { slug: tenant.slug, name: tenant.name, plan: tenant.plan },
       exportedAt: new Date().toISOString(),
+      withoutCredentials,
     });
     const rowCounts: Record<string, number> = {};
     let rows = 0;
     for (const table of tables) {
       const prefix = rowLinePrefix(table.name);
       let count = 0;
-      const query = rowsAsJsonQuery(db, schema, table.name);
+      if (withoutCredentials && CREDENTIAL_TABLES.includes(table.name)) {
+        rowCounts[table.name] = 0;
+        continue;
+      }
+      const query = rowsAsJsonQuery(db, schema, table.name, withoutCredentials ? CREDENTIAL_COLUMNS[table.name] : []);
       const cursor = client.query(new QueryStream(query.sql, [...query.parameters], { batchSize: FETCH_ROWS }));
       for await (const { row } of cursor as AsyncIterable<{ row: string }>) {
         chunk += `${prefix}${row}}\n`;

@@ -90,9 +90,13 @@ export async function copySequence(db: AnyKysely, fromSchema: string, toSchema: 
     FROM ${sql.id(assertTenantSchemaName(fromSchema), sequence)}`.execute(db);
 }
 
-/** A cursor's query over a table's rows, each as the JSON Postgres itself writes (exact timestamps, numerics, jsonb). */
-export function rowsAsJsonQuery(db: AnyKysely, schema: string, table: string): CompiledQuery {
-  return sql`SELECT to_jsonb(t)::text AS row FROM ${sql.id(assertTenantSchemaName(schema), table)} AS t`.compile(db);
+/**
+ * A cursor's query over a table's rows, each as the JSON Postgres itself
+ * writes (exact timestamps, numerics, jsonb), without the `omit` columns.
+ */
+export function rowsAsJsonQuery(db: AnyKysely, schema: string, table: string, omit: readonly string[] = []): CompiledQuery {
+  const row = omit.length > 0 ? sql`to_jsonb(t) - ${[...omit]}::text[]` : sql`to_jsonb(t)`;
+  return sql`SELECT (${row})::text AS row FROM ${sql.id(assertTenantSchemaName(schema), table)} AS t`.compile(db);
 }
 
 /**

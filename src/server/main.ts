@@ -3,10 +3,13 @@ import { TenantRegistry } from '../control/tenant-registry.js';
 import type { Database } from '../db/database.js';
 import type { Templates } from '../migrations/template.js';
 import type http from 'node:http';
+import { createConfiguredMailer } from '../auth/mailer.js';
 import { createAdminYoga, ADMIN_GRAPHQL_ENDPOINT } from './admin-yoga.js';
 import { listen } from './http-server.js';
 import { nodeListener } from './node-listener.js';
 import { createLogger } from './logger.js';
+import { listenMetrics } from './metrics-server.js';
+import { createMetrics } from './metrics.js';
 import { createReadiness } from './readiness.js';
 import { createTenantRateLimiter } from './tenant-rate-limiter.js';
 import { UsageRecorder } from './usage-recorder.js';
@@ -14,8 +17,10 @@ import { createSchemataYoga, rateLimiterSettings } from './yoga.js';
 
 export interface RunningServer {
   readonly port: number;
+  /** Where GET /metrics is served; undefined when METRICS_PORT=off. */
+  readonly metricsPort: number | undefined;
   /**
-   * Graceful stop: /ready turns 503 at once, the listener stops accepting,
+   * Graceful stop: /ready turns 503 at once, the listeners stop accepting,
    * in-flight requests finish, then the registry's LISTEN connection closes.
    * The caller closes the database afterwards.
    */
@@ -30,7 +35,10 @@ export async function startServer(options: { config: Config; database: Database;
   const rateLimiter = createTenantRateLimiter(rateLimiterSettings(config));
   const logger = createLogger(config.logLevel);
   const usage = new UsageRecorder(database, { onError: (error) => logger.warn({ err: error }, 'recording usage failed; kept for the next flush') });
-  const yoga = createSchemataYoga({ config, database, registry, readiness, rateLimiter, logger, usage });
+  const metrics = createMetrics({ pool: database.pool });
+  const mailer = createConfiguredMailer(config);
+  if (!mailer) logger.warn('SMTP_URL is not set: inviteUser and requestPasswordReset answer MAIL_NOT_CONFIGURED');
+  const yoga = createSchemataYoga({ config, database, registry, readiness, rateLimiter, logger, usage, metrics, mailer });
   const admin = createAdminYoga({
     config,
     database,
@@ -39,12 +47,15 @@ export async function startServer(options: { config: Config; database: Database;
     logError: (error) => logger.error({ err: error }, 'unexpected admin error'),
   });
   const escaped = (error: unknown) => logger.error({ err: error }, 'unexpected error outside GraphQL');
+  // Before the public port, so a taken metrics port fails the start before any request is taken.
+  const metricsServer = config.metricsPort === undefined ? undefined : await listenMetrics(metrics, { port: config.metricsPort, host: config.metricsHost, token: config.metricsToken });
   const server = await listen(routeRequests(nodeListener(admin, escaped), nodeListener(yoga, escaped)), options.port ?? config.port);
   return {
     port: server.port,
+    metricsPort: metricsServer?.port,
     async shutdown() {
       readiness.drain();
-      await server.close();
+      await Promise.all([server.close(), metricsServer?.close()]);
       await registry.close();
       await rateLimiter.close();
       await usage.close();

@@ -4,7 +4,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from '../auth/authenticate.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
-import { createLogMailer, type Mailer } from '../auth/mailer.js';
+import type { Mailer } from '../auth/mailer.js';
 import { TenantKeyStore } from '../auth/tenant-keys.js';
 import { VerifiedTokenCache } from '../auth/verified-token-cache.js';
 import type { Config } from '../config.js';
@@ -58,14 +58,14 @@ export interface SchemataYogaOptions {
   readonly plans?: PlanCatalog;
   /** Each tenant's measured storage, for the plan's maxStorageBytes. @default measurements trusted for 30 s */
   readonly storageMeter?: TenantStorageMeter;
-  /** @default Prometheus metrics for this server's pool, at /metrics */
+  /** Filled by every request; main.ts serves them on the metrics port. @default Prometheus metrics for this server's pool */
   readonly metrics?: Metrics;
   /** Tests substitute a deliberately shared key to prove the cache-isolation test can see leaks. @default tenant, its generation, subject and role */
   readonly responseCacheShareKey?: TenantResponseCacheOptions['shareKey'];
   /** Where unexpected (masked) errors go. @default the logger, at error level */
   readonly logError?: ErrorLogger;
-  /** How invitations and reset tokens are delivered. @default the log */
-  readonly mailer?: Mailer;
+  /** How invitations and reset tokens are delivered; null refuses them (MAIL_NOT_CONFIGURED). @default null */
+  readonly mailer?: Mailer | null;
   /** @default a LoginThrottle of 5 failures per address and account per 15 minutes, 50 per account per hour */
   readonly loginThrottle?: LoginThrottle;
   /** Answers /ready; without it /ready is always 200 while the process runs. */
@@ -130,7 +130,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
   const verified = new VerifiedTokenCache();
   registry.onInvalidate((tenantId) => verified.forgetTenant(tenantId));
   const throttle = options.loginThrottle ?? new LoginThrottle();
-  const mailer = options.mailer ?? createLogMailer();
+  const mailer = options.mailer ?? null;
   const plans = options.plans ?? new PlanCatalog(database, registry);
   const storage = options.storageMeter ?? new TenantStorageMeter();
   const logError = options.logError ?? ((error: unknown) => logger.error({ err: error }, 'unexpected error'));

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import { findTenantAuth, setIdentityProvider } from '../../src/auth/tenant-auth.repository.js';
+import { findTenantAuth, setIdentityProvider, type IdentityProviderSettings } from '../../src/auth/tenant-auth.repository.js';
 import { rotateSigningKey } from '../../src/control/tenant.service.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import { seedTenant, tenantTemplate, testConfig } from '../helpers/test-database.js';
@@ -137,12 +137,45 @@ describe('access token verification', () => {
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
-      await setIdentityProvider(server.database.control, tenant.id, { jwksUrl: url, issuer: 'https://login.example', algorithms: ['EdDSA'] });
-      const token = await new SignJWT({ tenant: tenant.id, role: 'member' }).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject('u-7').setIssuer('https://login.example').setExpirationTime('5m').sign(privateKey);
+      await setIdentityProvider(server.database.control, tenant.id, { jwksUrl: url, issuer: 'https://login.example', audience: 'globex-app', algorithms: ['EdDSA'] });
+      const token = await new SignJWT({ tenant: tenant.id, role: 'member' }).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject('u-7').setIssuer('https://login.example').setAudience('globex-app').setExpirationTime('5m').sign(privateKey);
       const accepted = await eventually(() => read(tenant, token), (r) => r.status === 200);
       expect(accepted.body).toEqual({ data: { projects: { totalCount: 0 } } });
     } finally {
       jwks.close();
+    }
+  });
+
+  it('an identity provider without an audience is refused when configured', async () => {
+    const tenant = await seedTenant(server.database, await tenantTemplate(), 'jwt_noaud');
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const settings = { publicKey: await exportSPKI(publicKey), issuer: 'https://idp.example', algorithms: ['ES256'] };
+    for (const audience of [undefined, '', '  ']) {
+      await expect(setIdentityProvider(server.database.control, tenant.id, { ...settings, audience } as IdentityProviderSettings)).rejects.toMatchObject({
+        code: 'BAD_USER_INPUT',
+        details: { field: 'audience' },
+      });
+    }
+    expect((await findTenantAuth(server.database.control, tenant.id))!.idp_issuer).toBeNull();
+  });
+
+  it('an identity provider stored without an audience (before it was required) has its tokens refused, whatever their aud', async () => {
+    const tenant = await seedTenant(server.database, await tenantTemplate(), 'jwt_oldidp');
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    // As an older server wrote it: the repository refuses this now.
+    await server.database.control
+      .updateTable('control.tenant_auth')
+      .set({ public_key: await exportSPKI(publicKey), idp_issuer: 'https://idp.example', idp_audience: null, idp_algorithms: ['ES256'] })
+      .where('tenant_id', '=', tenant.id)
+      .execute();
+    const idpToken = (aud?: string) => {
+      const jwt = new SignJWT({ tenant: tenant.id, role: 'viewer' }).setProtectedHeader({ alg: 'ES256' }).setSubject('idp|7').setIssuer('https://idp.example').setExpirationTime('5m');
+      return (aud === undefined ? jwt : jwt.setAudience(aud)).sign(privateKey);
+    };
+    for (const token of [await idpToken('some-other-app'), await idpToken()]) {
+      const refused = await eventually(() => read(tenant, token), (r) => r.status !== 200);
+      expectRefused(refused, 401, 'INVALID_TOKEN');
+      expect(refused.body.errors?.[0]?.message).toContain('no audience configured');
     }
   });
 });

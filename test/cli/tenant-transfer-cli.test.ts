@@ -76,4 +76,16 @@ describe('npm run tenant -- export | import | clone', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/usage error: import needs a file and --as <new-slug>/);
   }, 180_000);
+
+  it('export --without-credentials leaves out password hashes and token rows, and says so', async () => {
+    const source = await seedTenant(database, await tenantTemplate(), 'cli_nocred');
+    await fillTenant(database, source, { users: 4, projects: 1, deployments: 5, workflows: 1 });
+    const exported = await tenantCli(['export', source.slug, '--without-credentials']);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toContain('"table":"users"');
+    // fillTenant's known hash, and any column that holds one.
+    expect(exported.stdout).not.toContain('scrypt$');
+    expect(exported.stdout).not.toContain('token_hash');
+    expect(exported.stderr).toMatch(/^ {2}without credentials: no password hashes, no refresh or one-time tokens$/m);
+  });
 });

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
-import { exportTenant } from '../../src/control/tenant-export.service.js';
+import { exportTenant, type ExportOptions } from '../../src/control/tenant-export.service.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import type { Database } from '../../src/db/database.js';
 import { insertDemoData } from '../../src/seed/demo-data.repository.js';
@@ -69,8 +69,8 @@ export async function fillTenant(database: Database, tenant: Tenant, size = { us
 }
 
 /** A whole export as text, for tests that edit it. */
-export async function exportText(database: Database, slug: string): Promise<string> {
-  const exported = await exportTenant(database, slug);
+export async function exportText(database: Database, slug: string, options: ExportOptions = {}): Promise<string> {
+  const exported = await exportTenant(database, slug, options);
   let text = '';
   for await (const chunk of exported.lines) text += chunk;
   return text;

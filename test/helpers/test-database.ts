@@ -38,6 +38,11 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     refreshTokenTtlSeconds: 30 * 24 * 3600,
     // As in production: the whole suite runs with the response cache on.
     responseCacheTtlMs: 2_000,
+    smtpUrl: undefined,
+    mailFrom: undefined,
+    metricsPort: 0,
+    metricsHost: '127.0.0.1',
+    metricsToken: undefined,
     ...overrides,
   });
 }

@@ -52,7 +52,7 @@ describe('graceful shutdown', () => {
 
     const port = await getPort();
     // node --import tsx, not the tsx binary: the signal must reach the server itself, not a wrapper.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/serve.ts'], { cwd: PROJECT_ROOT, env: { ...process.env, DATABASE_URL: inject('databaseUrl'), PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/serve.ts'], { cwd: PROJECT_ROOT, env: { ...process.env, DATABASE_URL: inject('databaseUrl'), PORT: String(port), METRICS_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     await new Promise<void>((resolve, reject) => {
       createInterface({ input: child.stdout! }).on('line', (line) => line.startsWith('listening on') && resolve());

@@ -1,19 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tenant } from '../../src/db/control-database.js';
 import { createLogger } from '../../src/server/logger.js';
-import { seedTenant, tenantTemplate } from '../helpers/test-database.js';
+import { createMetrics, type Metrics } from '../../src/server/metrics.js';
+import { openTestDatabase, seedTenant, tenantTemplate } from '../helpers/test-database.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 describe('request telemetry', () => {
   const lines: string[] = [];
   let server: TestServer;
   let tenant: Tenant;
+  let metrics: Metrics;
 
   beforeAll(async () => {
-    server = await startTestServer({ yoga: { logger: createLogger('info', { write: (line: string) => void lines.push(line) }) } });
+    const database = await openTestDatabase();
+    metrics = createMetrics({ pool: database.pool });
+    server = await startTestServer({ database, yoga: { metrics, logger: createLogger('info', { write: (line: string) => void lines.push(line) }) } });
     tenant = await seedTenant(server.database, await tenantTemplate(), 'logs');
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await server.close();
+    await server.database.close();
+  });
 
   const entries = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
 
@@ -42,8 +49,9 @@ describe('request telemetry', () => {
     expect(entries().at(-1)).toMatchObject({ status: 404, outcome: 'refused', requestId: expect.any(String) });
   });
 
-  it('GET /metrics serves request counts per tenant and the pool gauges', async () => {
-    const text = await (await server.fetch('http://yoga/metrics')).text();
+  it('the metrics count requests per tenant and the pool gauges; the API itself does not serve them', async () => {
+    expect((await server.fetch('http://yoga/metrics')).status).toBe(404);
+    const text = await metrics.registry.metrics();
     expect(text).toMatch(new RegExp(`schemata_requests_total\\{tenant="${tenant.slug}",outcome="ok"\\} [1-9]`));
     expect(text).toMatch(new RegExp(`schemata_requests_total\\{tenant="${tenant.slug}",outcome="refused"\\} [1-9]`));
     expect(text).toMatch(/schemata_request_duration_seconds_bucket\{le="0.5",tenant=/);

@@ -62,18 +62,22 @@ export async function insertOneTimeToken(
  * that wrote a row would wait for the WAL flush, and the wait would tell that
  * the account exists. A token lost to a crash is simply requested again.
  */
-export async function insertPasswordResetToken(db: TenantDb, email: string, values: { token_hash: string; expires_at: Date }): Promise<string | undefined> {
+export async function insertPasswordResetToken(
+  db: TenantDb,
+  email: string,
+  values: { token_hash: string; expires_at: Date },
+  { withoutPassword }: { withoutPassword: boolean },
+): Promise<string | undefined> {
   await sql`set local synchronous_commit = off`.execute(db);
+  let account = db
+    .selectFrom('users')
+    .select((eb) => ['id', eb.val('password_reset').as('purpose'), eb.val(values.token_hash).as('token_hash'), eb.val(values.expires_at).as('expires_at')])
+    .where(sql`lower(email)`, '=', email.toLowerCase());
+  if (!withoutPassword) account = account.where('password_hash', 'is not', null);
   const row = await db
     .insertInto('one_time_tokens')
     .columns(['user_id', 'purpose', 'token_hash', 'expires_at'])
-    .expression(
-      db
-        .selectFrom('users')
-        .select((eb) => ['id', eb.val('password_reset').as('purpose'), eb.val(values.token_hash).as('token_hash'), eb.val(values.expires_at).as('expires_at')])
-        .where(sql`lower(email)`, '=', email.toLowerCase())
-        .where('password_hash', 'is not', null),
-    )
+    .expression(account)
     .returning((eb) => eb.selectFrom('users').select('users.email').whereRef('users.id', '=', 'one_time_tokens.user_id').as('email'))
     .executeTakeFirst();
   return row?.email ?? undefined;

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { randomSecret } from '../../auth/random-secret.js';
 import { issueAccessToken, type TokenSettings } from '../../auth/access-token.js';
 import type { LoginThrottle } from '../../auth/login-throttle.js';
-import type { Mailer } from '../../auth/mailer.js';
+import { requireMailer, type Mailer } from '../../auth/mailer.js';
 import type { Plan } from '../../control/plan.repository.js';
 import { decoyHash, hashPassword, verifyPassword } from '../../auth/password-hash.js';
 import type { TenantKeys } from '../../auth/tenant-keys.js';
@@ -23,7 +23,8 @@ export interface IdentityDeps {
   readonly keys: TenantKeys;
   readonly settings: TokenSettings & { readonly refreshTokenTtlSeconds: number };
   readonly throttle: LoginThrottle;
-  readonly mailer: Mailer;
+  /** null: this server sends no mail, so invitations and resets are refused. */
+  readonly mailer: Mailer | null;
   /** The caller's address, as the login throttle counts it. */
   readonly clientAddress: string;
   /** Where a mail that failed to send in the background is reported. */
@@ -94,6 +95,7 @@ export async function inviteUser(
   actorId: string | null,
   input: { email: string; name: string; role: UserRole },
 ): Promise<User> {
+  const mailer = requireMailer(deps.mailer);
   await reserveUserSeat(db, deps.plan);
   let user: User;
   try {
@@ -105,7 +107,7 @@ export async function inviteUser(
   const token = randomSecret();
   await identity.insertOneTimeToken(db, { user_id: user.id, purpose: 'invite', token_hash: sha256(token), expires_at: new Date(Date.now() + INVITE_TTL_MS) });
   await insertAuditEntry(db, { action: 'user.invited', entityType: 'user', entityId: user.id, actorId, details: { role: input.role } });
-  await deps.mailer.send({
+  await mailer.send({
     to: user.email,
     subject: `You are invited to ${deps.tenant.name}`,
     text: `Accept within 7 days with the acceptInvite mutation and this token:\n${token}`,
@@ -128,13 +130,23 @@ export async function acceptInvite(db: TenantDb, deps: IdentityDeps, input: { to
  * Always succeeds, and does the same work whether or not the account exists,
  * so neither the answer nor its timing tells: the token is made and hashed,
  * one statement inserts it for the account if there is one, and the mail
- * leaves in the background instead of being awaited on one path only.
+ * leaves in the background instead of being awaited on one path only. A user
+ * without a password (one imported from an export without credentials, or
+ * invited) may set one too, but only in a tenant without its own identity
+ * provider: there, a password would be a way around the provider's policy.
  */
 export async function requestPasswordReset(db: TenantDb, deps: IdentityDeps, email: string): Promise<void> {
+  // Refused for every address alike, so the refusal reveals no account either.
+  const mailer = requireMailer(deps.mailer);
   const token = randomSecret();
-  const recipient = await identity.insertPasswordResetToken(db, email.trim(), { token_hash: sha256(token), expires_at: new Date(Date.now() + RESET_TTL_MS) });
+  const recipient = await identity.insertPasswordResetToken(
+    db,
+    email.trim(),
+    { token_hash: sha256(token), expires_at: new Date(Date.now() + RESET_TTL_MS) },
+    { withoutPassword: deps.keys.idp === undefined },
+  );
   const message = { subject: `Reset your ${deps.tenant.name} password`, text: `Within one hour, use the resetPassword mutation with this token:\n${token}` };
-  if (recipient) setImmediate(() => deps.mailer.send({ to: recipient, ...message }).catch(deps.reportError));
+  if (recipient) setImmediate(() => mailer.send({ to: recipient, ...message }).catch(deps.reportError));
 }
 
 /** Sets the new password, spends the token, and signs the user out everywhere. */

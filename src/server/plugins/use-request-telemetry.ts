@@ -8,7 +8,7 @@ import type { UsageRecorder } from '../usage-recorder.js';
 
 export interface RequestTelemetryOptions {
   readonly logger: Logger;
-  /** Request counts and latency per tenant, and `GET /metrics`. */
+  /** Request counts and latency per tenant; served on the metrics port, not here. */
   readonly metrics?: Metrics;
   /** Request counts per tenant and day in the control plane, for the admin API's usage. */
   readonly usage?: UsageRecorder;
@@ -28,17 +28,13 @@ interface RequestFacts {
  * sends a sane one), tenant, operation name and type, duration, HTTP status
  * and outcome. Only names and codes are logged, never variables or headers,
  * so tokens and passwords cannot leak into the log. The same facts feed the
- * Prometheus metrics, served at /metrics.
+ * Prometheus metrics.
  */
 export function useRequestTelemetry(options: RequestTelemetryOptions): Plugin<GraphQLContext> {
   const facts = new WeakMap<Request, RequestFacts>();
   const { metrics } = options;
   return {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
-      if (metrics && url.pathname === '/metrics') {
-        endResponse(new fetchAPI.Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }));
-        return;
-      }
+    onRequest({ request }) {
       const offered = request.headers.get('x-request-id');
       facts.set(request, { id: offered && /^[\w.-]{1,100}$/.test(offered) ? offered : randomUUID(), started: performance.now() });
     },

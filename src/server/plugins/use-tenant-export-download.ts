@@ -18,7 +18,8 @@ const EXPORT_PATH = /^\/admin\/tenants\/([^/]+)\/export$/;
 
 /**
  * `GET /admin/tenants/<slug>/export` with a platform-admin token: the same
- * NDJSON as `npm run tenant -- export`, streamed as a download. The token and
+ * NDJSON as `npm run tenant -- export`, streamed as a download;
+ * `?withoutCredentials=true` as `--without-credentials`. The token and
  * the slug are checked before the first byte, so refusals are plain JSON
  * errors with a code; the rows stream from one snapshot, and a client that
  * hangs up releases the connection.
@@ -41,7 +42,9 @@ export function useTenantExportDownload(options: TenantExportDownloadOptions): P
         } catch {
           return refuse(400, 'INVALID_SLUG', 'the tenant slug in the path is not valid URL encoding');
         }
-        const exported = await exportTenant(options.database, slug);
+        const without = url.searchParams.get('withoutCredentials') ?? 'false';
+        if (without !== 'true' && without !== 'false') return refuse(400, 'BAD_USER_INPUT', 'withoutCredentials must be true or false');
+        const exported = await exportTenant(options.database, slug, { withoutCredentials: without === 'true' });
         const filename = `${exported.tenant.slug}-${new Date().toISOString().slice(0, 10)}.ndjson`;
         endResponse(
           new fetchAPI.Response(Readable.toWeb(Readable.from(exported.lines)) as ReadableStream, {

@@ -12,14 +12,17 @@ describe('GET /admin/tenants/<slug>/export', () => {
   let server: TestServer;
   let admin: AdminTestServer;
   let tenant: Tenant;
-  const download = (slug: string, token: string | null) =>
-    admin.fetch(`http://yoga/admin/tenants/${slug}/export`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const download = (slug: string, token: string | null, query = '') =>
+    admin.fetch(`http://yoga/admin/tenants/${slug}/export${query}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
   beforeAll(async () => {
     server = await startTestServer();
     admin = await startAdminTestServer(server.database);
     tenant = await seedTenant(server.database, await tenantTemplate(), 'adm_exp');
-    await withTenantTransaction(server.database, tenant, {}, (db) => insertDemoData(db, tenant.slug, { users: 3, projects: 2, deployments: 40, workflows: 5 }));
+    await withTenantTransaction(server.database, tenant, {}, async (db) => {
+      await insertDemoData(db, tenant.slug, { users: 3, projects: 2, deployments: 40, workflows: 5 });
+      await db.updateTable('users').set({ password_hash: 'scrypt$known$hash' }).execute();
+    });
   });
   afterAll(() => server.close());
 
@@ -32,6 +35,18 @@ describe('GET /admin/tenants/<slug>/export', () => {
     expect(lines[0]).toMatchObject({ format: 'schemata-tenant-export', templateVersion: (await tenantTemplate()).latestVersion });
     const rowsOf = (table: string) => lines.filter((line) => line.table === table).length;
     expect([rowsOf('users'), rowsOf('projects'), rowsOf('deployments'), rowsOf('workflows')]).toEqual([3, 2, 40, 5]);
+  });
+
+  it('?withoutCredentials=true leaves the password hashes out; another value is refused', async () => {
+    const full = await (await download(tenant.slug, await admin.platformToken())).text();
+    expect(full).toContain('scrypt$known$hash');
+    const response = await download(tenant.slug, await admin.platformToken(), '?withoutCredentials=true');
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).not.toContain('scrypt$known$hash');
+    expect(text.split('\n').filter((line) => line.startsWith('{"table":"users"'))).toHaveLength(3);
+    const refused = await download(tenant.slug, await admin.platformToken(), '?withoutCredentials=yes');
+    expect([refused.status, ((await refused.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code]).toEqual([400, 'BAD_USER_INPUT']);
   });
 
   it('is refused without a platform-admin token, for unknown or hostile slugs, and for other methods', async () => {
