@@ -23,9 +23,10 @@ export interface TenantRegistryOptions {
    */
   readonly missCacheSize?: number;
   /**
-   * Control-plane lookups that may find nothing per window, for the whole
-   * process. Past it, a slug or id that is not cached is refused with 429
-   * RATE_LIMITED without a query; cached tenants are unaffected.
+   * Control-plane lookups that may find nothing per window, per client (the
+   * caller's address). Past it, a slug or id that is not cached is refused to
+   * that client with 429 RATE_LIMITED without a query; cached tenants, and
+   * every other client, are unaffected.
    * @default { misses: 100, perSeconds: 1 }
    */
   readonly missBudget?: { readonly misses: number; readonly perSeconds: number };
@@ -48,7 +49,6 @@ export interface TenantRegistryOptions {
 type Entry = { readonly tenant: Tenant };
 type Kind = 'slug' | 'id';
 
-const MISS_BUDGET_KEY = 'unknown-tenant';
 
 /**
  * The control plane's registry, cached in this process. The request path reads
@@ -92,12 +92,13 @@ export class TenantRegistry {
     return registry;
   }
 
-  async findBySlug(slug: string): Promise<Tenant | undefined> {
-    return this.lookup('slug', slug, () => findTenantBySlug(this.database.control, slug));
+  /** `client` is who spends the miss budget (a request's address); in-process callers share one. */
+  async findBySlug(slug: string, client = 'process'): Promise<Tenant | undefined> {
+    return this.lookup('slug', slug, client, () => findTenantBySlug(this.database.control, slug));
   }
 
-  async findById(id: string): Promise<Tenant | undefined> {
-    return this.lookup('id', id, () => findTenantById(this.database.control, id));
+  async findById(id: string, client = 'process'): Promise<Tenant | undefined> {
+    return this.lookup('id', id, client, () => findTenantById(this.database.control, id));
   }
 
   /** Drops what is cached for a tenant; callers that change a tenant in this process may call it directly. */
@@ -146,17 +147,17 @@ export class TenantRegistry {
     await Promise.all([this.listener?.end().catch(() => undefined), this.prober?.end().catch(() => undefined)]);
   }
 
-  private async lookup(kind: Kind, key: string, load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {
+  private async lookup(kind: Kind, key: string, client: string, load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {
     const cached = (kind === 'slug' ? this.bySlug : this.byId).get(key);
     if (cached) return cached.tenant;
     if (this.misses.has(`${kind}:${key}`)) return undefined;
     // Only misses spend the budget, so a known tenant that is not cached yet
     // still resolves unless invented names have used it up. Lookups already
     // in flight when it runs out may still miss: at most one per waiting request.
-    const spent = await this.missBudget.get(MISS_BUDGET_KEY);
+    const spent = await this.missBudget.get(client);
     if (spent && spent.remainingPoints <= 0) throw new SchemataError('RATE_LIMITED', 'too many requests for unknown tenants right now; retry in a few seconds');
     const tenant = await load();
-    if (!tenant) await this.missBudget.penalty(MISS_BUDGET_KEY, 1);
+    if (!tenant) await this.missBudget.penalty(client, 1);
     if (this.synced) this.remember(kind, key, tenant);
     return tenant;
   }

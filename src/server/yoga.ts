@@ -166,9 +166,9 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         },
     renderGraphiQL,
     context: async ({ request, ...serverContext }): Promise<GraphQLContext> => {
-      const tenant = await resolveTenant(tenantSources(request, config.baseDomain), registry);
-      const plan = await plans.forTenant(tenant);
       const address = clientAddress(serverContext, config.trustProxy);
+      const tenant = await resolveTenant(tenantSources(request, config.baseDomain), registry, address);
+      const plan = await plans.forTenant(tenant);
       let identity: Promise<IdentityDeps> | undefined;
       return {
         tenant,

@@ -41,9 +41,10 @@ function decodePathSegment(segment: string): string {
  * Fails closed: no source → 400, a malformed one → 400, sources that name
  * different tenants → 400, unknown or deleted → 404, suspended → 403. The
  * tenant always comes from the registry; request text only selects it. Errors
- * never describe a tenant other than the one the caller named.
+ * never describe a tenant other than the one the caller named. `client` (the
+ * caller's address) spends the registry's budget for unknown names.
  */
-export async function resolveTenant(sources: TenantSources, registry: TenantRegistry): Promise<Tenant> {
+export async function resolveTenant(sources: TenantSources, registry: TenantRegistry, client?: string): Promise<Tenant> {
   const named: { source: string; value: string }[] = [];
   if (sources.header != null) named.push({ source: 'the X-Tenant-ID header', value: sources.header.trim() });
   if (sources.subdomain !== undefined) named.push({ source: 'the subdomain', value: sources.subdomain });
@@ -58,7 +59,7 @@ export async function resolveTenant(sources: TenantSources, registry: TenantRegi
     if (!isId && !SLUG_SHAPE.test(value)) {
       throw new SchemataError('INVALID_TENANT_ID', `${source} is not a valid tenant slug${source.includes('X-Tenant-ID') ? ' or id' : ''}`);
     }
-    const tenant = isId ? await registry.findById(value.toLowerCase()) : await registry.findBySlug(value);
+    const tenant = isId ? await registry.findById(value.toLowerCase(), client) : await registry.findBySlug(value, client);
     if (!tenant || tenant.status === 'deleted') {
       throw new SchemataError('TENANT_NOT_FOUND', `unknown tenant "${value}" (from ${source})`);
     }

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TenantRegistryOptions } from '../../src/control/tenant-registry.js';
 import { eventually } from '../helpers/eventually.js';
-import { seedTenant, tenantTemplate, uniqueSlug } from '../helpers/test-database.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { seedTenant, tenantTemplate, testConfig, uniqueSlug } from '../helpers/test-database.js';
+import { serveOverHttp, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const WHO = '{ tenant { slug } }';
 
@@ -13,7 +13,7 @@ describe('unknown tenants', () => {
 
   const start = async (registry: TenantRegistryOptions) => {
     const lookups: string[] = [];
-    server = await startTestServer({ registry, databaseOptions: { onQuery: (sql) => void (sql.includes('from "control"."tenants"') && lookups.push(sql)) } });
+    server = await startTestServer({ registry, yoga: { config: testConfig({ trustProxy: 1 }) }, databaseOptions: { onQuery: (sql) => void (sql.includes('from "control"."tenants"') && lookups.push(sql)) } });
     return { server, lookups };
   };
 
@@ -53,5 +53,24 @@ describe('unknown tenants', () => {
     expect(Object.fromEntries(codes)).toEqual({ '404 TENANT_NOT_FOUND': 5, '429 RATE_LIMITED': 195 });
     const response = await server.graphql(known.slug, WHO);
     expect(response.body).toEqual({ data: { tenant: { slug: known.slug } } });
+  });
+
+  it('the budget is per client: one address flooding invented slugs does not stop another from resolving an uncached tenant', async () => {
+    const { server, lookups } = await start({ missBudget: { misses: 5, perSeconds: 60 } });
+    const known = await seedTenant(server.database, await tenantTemplate(), 'perclient');
+    const http = await serveOverHttp(server);
+    try {
+      for (let i = 0; i < 20; i++) await http.graphql(uniqueSlug('nobody'), WHO, {}, { from: '198.51.100.7' });
+      expect((await http.graphql(uniqueSlug('nobody'), WHO, {}, { from: '198.51.100.7' })).status).toBe(429);
+      // The flooder is refused even for a real tenant that is not cached yet; another address is not.
+      server.registry.invalidate({ id: known.id });
+      const before = lookups.length;
+      expect((await http.graphql(known.slug, WHO, {}, { from: '198.51.100.7' })).status).toBe(429);
+      const other = await http.graphql(known.slug, WHO, {}, { from: '203.0.113.9', token: await server.tokenFor(known.slug, 'viewer') });
+      expect(other.body).toEqual({ data: { tenant: { slug: known.slug } } });
+      expect(lookups.length).toBeGreaterThan(before);
+    } finally {
+      await http.close();
+    }
   });
 });
