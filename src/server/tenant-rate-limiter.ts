@@ -37,9 +37,10 @@ export interface TenantRateLimiter {
   /**
    * Counts a request without a token against the anonymous budgets of its
    * client address and of its tenant, never against the plan's: strangers
-   * cannot spend what the tenant's signed-in users need.
+   * cannot spend what the tenant's signed-in users need. With
+   * `charge.tenant` false only the address's budget counts.
    */
-  consumeAnonymous(tenant: { readonly id: string }, clientAddress: string): Promise<RateDecision>;
+  consumeAnonymous(tenant: { readonly id: string }, clientAddress: string, charge?: { readonly tenant: boolean }): Promise<RateDecision>;
   close(): Promise<void>;
 }
 
@@ -117,12 +118,11 @@ export function createTenantRateLimiter(options: TenantRateLimiterOptions = {}):
       const dayLimit = perDay(limits);
       return dayLimit === null ? minute() : both(minute, () => count('requestsPerDay', tenant.id, dayLimit));
     },
-    async consumeAnonymous(tenant, clientAddress) {
+    async consumeAnonymous(tenant, clientAddress, charge = { tenant: true }) {
+      const address = () => count('anonymousPerAddressPerMinute', clientAddress, anonymousPerAddress);
+      if (!charge.tenant) return address();
       // The address first: one address over its budget then no longer eats into the tenant's.
-      return both(
-        () => count('anonymousPerAddressPerMinute', clientAddress, anonymousPerAddress),
-        () => count('anonymousPerTenantPerMinute', tenant.id, anonymousPerTenant),
-      );
+      return both(address, () => count('anonymousPerTenantPerMinute', tenant.id, anonymousPerTenant));
     },
     async close() {
       redis?.disconnect();

@@ -6,6 +6,8 @@ import { serveOverHttp, startTestServer, type HttpTestClient, type TestServer } 
 
 const PING = '{ __typename }';
 const READ = '{ projects { totalCount } }';
+/** A sign-in attempt: what the tenant's shared anonymous budget exists for. */
+const KNOCK = 'mutation { login(email: "nobody@example.org", password: "not the password") { user { email } } }';
 const codeOf = (response: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) => response.body.errors?.[0]?.extensions?.code;
 const limitOf = (response: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) => response.body.errors?.[0]?.extensions?.limit;
 
@@ -20,7 +22,7 @@ describe('requests without a token have their own budgets', () => {
   beforeAll(async () => {
     database = await openTestDatabase();
     const template = await tenantTemplate();
-    tenants = await Promise.all(['anon_a', 'anon_b', 'anon_c', 'anon_d'].map((slug) => seedTenant(database, template, slug)));
+    tenants = await Promise.all(['anon_a', 'anon_b', 'anon_c', 'anon_d', 'anon_e'].map((slug) => seedTenant(database, template, slug)));
   });
   afterAll(async () => {
     for (const { server, http } of servers) await http.close(), await server.close();
@@ -33,9 +35,9 @@ describe('requests without a token have their own budgets', () => {
     servers.push({ server, http });
     return { server, http };
   };
-  const flood = async (http: HttpTestClient, tenant: Tenant, from: string, count: number) => {
+  const flood = async (http: HttpTestClient, tenant: Tenant, from: string, count: number, query = PING) => {
     const statuses: number[] = [];
-    for (let i = 0; i < count; i++) statuses.push((await http.graphql(tenant.slug, PING, {}, { from })).status);
+    for (let i = 0; i < count; i++) statuses.push((await http.graphql(tenant.slug, query, {}, { from })).status);
     return statuses;
   };
 
@@ -61,18 +63,32 @@ describe('requests without a token have their own budgets', () => {
   it('a second address is not blocked by the first, and the per-tenant ceiling holds across addresses', async () => {
     const { http } = await serve({ trustProxy: 1 });
     const [tenant, other] = [tenants[1]!, tenants[2]!];
-    expect(await flood(http, tenant, '203.0.113.1', 6)).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(await flood(http, tenant, '203.0.113.1', 6, KNOCK)).toEqual([200, 200, 200, 200, 200, 429]);
     // The refused sixth did not count for the tenant: 5 of its 8 are spent.
-    const second = await http.graphql(tenant.slug, PING, {}, { from: '203.0.113.2' });
+    const second = await http.graphql(tenant.slug, KNOCK, {}, { from: '203.0.113.2' });
     expect(second.status).toBe(200);
     expect(second.headers.get('x-ratelimit-remaining')).toBe('2');
-    expect(await flood(http, tenant, '203.0.113.2', 2)).toEqual([200, 200]);
-    const ceiling = await http.graphql(tenant.slug, PING, {}, { from: '203.0.113.3' });
+    expect(await flood(http, tenant, '203.0.113.2', 2, KNOCK)).toEqual([200, 200]);
+    const ceiling = await http.graphql(tenant.slug, KNOCK, {}, { from: '203.0.113.3' });
     expect(ceiling.status).toBe(429);
     expect(limitOf(ceiling)).toBe('anonymousPerTenantPerMinute');
     expect(ceiling.headers.get('x-ratelimit-limit')).toBe('8');
     // Another tenant has its own anonymous ceiling.
-    expect((await http.graphql(other.slug, PING, {}, { from: '203.0.113.3' })).status).toBe(200);
+    expect((await http.graphql(other.slug, KNOCK, {}, { from: '203.0.113.3' })).status).toBe(200);
+  });
+
+  it('meta fields and refresh from many addresses spend only their addresses\' budgets, so strangers cannot end a tenant\'s sessions', async () => {
+    const { http } = await serve({ trustProxy: 1 });
+    const tenant = tenants[4]!;
+    const REFRESH = 'mutation { refresh(refreshToken: "not a token") { accessToken } }';
+    for (const from of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) {
+      expect(await flood(http, tenant, from, 3, PING)).toEqual([200, 200, 200]);
+      expect(await flood(http, tenant, from, 2, REFRESH)).toEqual([200, 200]);
+    }
+    // 15 requests over the tenant's 8, and its budget is untouched: a sign-in from a fourth address counts as its first.
+    const knock = await http.graphql(tenant.slug, KNOCK, {}, { from: '198.51.100.4' });
+    expect(knock.status).toBe(200);
+    expect(knock.headers.get('x-ratelimit-remaining')).toBe('4');
   });
 
   it('IPv6 addresses in one /64 share a budget', async () => {

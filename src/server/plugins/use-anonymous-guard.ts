@@ -6,6 +6,20 @@ import { SchemataError } from '../../errors.js';
 /** Answered from the schema alone; whether introspection needs a token is useIntrospectionAuth's decision. */
 const META_FIELDS = new Set(['__typename', '__schema', '__type']);
 
+/**
+ * Root fields that do not spend the tenant's shared anonymous budget (only
+ * the caller's address's): meta fields cost nothing, and `refresh` carries a
+ * credential, so strangers flooding a tenant cannot end its users' sessions.
+ */
+const SPARES_TENANT = new Set([...META_FIELDS, 'refresh']);
+
+const tenantSpared = new WeakSet<object>();
+
+/** Whether this anonymous operation leaves the tenant's anonymous budget alone (see SPARES_TENANT). */
+export function sparesTenantBudget(context: object): boolean {
+  return tenantSpared.has(context);
+}
+
 interface ScopeOptions {
   readonly authScopes?: unknown;
   readonly skipTypeScopes?: boolean;
@@ -32,17 +46,29 @@ export function useAnonymousGuard(): Plugin<GraphQLContext> {
     }
     return allowed;
   };
+  // Root fields per document and operation: parsed documents are cached by Yoga, so this walks each once.
+  const fieldsByDocument = new WeakMap<DocumentNode, Map<string | null | undefined, { operation: 'query' | 'mutation' | 'subscription'; fields: string[] }>>();
+  const rootFieldsOf = (document: DocumentNode, operationName: string | null | undefined) => {
+    let byOperation = fieldsByDocument.get(document);
+    if (!byOperation) fieldsByDocument.set(document, (byOperation = new Map()));
+    if (!byOperation.has(operationName)) {
+      const operation = getOperationAST(document, operationName);
+      byOperation.set(operationName, operation ? { operation: operation.operation, fields: rootFields(document, operation.selectionSet) } : undefined!);
+    }
+    return byOperation.get(operationName);
+  };
   return {
     onExecute({ args }) {
-      if ((args.contextValue as GraphQLContext).currentUser) return;
-      const document = args.document as DocumentNode;
-      const operation = getOperationAST(document, args.operationName);
-      if (!operation) return;
+      const context = args.contextValue as GraphQLContext;
+      if (context.currentUser) return;
+      const root = rootFieldsOf(args.document as DocumentNode, args.operationName);
+      if (!root) return;
       const allowed = allowedIn(args.schema);
-      const forbidden = rootFields(document, operation.selectionSet).find((name) => !META_FIELDS.has(name) && !allowed.has(`${operation.operation}.${name}`));
+      const forbidden = root.fields.find((name) => !META_FIELDS.has(name) && !allowed.has(`${root.operation}.${name}`));
       if (forbidden !== undefined) {
         throw new SchemataError('UNAUTHENTICATED', `${forbidden} needs a signed-in user: send "Authorization: Bearer <access token>"`);
       }
+      if (root.fields.every((name) => SPARES_TENANT.has(name))) tenantSpared.add(context);
     },
   };
 }

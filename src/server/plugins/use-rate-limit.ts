@@ -2,6 +2,7 @@ import type { Plugin } from 'graphql-yoga';
 import { SchemataError } from '../../errors.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import type { RateBudget, RateDecision, TenantRateLimiter } from '../tenant-rate-limiter.js';
+import { sparesTenantBudget } from './use-anonymous-guard.js';
 
 export interface RateLimitOptions {
   readonly limiter: TenantRateLimiter;
@@ -17,7 +18,8 @@ const OVER: Readonly<Record<RateBudget, (decision: RateDecision, tenant: string)
 /**
  * Counts each operation before any database work: one with a token against
  * its tenant's plan, per minute and per day; one without against the
- * anonymous budgets of its client address and its tenant, so strangers never
+ * anonymous budgets of its client address and its tenant (the tenant's not
+ * for meta fields and `refresh`, see useAnonymousGuard), so strangers never
  * spend the plan's budget. Reports one window on every response:
  * X-RateLimit-Limit, -Remaining and -Reset (seconds). That window is the one
  * that refused, or else the one with fewer requests left (the minute, until
@@ -31,7 +33,7 @@ export function useRateLimit(options: RateLimitOptions): Plugin<GraphQLContext> 
       const context = args.contextValue as GraphQLContext & { request: Request };
       const decision = context.currentUser
         ? await options.limiter.consume(context.tenant, context.plan)
-        : await options.limiter.consumeAnonymous(context.tenant, context.clientAddress);
+        : await options.limiter.consumeAnonymous(context.tenant, context.clientAddress, { tenant: !sparesTenantBudget(context) });
       decisions.set(context.request, decision);
       if (!decision.allowed) {
         throw new SchemataError(
