@@ -15,6 +15,8 @@ export interface AuthenticateDeps {
   readonly verified?: VerifiedTokenCache;
   readonly registry: TenantRegistry;
   readonly settings: Pick<TokenSettings, 'jwtIssuer' | 'jwtAudience'>;
+  /** Who spends the registry's budget for unknown tenants when a token claims one (the request's address). */
+  readonly client?: string;
 }
 
 /** Leeway for clocks that disagree by a few seconds. */
@@ -34,6 +36,8 @@ export async function authenticate(authorization: string | null, tenant: Tenant,
   const token = bearerToken(authorization, 'access token');
   const known = deps.verified?.get(token);
   if (known && known.tenantId === tenant.id) return known;
+  // A key rotation that lands while this token is being verified must not let the old verdict be remembered.
+  const generation = deps.registry.generation;
 
   let claims: JWTPayload;
   try {
@@ -50,7 +54,7 @@ export async function authenticate(authorization: string | null, tenant: Tenant,
   if (claimedTenant !== tenant.id) {
     // Only a token genuinely signed for its own tenant learns it is at the
     // wrong one; anything else is simply invalid.
-    const home = await deps.registry.findById(claimedTenant);
+    const home = await deps.registry.findById(claimedTenant, deps.client);
     const homeKeys = home ? await deps.keys.forTenant(home.id) : undefined;
     if (homeKeys && (await verifies(token, claims, homeKeys, deps))) {
       throw new SchemataError('TOKEN_TENANT_MISMATCH', 'this access token was issued for another tenant');
@@ -73,7 +77,7 @@ export async function authenticate(authorization: string | null, tenant: Tenant,
   const user: AuthUser = { subject: payload.sub, userId: isUuid(payload.sub) ? payload.sub : null, role: role as UserRole, tenantId: tenant.id };
   // exp is required by verify(), so it is present here. Remembered only while
   // the registry's channel is proven, since a key rotation reaches this cache through it.
-  if (deps.registry.synced) deps.verified?.set(token, user, payload.exp! * 1000);
+  if (deps.registry.synced && deps.registry.generation === generation) deps.verified?.set(token, user, payload.exp! * 1000);
   return user;
 }
 

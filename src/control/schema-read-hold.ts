@@ -28,7 +28,8 @@ export interface SchemaReadHold {
 export async function holdSchemaForReading(database: Database, schema: string): Promise<SchemaReadHold> {
   const holder = await database.pool.connect();
   try {
-    await holder.query('BEGIN');
+    // It sits idle for the whole read: a server-wide idle-in-transaction timeout must not end the hold under it.
+    await holder.query(`BEGIN; SELECT set_config('idle_in_transaction_session_timeout', '0', true)`);
     await lockSchemaShared(database.bindClient(holder), schema);
   } catch (error) {
     holder.release(error as Error);

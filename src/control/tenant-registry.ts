@@ -70,11 +70,12 @@ export class TenantRegistry {
   private closed = false;
   /** A probe came back since the channel was (re)established, and none is overdue. */
   private confirmed = false;
-  private prober: pg.Client | undefined;
+  private prober: Promise<pg.Client> | undefined;
   private outstanding: { readonly seq: number; readonly sentAt: number } | undefined;
   private probeSeq = 0;
   private readonly probeId = randomUUID();
   private heartbeat: NodeJS.Timeout | undefined;
+  private changes = 0;
 
   private constructor(
     private readonly database: Database,
@@ -101,8 +102,18 @@ export class TenantRegistry {
     return this.lookup('id', id, client, () => findTenantById(this.database.control, id));
   }
 
+  /**
+   * Moves on at every invalidation: a cache that loaded something while it
+   * moved must not keep what it loaded, since the change may have come after
+   * the read (see lookup).
+   */
+  get generation(): number {
+    return this.changes;
+  }
+
   /** Drops what is cached for a tenant; callers that change a tenant in this process may call it directly. */
   invalidate(change: { readonly id?: string | null; readonly slugs?: readonly (string | null)[] }): void {
+    this.changes++;
     const cached = change.id ? this.byId.get(change.id)?.tenant : undefined;
     if (change.id) {
       this.byId.delete(change.id);
@@ -144,13 +155,14 @@ export class TenantRegistry {
     this.closed = true;
     this.listening = false;
     clearInterval(this.heartbeat);
-    await Promise.all([this.listener?.end().catch(() => undefined), this.prober?.end().catch(() => undefined)]);
+    await Promise.all([this.listener?.end().catch(() => undefined), this.prober?.then((client) => client.end()).catch(() => undefined)]);
   }
 
   private async lookup(kind: Kind, key: string, client: string, load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {
     const cached = (kind === 'slug' ? this.bySlug : this.byId).get(key);
     if (cached) return cached.tenant;
     if (this.misses.has(`${kind}:${key}`)) return undefined;
+    const generation = this.changes;
     // Only misses spend the budget, so a known tenant that is not cached yet
     // still resolves unless invented names have used it up. Lookups already
     // in flight when it runs out may still miss: at most one per waiting request.
@@ -158,7 +170,7 @@ export class TenantRegistry {
     if (spent && spent.remainingPoints <= 0) throw new SchemataError('RATE_LIMITED', 'too many requests for unknown tenants right now; retry in a few seconds');
     const tenant = await load();
     if (!tenant) await this.missBudget.penalty(client, 1);
-    if (this.synced) this.remember(kind, key, tenant);
+    if (this.synced && this.changes === generation) this.remember(kind, key, tenant);
     return tenant;
   }
 
@@ -216,6 +228,7 @@ export class TenantRegistry {
   }
 
   private clear(): void {
+    this.changes++;
     this.bySlug.clear();
     this.byId.clear();
     this.misses.clear();
@@ -245,20 +258,36 @@ export class TenantRegistry {
     const probe = { seq: ++this.probeSeq, sentAt: now };
     this.outstanding = probe;
     try {
-      this.prober ??= await this.connectProber();
-      await this.prober.query('SELECT pg_notify($1, $2)', [TENANT_CHANGED_CHANNEL, JSON.stringify({ probe: `${this.probeId}:${probe.seq}` })]);
+      const prober = await this.proberClient();
+      await prober.query('SELECT pg_notify($1, $2)', [TENANT_CHANGED_CHANNEL, JSON.stringify({ probe: `${this.probeId}:${probe.seq}` })]);
     } catch {
-      // An unsent probe stays outstanding and times out like a lost one.
+      // An unsent probe stays outstanding and times out like a lost one; the next tick connects anew.
       const broken = this.prober;
       this.prober = undefined;
-      await broken?.end().catch(() => undefined);
+      await broken?.catch(() => undefined).then((client) => client?.end()).catch(() => undefined);
     }
   }
 
+  /** One probe connection, connected once: ticks that come while it connects wait for the same one. */
+  private proberClient(): Promise<pg.Client> {
+    this.prober ??= this.connectProber();
+    return this.prober;
+  }
+
   private async connectProber(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.database.sessionUrl });
+    const client = new pg.Client({ connectionString: this.database.sessionUrl, connectionTimeoutMillis: this.options.probeTimeoutMs ?? 1_000 });
     client.on('error', () => undefined);
-    await client.connect();
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    // Closed while it connected: nobody will end it later.
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      throw new Error('the registry closed');
+    }
     return client;
   }
 

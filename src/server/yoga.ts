@@ -19,7 +19,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
 import { schema } from '../graphql/schema/index.js';
 import type { StatementLimits } from '../tenancy/statement-budget.js';
-import type { TenantDb, TenantScope } from '../tenancy/tenant-transaction.js';
+import { NO_TRANSACTION, type TenantScope } from '../tenancy/tenant-transaction.js';
 import { resolveTenant, tenantSources } from '../tenancy/resolve-tenant.js';
 import { clientAddress } from './client-address.js';
 import { useAnonymousGuard } from './plugins/use-anonymous-guard.js';
@@ -98,14 +98,6 @@ query NewestActiveDeployments {
   }
 }
 `;
-
-// Resolvers only ever see the transaction's handle; this placeholder makes a
-// resolver that runs outside one fail loudly instead of using the pool.
-const NO_TRANSACTION = new Proxy({} as TenantDb, {
-  get() {
-    throw new Error('tenant data accessed outside the tenant transaction');
-  },
-});
 
 /**
  * The rate limiter the config asks for: Redis-backed when REDIS_URL is set.
@@ -186,8 +178,6 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       useRequestTelemetry({ logger, metrics, usage: options.usage }),
       useReadinessCheck({ endpoint: '/ready', check: async () => (options.readiness ? options.readiness.check() : true) }),
       useStrictUtf8(),
-      useStringInputLimits(),
-      ...useQueryLimits({ maxCost: options.maxCost }),
       // A form post or a plain GET cannot carry a mutation from another site: they must send a custom header.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
       // Resolves the user only; the schema's scopes decide what each role may do.
@@ -195,10 +185,13 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         mode: 'resolve-only',
         contextFieldName: 'currentUser',
         resolveUserFn: (context) =>
-          authenticate(context.request.headers.get('authorization'), context.tenant, { keys, registry, settings: config, verified }),
+          authenticate(context.request.headers.get('authorization'), context.tenant, { keys, registry, settings: config, verified, client: context.clientAddress }),
       }),
       useIntrospectionAuth({ requireAuthentication: config.production }),
       useAnonymousGuard(),
+      // After the guard, so what a caller without a token may not run is refused before it is measured.
+      useStringInputLimits(),
+      ...useQueryLimits({ maxCost: options.maxCost }),
       useRateLimit({ limiter: options.rateLimiter ?? createTenantRateLimiter(rateLimiterSettings(config)) }),
       // After everything that may refuse a request (hits count against the rate
       // limit too), before the transaction: a hit takes no pooled connection.

@@ -26,6 +26,17 @@ export interface TenantTransactionOptions {
   readonly limits?: StatementLimits;
 }
 
+/**
+ * The request's handle outside its transaction: before it begins and after it
+ * ends. A resolver that runs then (one graphql-js left running when a sibling
+ * failed) fails loudly instead of reaching a connection already given back.
+ */
+export const NO_TRANSACTION = new Proxy({} as TenantDb, {
+  get() {
+    throw new Error('tenant data accessed outside the tenant transaction');
+  },
+});
+
 /** Runs `work` in a tenant's scope; `withTenantTransaction` is the implementation, tests may pass others. */
 export type TenantScope = <T>(
   database: Database,

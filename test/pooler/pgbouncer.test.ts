@@ -141,11 +141,18 @@ describe.skipIf(!PGBOUNCER && !CI)('behind PgBouncer in transaction mode', () =>
 
   it('an export through PgBouncer leaves no lock behind: a migration of that tenant right after it completes', async () => {
     const tenant = tenants[3]!;
+    const advisoryLocks = async () =>
+      Number((await direct.pool.query<{ n: string }>(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = hashtext($1)::oid`, [tenant.schema_name])).rows[0]!.n);
     const exported = await exportTenant(bouncedOnly, tenant.slug);
     let lines = 0;
-    for await (const _ of exported.lines) lines++;
-    expect(lines).toBeGreaterThan(0);
+    let heldDuring = 0;
+    for await (const _ of exported.lines) {
+      if (lines++ === 0) heldDuring = await advisoryLocks();
+    }
     expect(exported.summary?.rows).toBeGreaterThan(40);
+    // The hold existed while the export read, and nothing of it is left on any backend.
+    expect(heldDuring).toBe(1);
+    expect(await advisoryLocks()).toBe(0);
 
     const next = await loadTemplate(await templatesWith({ '9901_add_bouncer_note.sql': '-- migrate:up\nALTER TABLE projects ADD COLUMN bouncer_note text;\n' }), 'tenant');
     const migrated = await Promise.race([

@@ -5,7 +5,7 @@ import { SchemataError } from '../../errors.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { isIntrospectionOnly } from '../../graphql/introspection-only.js';
 import { DEFAULT_STATEMENT_LIMITS, type StatementLimits } from '../../tenancy/statement-budget.js';
-import { withTenantTransaction, type TenantScope } from '../../tenancy/tenant-transaction.js';
+import { NO_TRANSACTION, withTenantTransaction, type TenantScope } from '../../tenancy/tenant-transaction.js';
 import type { TenantConcurrency } from '../tenant-concurrency.js';
 import { operationCost } from './use-query-cost.js';
 
@@ -56,7 +56,12 @@ export function useTenantTransaction(options: UseTenantTransactionOptions): Plug
         const transaction = () =>
           scope(options.database, context.tenant, { readOnly, limits }, async (db) => {
             context.db = db;
-            const result = (await executeFn(args)) as ExecutionResult;
+            let result: ExecutionResult;
+            try {
+              result = (await executeFn(args)) as ExecutionResult;
+            } finally {
+              context.db = NO_TRANSACTION;
+            }
             // Past the ceiling, what was read is dropped rather than sent half-complete.
             const tooLarge = result.errors?.find((error) => codeOf(error) === 'RESULT_TOO_LARGE');
             if (tooLarge) throw new RolledBack({ data: null, errors: [tooLarge] });
