@@ -4,6 +4,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from '../auth/authenticate.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
+import { ResetMailLimit } from '../auth/reset-mail-limit.js';
 import type { Mailer } from '../auth/mailer.js';
 import { TenantKeyStore } from '../auth/tenant-keys.js';
 import { VerifiedTokenCache } from '../auth/verified-token-cache.js';
@@ -122,6 +123,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
   const verified = new VerifiedTokenCache();
   registry.onInvalidate((tenantId) => verified.forgetTenant(tenantId));
   const throttle = options.loginThrottle ?? new LoginThrottle();
+  const resetMails = new ResetMailLimit();
   const mailer = options.mailer ?? null;
   const plans = options.plans ?? new PlanCatalog(database, registry);
   const storage = options.storageMeter ?? new TenantStorageMeter();
@@ -129,7 +131,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
   const identityFor = async (tenant: GraphQLContext['tenant'], plan: Plan, clientAddress: string): Promise<IdentityDeps> => {
     const tenantKeys = await keys.forTenant(tenant.id);
     if (!tenantKeys) throw new SchemataError('INVALID_TOKEN', 'this tenant has no signing keys');
-    return { tenant, plan, keys: tenantKeys, settings: config, throttle, mailer, clientAddress, reportError: logError };
+    return { tenant, plan, keys: tenantKeys, settings: config, throttle, resetMails, mailer, clientAddress, reportError: logError };
   };
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,

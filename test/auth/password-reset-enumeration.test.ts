@@ -55,4 +55,17 @@ describe('a password-reset request does the same work whether or not the account
     expect(outbox.at(-1)!.to).toBe('gus@reset.example');
     expect(outbox.at(-1)!.text).toMatch(/\n[A-Za-z0-9_-]{43}$/);
   });
+
+  it('mails one address at most 3 times an hour however often a stranger asks, and still answers true', async () => {
+    const hash = await hashPassword('ida has a long password');
+    await withTenantTransaction(server.database, tenant, {}, (db) =>
+      db.insertInto('users').values({ email: 'ida@reset.example', name: 'Ida', role: 'viewer', password_hash: hash }).execute(),
+    );
+    const sent = () => outbox.filter((message) => message.to === 'ida@reset.example').length;
+    for (let i = 0; i < 8; i++) await ask('ida@reset.example');
+    // Let any background mail go out before counting.
+    await eventually(async () => sent(), (n) => n >= 3);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sent()).toBe(3);
+  });
 });

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { randomSecret } from '../../auth/random-secret.js';
 import { issueAccessToken, type TokenSettings } from '../../auth/access-token.js';
+import type { ResetMailLimit } from '../../auth/reset-mail-limit.js';
 import type { LoginThrottle } from '../../auth/login-throttle.js';
 import { requireMailer, type Mailer } from '../../auth/mailer.js';
 import type { Plan } from '../../control/plan.repository.js';
@@ -23,6 +24,7 @@ export interface IdentityDeps {
   readonly keys: TenantKeys;
   readonly settings: TokenSettings & { readonly refreshTokenTtlSeconds: number };
   readonly throttle: LoginThrottle;
+  readonly resetMails: ResetMailLimit;
   /** null: this server sends no mail, so invitations and resets are refused. */
   readonly mailer: Mailer | null;
   /** The caller's address, as the login throttle counts it. */
@@ -146,7 +148,9 @@ export async function requestPasswordReset(db: TenantDb, deps: IdentityDeps, ema
     { withoutPassword: deps.keys.idp === undefined },
   );
   const message = { subject: `Reset your ${deps.tenant.name} password`, text: `Within one hour, use the resetPassword mutation with this token:\n${token}` };
-  if (recipient) setImmediate(() => mailer.send({ to: recipient, ...message }).catch(deps.reportError));
+  // Counted for every email alike, so the limit's bookkeeping tells nothing either.
+  const mayMail = await deps.resetMails.allow(deps.tenant.id, email);
+  if (recipient && mayMail) setImmediate(() => mailer.send({ to: recipient, ...message }).catch(deps.reportError));
 }
 
 /** Sets the new password, spends the token, and signs the user out everywhere. */
