@@ -13,21 +13,32 @@ import { seedBenchTenants } from './bench-tenants.js';
 import { rssMb, startChild, withTokens, type BenchTenant } from './list-page-benchmark.js';
 import { LIST_PAGE_QUERY } from './list-page-query.js';
 
-/** The heaviest requests a viewer can send (request bodies), each an attack of its own. */
+/**
+ * The heaviest requests a viewer can send (request bodies), each an attack of
+ * its own. Page sizes come from variables, as in the security report: a limit
+ * that reads only literal sizes lets them all through.
+ */
 export const WORST_CASE_ATTACKS = {
-  /** The security report's document: 14 aliased nested lists under each of 100 rows, sized by a variable. */
-  'nested-aliases-100': nestedAliases(100, 100),
-  /** The same shape at the largest page size the cost limit allows under 100 parents. */
+  /** The report's document: 14 aliased nested lists of 100 under each of 100 rows. */
+  'nested-aliases': nestedAliases(100, 100),
+  /** The same shape at the most the cost limit allows: 40 rows with 14 nested lists of 1. */
   'nested-aliases-allowed': nestedAliases(40, 1),
-  /** 15 aliased pages of 100 workflows, each with a 60 KB config: heavy in bytes, light in objects. */
-  'wide-json': JSON.stringify({ query: `{ ${Array.from({ length: 15 }, (_, i) => `w${i}: workflows(first: 100) { edges { node { id config } } }`).join(' ')} }` }),
+  /** 15 aliased pages of 100 workflows, each with a 60 KB config: heavy in bytes. */
+  'wide-json': wideJson(15),
+  /** The most of those the cost limit allows: one page of 100 (6 MB). */
+  'wide-json-allowed': wideJson(1),
 } as const;
 
 export type WorstCaseAttack = keyof typeof WORST_CASE_ATTACKS;
 
 function nestedAliases(parents: number, n: number): string {
   const nested = Array.from({ length: 14 }, (_, i) => `a${i}: deployments(first: $n) { edges { node { id url createdBy { email } } } }`).join(' ');
-  return JSON.stringify({ query: `query($n: Int) { deployments(first: ${parents}) { edges { node { project { ${nested} } } } } }`, variables: { n } });
+  return JSON.stringify({ query: `query($p: Int, $n: Int) { deployments(first: $p) { edges { node { project { ${nested} } } } } }`, variables: { p: parents, n } });
+}
+
+function wideJson(aliases: number): string {
+  const pages = Array.from({ length: aliases }, (_, i) => `w${i}: workflows(first: $n) { edges { node { id config } } }`).join(' ');
+  return JSON.stringify({ query: `query($n: Int) { ${pages} }`, variables: { n: 100 } });
 }
 
 export interface WorstCaseOptions {

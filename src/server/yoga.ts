@@ -30,6 +30,7 @@ import { useRateLimit } from './plugins/use-rate-limit.js';
 import { useStrictUtf8 } from './plugins/use-strict-utf8.js';
 import { useStringInputLimits } from './plugins/use-string-input-limits.js';
 import { useTenantResponseCache, type TenantResponseCacheOptions } from './plugins/use-tenant-response-cache.js';
+import { HeavyOperationLane } from './heavy-operation-lane.js';
 import { TenantConcurrency } from './tenant-concurrency.js';
 import { createTenantRateLimiter, type TenantRateLimiter } from './tenant-rate-limiter.js';
 import { TenantStorageMeter } from './tenant-storage-meter.js';
@@ -75,8 +76,8 @@ export interface SchemataYogaOptions {
   readonly usage?: UsageRecorder;
   /** The most objects an operation may ask for (page sizes from its variables). @default 2000 */
   readonly maxCost?: number;
-  /** Operations above this cost run one at a time per tenant. @default 200 */
-  readonly heavyCost?: number;
+  /** Where each tenant's heavy operations wait their turn. @default a HeavyOperationLane with its defaults */
+  readonly heavyLane?: HeavyOperationLane;
   /** The ceiling on statements, rows and bytes one operation reads. @default DEFAULT_STATEMENT_LIMITS */
   readonly statementLimits?: StatementLimits;
 }
@@ -204,7 +205,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         database,
         scope: options.tenantScope,
         limits: options.statementLimits,
-        heavy: { concurrency: new TenantConcurrency({ perTenant: 1, maxWaiting: 8 }), heavyCost: options.heavyCost ?? 200 },
+        heavy: options.heavyLane ?? new HeavyOperationLane(),
         concurrency: options.tenantConcurrency ?? new TenantConcurrency({ perTenant: Math.max(2, Math.floor((database.pool.options.max ?? 10) / 4)) }),
       }),
     ],

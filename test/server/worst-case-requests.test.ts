@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tenant } from '../../src/db/control-database.js';
 import { parseGlobalId } from '../../src/graphql/global-id.js';
+import { HeavyOperationLane } from '../../src/server/heavy-operation-lane.js';
 import { withTenantTransaction, type TenantScope } from '../../src/tenancy/tenant-transaction.js';
 import { seedTenant, tenantTemplate } from '../helpers/test-database.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -211,6 +212,31 @@ describe('heavy operations of one tenant', () => {
     const heavy = `{ ${Array.from({ length: 3 }, (_, i) => `d${i}: deployments(first: 100) { edges { node { id project { name } } } }`).join(' ')} }`;
     expect(await concurrently(heavy)).toBe(1);
     expect(await concurrently('{ deployments(first: 5) { edges { node { id } } } }')).toBeGreaterThan(1);
+  });
+
+  it('start no more than their cost budget a second: three of cost 603 under 700 a second begin about a second apart', async () => {
+    const starts: number[] = [];
+    const timed: TenantScope = (database, scoped, options, work) => (starts.push(performance.now()), withTenantTransaction(database, scoped, options, work));
+    const spaced = await startTestServer({ database: server.database, yoga: { tenantScope: timed, heavyLane: new HeavyOperationLane({ costPerSecond: 700 }) } });
+    try {
+      const heavy = `{ ${Array.from({ length: 3 }, (_, i) => `d${i}: deployments(first: 100) { edges { node { id project { name } } } }`).join(' ')} }`;
+      const heavyDone = Promise.all(Array.from({ length: 3 }, () => spaced.graphql(tenant.slug, heavy)));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // A light operation of the same tenant, sent while the heavy ones wait, does not queue behind them.
+      expect((await spaced.graphql(tenant.slug, '{ deployments(first: 5) { edges { node { id } } } }')).body.errors).toBeUndefined();
+      const lightDoneAt = performance.now();
+      const responses = await heavyDone;
+      const heavyDoneAt = performance.now();
+      for (const response of responses) expect(response.body.errors).toBeUndefined();
+      expect(lightDoneAt).toBeLessThan(heavyDoneAt - 500);
+      const heavyStarts = starts.filter((_, i) => i !== 1);
+      expect(starts).toHaveLength(4);
+      // Fixed one-second windows: each heavy start waits for the next window.
+      expect(heavyStarts[1]! - heavyStarts[0]!).toBeGreaterThan(500);
+      expect(heavyStarts[2]! - heavyStarts[1]!).toBeGreaterThan(500);
+    } finally {
+      await spaced.close();
+    }
   });
 
   it('a big scalar counts as the cost its field declares: two pages of 100 workflow configs are COST_LIMIT, one is not', async () => {

@@ -6,6 +6,7 @@ import type { GraphQLContext } from '../../graphql/context.js';
 import { isIntrospectionOnly } from '../../graphql/introspection-only.js';
 import { DEFAULT_STATEMENT_LIMITS, type StatementLimits } from '../../tenancy/statement-budget.js';
 import { NO_TRANSACTION, withTenantTransaction, type TenantScope } from '../../tenancy/tenant-transaction.js';
+import type { HeavyOperationLane } from '../heavy-operation-lane.js';
 import type { TenantConcurrency } from '../tenant-concurrency.js';
 import { operationCost } from './use-query-cost.js';
 
@@ -18,12 +19,8 @@ export interface UseTenantTransactionOptions {
   readonly scope?: TenantScope;
   /** Caps the connections one tenant holds at once; without it a tenant may take the whole pool. */
   readonly concurrency?: TenantConcurrency;
-  /**
-   * Heavy operations (cost above `heavyCost`) of one tenant run through this
-   * too, so one tenant's worst requests take at most its share of this
-   * process's CPU and memory while its light ones keep flowing.
-   */
-  readonly heavy?: { readonly concurrency: TenantConcurrency; readonly heavyCost: number };
+  /** Where heavy operations (by their cost) wait their turn; without it they run like any other. */
+  readonly heavy?: HeavyOperationLane;
   /**
    * The ceiling on what one operation may read from PostgreSQL.
    * @default DEFAULT_STATEMENT_LIMITS
@@ -69,9 +66,8 @@ export function useTenantTransaction(options: UseTenantTransactionOptions): Plug
             return result;
           });
         const limited = options.concurrency ? () => options.concurrency!.run(context.tenant.id, transaction) : transaction;
-        const heavy = options.heavy && (operationCost(context) ?? 0) > options.heavy.heavyCost ? options.heavy.concurrency : undefined;
         try {
-          return await (heavy ? heavy.run(context.tenant.id, limited) : limited());
+          return await (options.heavy ? options.heavy.run(context.tenant.id, operationCost(context) ?? 0, limited) : limited());
         } catch (error) {
           if (error instanceof RolledBack) return error.result;
           throw error;
