@@ -44,6 +44,8 @@ export interface TenantRegistryOptions {
   readonly heartbeatMs?: number;
   /** @default 1000 */
   readonly probeTimeoutMs?: number;
+  /** Told when the cache turns on (a probe came back) or off (one went missing, or the channel dropped). */
+  readonly onSyncChange?: (synced: boolean) => void;
 }
 
 type Entry = { readonly tenant: Tenant };
@@ -71,7 +73,9 @@ export class TenantRegistry {
   /** A probe came back since the channel was (re)established, and none is overdue. */
   private confirmed = false;
   private prober: Promise<pg.Client> | undefined;
-  private outstanding: { readonly seq: number; readonly sentAt: number } | undefined;
+  /** The probe in flight; `lagMs` is how late this process's own timers ran meanwhile. */
+  private outstanding: { readonly seq: number; readonly sentAt: number; lagMs: number } | undefined;
+  private lastTickAt: number | undefined;
   private probeSeq = 0;
   private readonly probeId = randomUUID();
   private heartbeat: NodeJS.Timeout | undefined;
@@ -154,8 +158,11 @@ export class TenantRegistry {
   async close(): Promise<void> {
     this.closed = true;
     this.listening = false;
+    this.confirmed = false;
     clearInterval(this.heartbeat);
-    await Promise.all([this.listener?.end().catch(() => undefined), this.prober?.then((client) => client.end()).catch(() => undefined)]);
+    const listener = this.listener;
+    this.listener = undefined;
+    await Promise.all([listener?.end().catch(() => undefined), this.prober?.then((client) => client.end()).catch(() => undefined)]);
   }
 
   private async lookup(kind: Kind, key: string, client: string, load: () => Promise<Tenant | undefined>): Promise<Tenant | undefined> {
@@ -216,9 +223,11 @@ export class TenantRegistry {
     if (this.listener !== client) return;
     this.listener = undefined;
     this.listening = false;
+    const wasSynced = this.confirmed;
     this.confirmed = false;
     this.outstanding = undefined;
     this.clear();
+    if (wasSynced) this.options.onSyncChange?.(false);
     if (this.closed) return;
     const retry = () => {
       if (this.closed) return;
@@ -247,15 +256,21 @@ export class TenantRegistry {
 
   private async tick(): Promise<void> {
     const now = Date.now();
-    if (this.outstanding && now - this.outstanding.sentAt > (this.options.probeTimeoutMs ?? 1_000)) {
+    // A busy event loop delays reading the probe as much as it delays this timer:
+    // that delay is not the channel's, so it does not count against the probe.
+    const every = this.options.heartbeatMs ?? 500;
+    if (this.outstanding && this.lastTickAt !== undefined) this.outstanding.lagMs += Math.max(0, now - this.lastTickAt - every);
+    this.lastTickAt = now;
+    if (this.outstanding && now - this.outstanding.sentAt - this.outstanding.lagMs > (this.options.probeTimeoutMs ?? 1_000)) {
       this.outstanding = undefined;
       if (this.confirmed) {
         this.confirmed = false;
         this.clear();
+        this.options.onSyncChange?.(false);
       }
     }
     if (this.outstanding || !this.listener || this.closed) return;
-    const probe = { seq: ++this.probeSeq, sentAt: now };
+    const probe = { seq: ++this.probeSeq, sentAt: now, lagMs: 0 };
     this.outstanding = probe;
     try {
       const prober = await this.proberClient();
@@ -298,6 +313,7 @@ export class TenantRegistry {
       // What was cached before the channel was proven may have missed a notification.
       this.clear();
       this.confirmed = true;
+      this.options.onSyncChange?.(true);
     }
   }
 }

@@ -30,10 +30,15 @@ export interface RunningServer {
 /** The GraphQL server over node:http, as `npm start` runs it. */
 export async function startServer(options: { config: Config; database: Database; templates: Templates; port?: number }): Promise<RunningServer> {
   const { config, database } = options;
-  const registry = await TenantRegistry.start(database);
+  const logger = createLogger(config.logLevel);
+  const registry = await TenantRegistry.start(database, {
+    onSyncChange: (synced) =>
+      synced
+        ? logger.info('registry in sync: tenants, keys and plans are cached again')
+        : logger.warn('registry out of sync (its LISTEN is down or through a transaction pooler): every request reads tenants, keys and plans from the control plane until a probe comes back'),
+  });
   const readiness = createReadiness(database, options.templates.tenant.latestVersion);
   const rateLimiter = createTenantRateLimiter(rateLimiterSettings(config));
-  const logger = createLogger(config.logLevel);
   const usage = new UsageRecorder(database, { onError: (error) => logger.warn({ err: error }, 'recording usage failed; kept for the next flush') });
   const metrics = createMetrics({ pool: database.pool });
   const mailer = createConfiguredMailer(config);
