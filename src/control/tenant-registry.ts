@@ -44,7 +44,10 @@ export interface TenantRegistryOptions {
   readonly heartbeatMs?: number;
   /** @default 1000 */
   readonly probeTimeoutMs?: number;
-  /** Told when the cache turns on (a probe came back) or off (one went missing, or the channel dropped). */
+  /**
+   * Told when the cache turns off (a probe went missing, the channel dropped,
+   * or the first probe never came back) and when it turns on again after that.
+   */
   readonly onSyncChange?: (synced: boolean) => void;
 }
 
@@ -76,6 +79,7 @@ export class TenantRegistry {
   /** The probe in flight; `lagMs` is how late this process's own timers ran meanwhile. */
   private outstanding: { readonly seq: number; readonly sentAt: number; lagMs: number } | undefined;
   private lastTickAt: number | undefined;
+  private reportedLoss = false;
   private probeSeq = 0;
   private readonly probeId = randomUUID();
   private heartbeat: NodeJS.Timeout | undefined;
@@ -227,7 +231,7 @@ export class TenantRegistry {
     this.confirmed = false;
     this.outstanding = undefined;
     this.clear();
-    if (wasSynced) this.options.onSyncChange?.(false);
+    if (wasSynced) this.reportLoss();
     if (this.closed) return;
     const retry = () => {
       if (this.closed) return;
@@ -252,6 +256,13 @@ export class TenantRegistry {
     await this.tick();
     const deadline = Date.now() + (this.options.probeTimeoutMs ?? 1_000);
     while (!this.confirmed && this.outstanding && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    if (!this.confirmed) this.reportLoss();
+  }
+
+  private reportLoss(): void {
+    if (this.reportedLoss) return;
+    this.reportedLoss = true;
+    this.options.onSyncChange?.(false);
   }
 
   private async tick(): Promise<void> {
@@ -266,7 +277,7 @@ export class TenantRegistry {
       if (this.confirmed) {
         this.confirmed = false;
         this.clear();
-        this.options.onSyncChange?.(false);
+        this.reportLoss();
       }
     }
     if (this.outstanding || !this.listener || this.closed) return;
@@ -313,7 +324,8 @@ export class TenantRegistry {
       // What was cached before the channel was proven may have missed a notification.
       this.clear();
       this.confirmed = true;
-      this.options.onSyncChange?.(true);
+      if (this.reportedLoss) this.options.onSyncChange?.(true);
+      this.reportedLoss = false;
     }
   }
 }

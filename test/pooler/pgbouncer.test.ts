@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { exportTenant } from '../../src/control/tenant-export.service.js';
+import { TenantRegistry } from '../../src/control/tenant-registry.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { migrateTenants } from '../../src/migrations/migrate-tenants.js';
@@ -122,6 +123,19 @@ describe.skipIf(!PGBOUNCER && !CI)('behind PgBouncer in transaction mode', () =>
       }
     });
   }
+
+  it('a registry whose LISTEN goes through PgBouncer reports it is out of sync at start; one on the direct URL does not', async () => {
+    for (const [database, expected] of [[bouncedOnly, [false]], [pooled, []]] as const) {
+      const changes: boolean[] = [];
+      const registry = await TenantRegistry.start(database, { onSyncChange: (synced) => changes.push(synced) });
+      try {
+        expect(registry.synced).toBe(expected.length === 0);
+        expect(changes).toEqual(expected);
+      } finally {
+        await registry.close();
+      }
+    }
+  });
 
   it('negative control: without the direct URL and without the probe, a suspension does not reach the server', async () => {
     const server = await startTestServer({ database: bouncedOnly, registry: { heartbeatMs: 0 } });
