@@ -1,8 +1,9 @@
-import { getNamedType, GraphQLError, isLeafType, isObjectType, type DocumentNode, type GraphQLNamedType, type GraphQLSchema } from 'graphql';
-import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { getNamedType, GraphQLError, isLeafType, isObjectType, validate, type DocumentNode, type GraphQLNamedType, type GraphQLSchema } from 'graphql';
+import { createComplexityRule, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
 import { pageSizeOf } from '../../graphql/connection.js';
 import { SchemataError } from '../../errors.js';
+import { declaresVariables } from '../../graphql/declares-variables.js';
 
 export interface QueryCostOptions {
   /**
@@ -46,18 +47,11 @@ export function useQueryCost(options: QueryCostOptions = {}): Plugin {
   const maxCost = options.maxCost ?? 2_000;
   const fixedCost = new WeakMap<DocumentNode, Map<string | undefined, number>>();
   const costOf = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): number => {
-    const hasVariables = document.definitions.some((definition) => definition.kind === 'OperationDefinition' && (definition.variableDefinitions?.length ?? 0) > 0);
-    const remembered = hasVariables ? undefined : fixedCost.get(document)?.get(operationName);
+    const fixed = !declaresVariables(document);
+    const remembered = fixed ? fixedCost.get(document)?.get(operationName) : undefined;
     if (remembered !== undefined) return remembered;
-    let cost: number;
-    try {
-      cost = getComplexity({ schema, query: document, variables, operationName, estimators: [objectsProduced], maxQueryNodes: MAX_QUERY_NODES });
-    } catch (error) {
-      if (!(error instanceof GraphQLError)) throw error;
-      if (!/exceeds the maximum allowed number of nodes/.test(error.message)) return 0; // variables that do not coerce: execution refuses them, naming each
-      cost = Number.POSITIVE_INFINITY;
-    }
-    if (!hasVariables) fixedCost.set(document, (fixedCost.get(document) ?? new Map()).set(operationName, cost));
+    const cost = measure(schema, document, variables, operationName);
+    if (fixed) fixedCost.set(document, (fixedCost.get(document) ?? new Map()).set(operationName, cost));
     return cost;
   };
   return {
@@ -67,6 +61,30 @@ export function useQueryCost(options: QueryCostOptions = {}): Plugin {
       if (typeof args.contextValue === 'object' && args.contextValue !== null) costs.set(args.contextValue, cost);
     },
   };
+}
+
+/**
+ * graphql-query-complexity's rule, run on its own so its two failures stay
+ * apart: variables that do not coerce are reported (cost 0 here, since
+ * execution refuses them, naming each), while a document with more fields
+ * than MAX_QUERY_NODES throws (refused as infinitely expensive).
+ */
+function measure(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): number {
+  let cost = 0;
+  const rule = createComplexityRule({
+    maximumComplexity: Number.POSITIVE_INFINITY,
+    variables,
+    operationName,
+    estimators: [objectsProduced],
+    maxQueryNodes: MAX_QUERY_NODES,
+    onComplete: (complexity) => (cost = complexity),
+  });
+  try {
+    return validate(schema, document, [rule]).length > 0 ? 0 : cost;
+  } catch (error) {
+    if (error instanceof GraphQLError) return Number.POSITIVE_INFINITY;
+    throw error;
+  }
 }
 
 const costs = new WeakMap<object, number>();

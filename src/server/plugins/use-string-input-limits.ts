@@ -20,6 +20,7 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { inputError, type SchemataError } from '../../errors.js';
+import { declaresVariables } from '../../graphql/declares-variables.js';
 
 export interface StringInputLimitsOptions {
   /**
@@ -48,12 +49,21 @@ export function useStringInputLimits(options: StringInputLimitsOptions = {}): Pl
   const max = options.maxStringLength ?? 10_000;
   // Yoga reuses the parsed document of a repeated query, so each is walked for its arguments once.
   const sitesOf = new WeakMap<DocumentNode, readonly ArgumentSite[]>();
+  // Documents without variables: the verdict per operation, found once.
+  const verdicts = new WeakMap<DocumentNode, Map<string | null | undefined, SchemataError | undefined>>();
   return {
     onExecute({ args }) {
+      const fixed = !declaresVariables(args.document);
+      const known = fixed ? verdicts.get(args.document) : undefined;
+      if (known?.has(args.operationName)) {
+        const problem = known.get(args.operationName);
+        if (problem) throw problem;
+        return;
+      }
       let sites = sitesOf.get(args.document);
       if (!sites) sitesOf.set(args.document, (sites = argumentSites(args.schema, args.document)));
-      if (sites.length === 0) return;
-      const problem = findBadString(args.schema, args.document, args.operationName, args.variableValues, sites, max);
+      const problem = sites.length === 0 ? undefined : findBadString(args.schema, args.document, args.operationName, args.variableValues, sites, max);
+      if (fixed) verdicts.set(args.document, (known ?? new Map()).set(args.operationName, problem));
       if (problem) throw problem;
     },
   };
