@@ -42,7 +42,7 @@ export async function listen(handler: http.RequestListener, port: number, host =
   return {
     server,
     port: (server.address() as AddressInfo).port,
-    close: ({ graceMs = 500, timeoutMs = 10_000 } = {}) =>
+    close: ({ graceMs = 1_000, timeoutMs = 10_000 } = {}) =>
       new Promise<void>((resolve, reject) => {
         closing = true;
         // net.Server's close, not http.Server's: the latter also drops connections
@@ -50,14 +50,21 @@ export async function listen(handler: http.RequestListener, port: number, host =
         net.Server.prototype.close.call(server, (error?: Error) => (error ? reject(error) : resolve()));
         // Only connections idle for graceMs: one that went idle a moment ago
         // may carry the client's next request already, and closing it then
-        // would lose that request (the keep-alive race).
-        const idle = setTimeout(function sweep() {
-          const now = Date.now();
-          for (const [socket, since] of idleSince) if (now - since >= graceMs) socket.destroy();
-          idle.refresh();
+        // would lose that request (the keep-alive race). The sweep waits for
+        // setImmediate, after the loop's poll phase: when this process was
+        // stalled, a timer runs before the sockets are read, and a request
+        // already in a socket's buffer would be closed unseen.
+        const idle = setTimeout(() => {
+          setImmediate(() => {
+            const now = Date.now();
+            for (const [socket, since] of idleSince) if (now - since >= graceMs) socket.destroy();
+            if (!closed) idle.refresh();
+          });
         }, graceMs);
         const hard = setTimeout(() => server.closeAllConnections(), timeoutMs);
+        let closed = false;
         server.once('close', () => {
+          closed = true;
           clearTimeout(idle);
           clearTimeout(hard);
         });
