@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createProgress } from '../src/cli/progress.js';
 import { runScript, UsageError } from '../src/cli/run-script.js';
-import { findLatestSnapshot, type FleetAnalyticsSnapshot } from '../src/control/fleet-analytics.repository.js';
-import { refreshFleetAnalytics } from '../src/control/fleet-analytics.service.js';
+import { findLatestSnapshot, type FleetAnalyticsSnapshot } from '../src/control/usage/fleet-analytics.repository.js';
+import { refreshFleetAnalytics } from '../src/control/usage/fleet-analytics.service.js';
 
 const USAGE = `usage:
   npm run analytics -- refresh [--json]   recompute the cross-tenant aggregates (one statement per 200 tenant schemas)

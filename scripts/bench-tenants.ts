@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runFleetBenchmark } from '../src/bench/fleet-benchmark.js';
+import { runFleetBenchmark } from './bench/fleet-benchmark.js';
 import { createProgress } from '../src/cli/progress.js';
 import { parseArgsOrExit, wholeNumberArg } from '../src/cli/args.js';
 import { loadConfig } from '../src/config.js';

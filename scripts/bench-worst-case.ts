@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { runWorstCaseBenchmark, WORST_CASE_ATTACKS, type WorstCaseAttack } from '../src/bench/worst-case-benchmark.js';
+import { runWorstCaseBenchmark, WORST_CASE_ATTACKS, type WorstCaseAttack } from './bench/worst-case-benchmark.js';
 import { parseArgsOrExit, wholeNumberArg } from '../src/cli/args.js';
 import { UsageError } from '../src/cli/run-script.js';
 import { loadConfig } from '../src/config.js';

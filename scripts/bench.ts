@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { runListPageBenchmark, type ListPageBenchmarkResult } from '../src/bench/list-page-benchmark.js';
+import { runListPageBenchmark, type ListPageBenchmarkResult } from './bench/list-page-benchmark.js';
 import { parseArgsOrExit, wholeNumberArg } from '../src/cli/args.js';
 import { loadConfig } from '../src/config.js';
 

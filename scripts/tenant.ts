@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
 import { runScript, UsageError } from '../src/cli/run-script.js';
-import { listTenants } from '../src/control/tenant.repository.js';
-import { validateSlug } from '../src/control/slug.js';
+import { listTenants } from '../src/control/tenants/tenant.repository.js';
+import { validateSlug } from '../src/control/tenants/slug.js';
 import { printFleet, printLifecycle, printUsage } from '../src/cli/tenant-output.js';
 import { cloneCommand, exportCommand, importCommand } from '../src/cli/tenant-transfer-commands.js';
-import { listPlans } from '../src/control/plan.repository.js';
-import { changeTenantPlan, purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../src/control/tenant-lifecycle.service.js';
-import { fleetOverview, tenantUsage } from '../src/control/tenant-usage.service.js';
-import { createTenant, getTenant, rotateSigningKey } from '../src/control/tenant.service.js';
+import { listPlans } from '../src/control/plans/plan.repository.js';
+import { changeTenantPlan, purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../src/control/tenants/tenant-lifecycle.service.js';
+import { fleetOverview, tenantUsage } from '../src/control/usage/tenant-usage.service.js';
+import { createTenant, getTenant, rotateSigningKey } from '../src/control/tenants/tenant.service.js';
 import { SchemataError } from '../src/errors.js';
 
 const USAGE = `usage:

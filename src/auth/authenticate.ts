@@ -1,5 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
-import type { TenantRegistry } from '../control/tenant-registry.js';
+import type { TenantRegistry } from '../control/tenants/tenant-registry.js';
 import type { Tenant } from '../db/control-database.js';
 import { isUuid } from '../db/identifiers.js';
 import type { UserRole } from '../db/tenant-database.js';

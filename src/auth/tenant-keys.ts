@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
-import type { TenantRegistry } from '../control/tenant-registry.js';
+import type { TenantRegistry } from '../control/tenants/tenant-registry.js';
 import type { Database } from '../db/database.js';
 import { findTenantAuth } from './tenant-auth.repository.js';
 

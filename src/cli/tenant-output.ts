@@ -1,4 +1,4 @@
-import type { FleetOverview, TenantUsage } from '../control/tenant-usage.service.js';
+import type { FleetOverview, TenantUsage } from '../control/usage/tenant-usage.service.js';
 import type { Tenant } from '../db/control-database.js';
 import { formatBytes } from '../format-bytes.js';
 

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { cloneTenant } from '../control/tenant-clone.service.js';
-import { exportTenant, type ExportOptions } from '../control/tenant-export.service.js';
-import { importTenant, type ImportTarget } from '../control/tenant-import.service.js';
+import { cloneTenant } from '../control/transfer/tenant-clone.service.js';
+import { exportTenant, type ExportOptions } from '../control/transfer/tenant-export.service.js';
+import { importTenant, type ImportTarget } from '../control/transfer/tenant-import.service.js';
 import type { Database } from '../db/database.js';
 import { formatBytes } from '../format-bytes.js';
 import type { Template } from '../migrations/template.js';

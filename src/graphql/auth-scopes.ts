@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { featureNotInPlan, planIncludes, quotaExceeded } from '../control/plan.service.js';
+import { featureNotInPlan, planIncludes, quotaExceeded } from '../control/plans/plan.service.js';
 import type { PlanFeature } from '../db/control-database.js';
 import type { UserRole } from '../db/tenant-database.js';
 import { SchemataError } from '../errors.js';

@@ -1,5 +1,5 @@
 import type { AuthUser } from '../auth/access-token.js';
-import type { Plan } from '../control/plan.repository.js';
+import type { Plan } from '../control/plans/plan.repository.js';
 import type { Tenant } from '../db/control-database.js';
 import type { IdentityDeps } from '../data/identity/identity.service.js';
 import type { TenantDb } from '../tenancy/tenant-transaction.js';
@@ -13,7 +13,7 @@ export interface GraphQLContext {
   storageBytes(db: TenantDb): Promise<number>;
   /** Set by the tenant-transaction plugin for the length of the operation. */
   db: TenantDb;
-  /** Where the request came from, as anonymous rate limits and the login throttle count it (src/server/client-address.ts). */
+  /** Where the request came from, as anonymous rate limits and the login throttle count it (src/server/http/client-address.ts). */
   readonly clientAddress: string;
   /** The verified token's user (set by generic-auth), or null for an anonymous request. */
   readonly currentUser: AuthUser | null;

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
-import { countTenantsForMigration, listTenantsForMigration } from '../control/tenant.repository.js';
-import { migrateTenantInTransaction } from '../control/tenant.service.js';
+import { countTenantsForMigration, listTenantsForMigration } from '../control/tenants/tenant.repository.js';
+import { migrateTenantInTransaction } from '../control/tenants/tenant.service.js';
 import type { Tenant } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
 import { isSchemataError } from '../errors.js';

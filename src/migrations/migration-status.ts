@@ -1,4 +1,4 @@
-import { countTenantsByVersion, listTenantsForMigration } from '../control/tenant.repository.js';
+import { countTenantsByVersion, listTenantsForMigration } from '../control/tenants/tenant.repository.js';
 import type { Tenant, TenantStatus } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
 import { findDrift, type DriftProblem } from './drift.js';

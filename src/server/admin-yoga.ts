@@ -11,12 +11,12 @@ import type { AdminContext } from '../graphql/admin/context.js';
 import { adminSchema } from '../graphql/admin/schema/index.js';
 import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
 import type { Template } from '../migrations/template.js';
-import type { Logger } from './logger.js';
-import { useAdminAuditLog } from './plugins/use-admin-audit-log.js';
-import { useQueryLimits } from './plugins/use-query-limits.js';
-import { useStrictUtf8 } from './plugins/use-strict-utf8.js';
-import { useStringInputLimits } from './plugins/use-string-input-limits.js';
-import { useTenantExportDownload } from './plugins/use-tenant-export-download.js';
+import type { Logger } from './observability/logger.js';
+import { useAdminAuditLog } from './plugins/admin/use-admin-audit-log.js';
+import { useQueryLimits } from './plugins/shared/use-query-limits.js';
+import { useStrictUtf8 } from './plugins/shared/use-strict-utf8.js';
+import { useStringInputLimits } from './plugins/shared/use-string-input-limits.js';
+import { useTenantExportDownload } from './plugins/admin/use-tenant-export-download.js';
 
 export interface AdminYogaOptions {
   readonly config: Pick<Config, 'production' | 'jwtIssuer'>;

@@ -1,18 +1,18 @@
 import type { Config } from '../config.js';
-import { TenantRegistry } from '../control/tenant-registry.js';
+import { TenantRegistry } from '../control/tenants/tenant-registry.js';
 import type { Database } from '../db/database.js';
 import type { Templates } from '../migrations/template.js';
 import type http from 'node:http';
 import { createConfiguredMailer } from '../auth/mailer.js';
 import { createAdminYoga, ADMIN_GRAPHQL_ENDPOINT } from './admin-yoga.js';
-import { listen } from './http-server.js';
-import { nodeListener } from './node-listener.js';
-import { createLogger } from './logger.js';
-import { listenMetrics } from './metrics-server.js';
-import { createMetrics } from './metrics.js';
-import { createReadiness } from './readiness.js';
-import { createTenantRateLimiter } from './tenant-rate-limiter.js';
-import { UsageRecorder } from './usage-recorder.js';
+import { listen } from './http/http-server.js';
+import { nodeListener } from './http/node-listener.js';
+import { createLogger } from './observability/logger.js';
+import { listenMetrics } from './observability/metrics-server.js';
+import { createMetrics } from './observability/metrics.js';
+import { createReadiness } from './observability/readiness.js';
+import { createTenantRateLimiter } from './limits/tenant-rate-limiter.js';
+import { UsageRecorder } from './observability/usage-recorder.js';
 import { createSchemataYoga, rateLimiterSettings } from './yoga.js';
 
 export interface RunningServer {

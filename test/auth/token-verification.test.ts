@@ -4,7 +4,7 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
 import { findTenantAuth, setIdentityProvider, type IdentityProviderSettings } from '../../src/auth/tenant-auth.repository.js';
-import { rotateSigningKey } from '../../src/control/tenant.service.js';
+import { rotateSigningKey } from '../../src/control/tenants/tenant.service.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import { seedTenant, tenantTemplate, testConfig } from '../helpers/test-database.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/test-server.js';

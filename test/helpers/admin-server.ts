@@ -2,7 +2,7 @@ import { findPlatformSecret } from '../../src/auth/platform-auth.repository.js';
 import { issuePlatformToken } from '../../src/auth/platform-token.js';
 import type { Database } from '../../src/db/database.js';
 import { createAdminYoga } from '../../src/server/admin-yoga.js';
-import { createLogger, type Logger } from '../../src/server/logger.js';
+import { createLogger, type Logger } from '../../src/server/observability/logger.js';
 import type { GraphQLResponse } from './test-server.js';
 import { tenantTemplate, testConfig } from './test-database.js';
 

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
-import { exportTenant, type ExportOptions } from '../../src/control/tenant-export.service.js';
+import { exportTenant, type ExportOptions } from '../../src/control/transfer/tenant-export.service.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import type { Database } from '../../src/db/database.js';
 import { insertDemoData } from '../../src/seed/demo-data.repository.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { inject } from 'vitest';
 import { PROJECT_ROOT, type Config } from '../../src/config.js';
-import { createTenant } from '../../src/control/tenant.service.js';
+import { createTenant } from '../../src/control/tenants/tenant.service.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import { openDatabase, type Database, type OpenDatabaseOptions } from '../../src/db/database.js';
 import { loadTemplate, type Template } from '../../src/migrations/template.js';

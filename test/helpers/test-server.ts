@@ -1,9 +1,9 @@
 import { issueAccessToken } from '../../src/auth/access-token.js';
 import { findTenantAuth } from '../../src/auth/tenant-auth.repository.js';
-import { TenantRegistry, type TenantRegistryOptions } from '../../src/control/tenant-registry.js';
+import { TenantRegistry, type TenantRegistryOptions } from '../../src/control/tenants/tenant-registry.js';
 import type { Database, OpenDatabaseOptions } from '../../src/db/database.js';
 import type { UserRole } from '../../src/db/tenant-database.js';
-import { listen } from '../../src/server/http-server.js';
+import { listen } from '../../src/server/http/http-server.js';
 import { createSchemataYoga, type SchemataYogaOptions } from '../../src/server/yoga.js';
 import { openTestDatabase, testConfig } from './test-database.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTemplates } from '../../src/migrations/template.js';
 import { migrateControlPlane } from '../../src/migrations/migrate-control.js';
-import { changeTenantPlan } from '../../src/control/tenant-lifecycle.service.js';
+import { changeTenantPlan } from '../../src/control/tenants/tenant-lifecycle.service.js';
 import { describeSeedResult, seedDemoTenants } from '../../src/seed/demo-tenants.service.js';
 import { openScratchDatabase, type ScratchDatabase } from '../helpers/scratch-database.js';
 import { startTestServer } from '../helpers/test-server.js';

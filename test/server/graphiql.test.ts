@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TenantRegistry } from '../../src/control/tenant-registry.js';
+import { TenantRegistry } from '../../src/control/tenants/tenant-registry.js';
 import type { Database } from '../../src/db/database.js';
 import { createSchemataYoga } from '../../src/server/yoga.js';
 import { openTestDatabase, testConfig } from '../helpers/test-database.js';

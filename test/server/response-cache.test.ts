@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rotateSigningKey } from '../../src/control/tenant.service.js';
-import { suspendTenant } from '../../src/control/tenant-lifecycle.service.js';
+import { rotateSigningKey } from '../../src/control/tenants/tenant.service.js';
+import { suspendTenant } from '../../src/control/tenants/tenant-lifecycle.service.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import type { Database } from '../../src/db/database.js';
-import { createMetrics, type Metrics } from '../../src/server/metrics.js';
+import { createMetrics, type Metrics } from '../../src/server/observability/metrics.js';
 import type { SchemataYogaOptions } from '../../src/server/yoga.js';
 import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
 import { eventually } from '../helpers/eventually.js';

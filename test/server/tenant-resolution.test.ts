@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import { restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../../src/control/tenant-lifecycle.service.js';
-import { createTenant } from '../../src/control/tenant.service.js';
+import { restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../../src/control/tenants/tenant-lifecycle.service.js';
+import { createTenant } from '../../src/control/tenants/tenant.service.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import { openTestDatabase, seedTenant, tenantTemplate } from '../helpers/test-database.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';

@@ -4,7 +4,7 @@ import { issueAccessToken, type TokenSettings } from '../../auth/access-token.js
 import type { ResetMailLimit } from '../../auth/reset-mail-limit.js';
 import type { LoginThrottle } from '../../auth/login-throttle.js';
 import { requireMailer, type Mailer } from '../../auth/mailer.js';
-import type { Plan } from '../../control/plan.repository.js';
+import type { Plan } from '../../control/plans/plan.repository.js';
 import { decoyHash, hashPassword, verifyPassword } from '../../auth/password-hash.js';
 import type { TenantKeys } from '../../auth/tenant-keys.js';
 import type { Tenant } from '../../db/control-database.js';

@@ -1,5 +1,5 @@
-import type { Plan } from '../../control/plan.repository.js';
-import { quotaExceeded } from '../../control/plan.service.js';
+import type { Plan } from '../../control/plans/plan.repository.js';
+import { quotaExceeded } from '../../control/plans/plan.service.js';
 import type { UserRole } from '../../db/tenant-database.js';
 import { SchemataError } from '../../errors.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';

@@ -1,4 +1,4 @@
-import type { Plan } from '../../control/plan.repository.js';
+import type { Plan } from '../../control/plans/plan.repository.js';
 import { readTenantStats, type TenantStats } from '../../data/stats/tenant-stats.repository.js';
 import type { Tenant } from '../../db/control-database.js';
 import { builder } from '../builder.js';

@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotatePlatformKey } from '../../../src/auth/authenticate-platform-admin.js';
 import { findPlatformSecret } from '../../../src/auth/platform-auth.repository.js';
-import { createLogger } from '../../../src/server/logger.js';
+import { createLogger } from '../../../src/server/observability/logger.js';
 import { PLATFORM_AUDIENCE } from '../../../src/auth/platform-token.js';
 import type { Tenant } from '../../../src/db/control-database.js';
 import { startAdminTestServer, type AdminTestServer } from '../../helpers/admin-server.js';

@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countAcrossSchemas } from '../../../src/control/fleet-analytics.repository.js';
-import { purgeTenant, softDeleteTenant } from '../../../src/control/tenant-lifecycle.service.js';
+import { countAcrossSchemas } from '../../../src/control/usage/fleet-analytics.repository.js';
+import { purgeTenant, softDeleteTenant } from '../../../src/control/tenants/tenant-lifecycle.service.js';
 import type { Tenant } from '../../../src/db/control-database.js';
 import { insertDemoData } from '../../../src/seed/demo-data.repository.js';
-import { UsageRecorder } from '../../../src/server/usage-recorder.js';
+import { UsageRecorder } from '../../../src/server/observability/usage-recorder.js';
 import { withTenantTransaction } from '../../../src/tenancy/tenant-transaction.js';
 import { startAdminTestServer, type AdminTestServer } from '../../helpers/admin-server.js';
 import { openTestDatabase, seedTenant, tenantTemplate } from '../../helpers/test-database.js';

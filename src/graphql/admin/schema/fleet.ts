@@ -1,6 +1,6 @@
-import { findLatestSnapshot, type FleetAnalyticsSnapshot } from '../../../control/fleet-analytics.repository.js';
-import { refreshFleetAnalytics } from '../../../control/fleet-analytics.service.js';
-import { fleetOverview, type FleetOverview } from '../../../control/tenant-usage.service.js';
+import { findLatestSnapshot, type FleetAnalyticsSnapshot } from '../../../control/usage/fleet-analytics.repository.js';
+import { refreshFleetAnalytics } from '../../../control/usage/fleet-analytics.service.js';
+import { fleetOverview, type FleetOverview } from '../../../control/usage/tenant-usage.service.js';
 import type { GrowthDay } from '../../../db/control-database.js';
 import { adminBuilder, CountRef, toCounts } from '../builder.js';
 

@@ -1,5 +1,5 @@
-import { listPlans, type Plan } from '../../../control/plan.repository.js';
-import { changeTenantPlan } from '../../../control/tenant-lifecycle.service.js';
+import { listPlans, type Plan } from '../../../control/plans/plan.repository.js';
+import { changeTenantPlan } from '../../../control/tenants/tenant-lifecycle.service.js';
 import { adminBuilder } from '../builder.js';
 import { AdminTenantRef } from './tenant.js';
 

@@ -1,5 +1,5 @@
-import { tenantUsage, type TenantUsage } from '../../../control/tenant-usage.service.js';
-import type { TableUsage } from '../../../control/tenant-usage.repository.js';
+import { tenantUsage, type TenantUsage } from '../../../control/usage/tenant-usage.service.js';
+import type { TableUsage } from '../../../control/usage/tenant-usage.repository.js';
 import type { DriftProblem } from '../../../migrations/drift.js';
 import { adminBuilder } from '../builder.js';
 import { AdminTenantRef } from './tenant.js';

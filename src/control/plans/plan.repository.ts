@@ -1,0 +1,35 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { ControlDatabase, PlanFeature, PlansTable } from '../../db/control-database.js';
+
+type Db = Kysely<ControlDatabase>;
+
+/** A plan's limits (control.plans); null means unlimited. */
+export interface Plan {
+  readonly name: string;
+  readonly maxUsers: number | null;
+  readonly maxStorageBytes: number | null;
+  readonly requestsPerMinute: number;
+  readonly requestsPerDay: number | null;
+  readonly features: readonly PlanFeature[];
+}
+
+export async function listPlans(db: Db): Promise<Plan[]> {
+  const rows = await db.selectFrom('control.plans').selectAll().orderBy('requests_per_minute').orderBy('name').execute();
+  return rows.map(toPlan);
+}
+
+export async function findPlan(db: Db, name: string): Promise<Plan | undefined> {
+  const row = await db.selectFrom('control.plans').selectAll().where('name', '=', name).executeTakeFirst();
+  return row && toPlan(row);
+}
+
+function toPlan(row: Selectable<PlansTable>): Plan {
+  return {
+    name: row.name,
+    maxUsers: row.max_users,
+    maxStorageBytes: row.max_storage_bytes === null ? null : Number(row.max_storage_bytes),
+    requestsPerMinute: row.requests_per_minute,
+    requestsPerDay: row.requests_per_day,
+    features: row.features,
+  };
+}

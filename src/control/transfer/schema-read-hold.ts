@@ -1,0 +1,60 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { ControlDatabase } from '../../db/control-database.js';
+import type { Database } from '../../db/database.js';
+import { lockSchemaShared } from './tenant-tables.repository.js';
+
+export interface SchemaReadHold {
+  /** The pinned connection, for statements Kysely cannot express (BEGIN, streams). */
+  readonly client: pg.PoolClient;
+  /** Runs any SQL on that connection; only its table types are the control plane's. */
+  readonly db: Kysely<ControlDatabase>;
+  /** Gives the connection back (closed instead when `broken`) and ends the hold. */
+  release(broken?: Error): Promise<void>;
+}
+
+/**
+ * A shared hold on a tenant schema's migration lock, for export and clone:
+ * migrators wait until it is released, and a snapshot taken on `client`
+ * afterwards sees no half-migrated table.
+ *
+ * The hold is a transaction-level lock in a transaction of its own, on a
+ * second connection: a session lock taken through a transaction pooler can
+ * stay behind on a backend nobody owns (the unlock lands elsewhere), and a
+ * transaction lock taken inside the reading transaction would come after its
+ * snapshot. So: connection A begins and takes the lock, connection B is the
+ * caller's, and releasing commits A.
+ */
+export async function holdSchemaForReading(database: Database, schema: string): Promise<SchemaReadHold> {
+  const holder = await database.pool.connect();
+  try {
+    // It sits idle for the whole read: a server-wide idle-in-transaction timeout must not end the hold under it.
+    await holder.query(`BEGIN; SELECT set_config('idle_in_transaction_session_timeout', '0', true)`);
+    await lockSchemaShared(database.bindClient(holder), schema);
+  } catch (error) {
+    holder.release(error as Error);
+    throw error;
+  }
+  const endHold = async () => {
+    // COMMIT ends the lock with the transaction; a holder that cannot commit is closed, which ends it too.
+    await holder.query('COMMIT').then(
+      () => holder.release(),
+      (error: unknown) => holder.release(error as Error),
+    );
+  };
+  let client: pg.PoolClient;
+  try {
+    client = await database.pool.connect();
+  } catch (error) {
+    await endHold();
+    throw error;
+  }
+  return {
+    client,
+    db: database.bindClient(client) as unknown as Kysely<ControlDatabase>,
+    async release(broken) {
+      client.release(broken);
+      await endHold();
+    },
+  };
+}
