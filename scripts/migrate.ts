@@ -6,8 +6,8 @@ import { validateSlug } from '../src/control/tenants/slug.js';
 import { getTenant } from '../src/control/tenants/tenant.service.js';
 import { migrateControlPlane } from '../src/migrations/migrate-control.js';
 import type { MigrationDirection } from '../src/migrations/migrate-schema.js';
-import { migrateTenants, type MigrateTenantsResult } from '../src/migrations/migrate-tenants.js';
-import { migrationStatus, type MigrationStatus } from '../src/migrations/migration-status.js';
+import { migrateTenants, type MigrateTenantsResult } from '../src/control/fleet/migrate-tenants.js';
+import { migrationStatus, type MigrationStatus } from '../src/control/fleet/migration-status.js';
 
 const USAGE = `usage:
   npm run migrate [-- --concurrency N] [--tenant <slug>] [--json]   control plane, then every tenant that is behind

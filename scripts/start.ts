@@ -1,6 +1,6 @@
 import { runScript } from '../src/cli/run-script.js';
 import { listTenants } from '../src/control/tenants/tenant.repository.js';
-import { migrateTenants } from '../src/migrations/migrate-tenants.js';
+import { migrateTenants } from '../src/control/fleet/migrate-tenants.js';
 import { DEMO_LOGINS, DEMO_PASSWORD, describeSeedResult, seedDemoTenants } from '../src/seed/demo-tenants.service.js';
 import { startServer } from '../src/server/main.js';
 

@@ -9,7 +9,7 @@ import { fleetOverview } from '../../src/control/usage/tenant-usage.service.js';
 import { createTenant } from '../../src/control/tenants/tenant.service.js';
 import type { Database } from '../../src/db/database.js';
 import { migrateControlPlane } from '../../src/migrations/migrate-control.js';
-import { migrateTenants } from '../../src/migrations/migrate-tenants.js';
+import { migrateTenants } from '../../src/control/fleet/migrate-tenants.js';
 import { loadTemplate, type Templates } from '../../src/migrations/template.js';
 
 export interface FleetBenchmarkOptions {

@@ -1,6 +1,6 @@
 import type { UmzugStorage } from 'umzug';
 import { deleteAppliedMigration, insertAppliedMigration } from './ledger.repository.js';
-import type { AnyKysely } from './migrate-schema.js';
+import type { AnyKysely } from '../db/any-kysely.js';
 import type { TemplateMigration } from './template.js';
 
 export interface ChecksumStorage extends UmzugStorage<AnyKysely> {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { AnyKysely } from './migrate-schema.js';
+import type { AnyKysely } from '../db/any-kysely.js';
 
 /** One row of a schema's `schema_migrations` ledger. */
 export interface AppliedMigration {

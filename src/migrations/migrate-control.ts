@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
-import { lockSchema, migrateSchema, type MigrationDirection, type SchemaMigrationOutcome } from './migrate-schema.js';
+import { migrateSchema, type MigrationDirection, type SchemaMigrationOutcome } from './migrate-schema.js';
+import { lockSchema } from '../db/schema-locks.js';
 import type { Template } from './template.js';
 
 export const CONTROL_SCHEMA = 'control';

@@ -1,15 +1,13 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { MigrationError, Umzug } from 'umzug';
+import type { AnyKysely } from '../db/any-kysely.js';
 import { quoteIdentifier } from '../db/identifiers.js';
+import { lockSchema } from '../db/schema-locks.js';
 import { SchemataError } from '../errors.js';
 import { createChecksumStorage } from './checksum-storage.js';
 import { ensureMigrationTable, readAppliedMigrations } from './ledger.repository.js';
 import { findDrift, type DriftProblem } from './drift.js';
 import type { Template } from './template.js';
-
-// Kysely handles here run raw template SQL, so their table types do not matter.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyKysely = Kysely<any>;
 
 /**
  * `up` applies every pending file, or with `toVersion` only those numbered up
@@ -25,14 +23,6 @@ export interface SchemaMigrationOutcome {
   readonly names: readonly string[];
   /** Version of the newest applied file afterwards. */
   readonly version: number;
-}
-
-/** First key of the two-int advisory lock; the second is hashtext(schema). */
-export const LOCK_NAMESPACE = 0x5c4e4a7a;
-
-/** Serialises every migrator and provisioner that touches `schema`, until the transaction ends. */
-export async function lockSchema(trx: AnyKysely, schema: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${schema}))`.execute(trx);
 }
 
 /**

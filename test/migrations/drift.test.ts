@@ -4,8 +4,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTenantBySlug } from '../../src/control/tenants/tenant.repository.js';
 import type { Database } from '../../src/db/database.js';
-import { migrateTenants } from '../../src/migrations/migrate-tenants.js';
-import { migrationStatus } from '../../src/migrations/migration-status.js';
+import { migrateTenants } from '../../src/control/fleet/migrate-tenants.js';
+import { migrationStatus } from '../../src/control/fleet/migration-status.js';
 import { loadTemplate, loadTemplates } from '../../src/migrations/template.js';
 import { openTestDatabase, seedTenant, templatesWith, tenantTemplate } from '../helpers/test-database.js';
 

@@ -5,7 +5,7 @@ import { exportTenant } from '../../src/control/transfer/tenant-export.service.j
 import { TenantRegistry } from '../../src/control/tenants/tenant-registry.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { migrateTenants } from '../../src/migrations/migrate-tenants.js';
+import { migrateTenants } from '../../src/control/fleet/migrate-tenants.js';
 import { loadTemplate } from '../../src/migrations/template.js';
 import { seedFingerprintedRows } from '../helpers/fingerprints.js';
 import { fuzz, leakySessionScope } from '../helpers/isolation-fuzz.js';

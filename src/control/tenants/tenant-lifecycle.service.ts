@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { ControlDatabase, Tenant, TenantStatus } from '../../db/control-database.js';
 import type { Database } from '../../db/database.js';
 import { SchemataError } from '../../errors.js';
-import { lockSchema } from '../../migrations/migrate-schema.js';
+import { lockSchema } from '../../db/schema-locks.js';
 import type { Template } from '../../migrations/template.js';
 import { requirePlan } from '../plans/plan.service.js';
 import { validateSlug, validateTenantName } from './slug.js';

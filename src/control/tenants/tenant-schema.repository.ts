@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { assertTenantSchemaName } from '../../db/identifiers.js';
-import type { AnyKysely } from '../../migrations/migrate-schema.js';
+import type { AnyKysely } from '../../db/any-kysely.js';
 
 /**
  * Creates the tenant's schema and its NOLOGIN role (same name), lets the

@@ -4,7 +4,7 @@ import type { Tenant } from '../../db/control-database.js';
 import type { Database } from '../../db/database.js';
 import { readLedgers } from '../../migrations/ledger.repository.js';
 import { CREDENTIAL_COLUMNS, CREDENTIAL_TABLES, headerLine, rowLinePrefix, sequenceLine, trailerLine } from './tenant-export-format.js';
-import { holdSchemaForReading } from './schema-read-hold.js';
+import { holdSchemaForReading } from '../../db/schema-locks.js';
 import { listTenantSequences, listTenantTables, readSequence, rowsAsJsonQuery } from './tenant-tables.repository.js';
 import { findTenantById } from '../tenants/tenant.repository.js';
 import { getTenant, tenantNotFound } from '../tenants/tenant.service.js';

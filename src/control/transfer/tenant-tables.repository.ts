@@ -1,6 +1,6 @@
 import { sql, type CompiledQuery, type RawBuilder } from 'kysely';
 import { assertTenantSchemaName } from '../../db/identifiers.js';
-import { LOCK_NAMESPACE, type AnyKysely } from '../../migrations/migrate-schema.js';
+import type { AnyKysely } from '../../db/any-kysely.js';
 
 /*
  * Catalog and row SQL for export, import and clone. Every table, column and
@@ -97,19 +97,6 @@ export async function copySequence(db: AnyKysely, fromSchema: string, toSchema: 
 export function rowsAsJsonQuery(db: AnyKysely, schema: string, table: string, omit: readonly string[] = []): CompiledQuery {
   const row = omit.length > 0 ? sql`to_jsonb(t) - ${[...omit]}::text[]` : sql`to_jsonb(t)`;
   return sql`SELECT (${row})::text AS row FROM ${sql.id(assertTenantSchemaName(schema), table)} AS t`.compile(db);
-}
-
-/**
- * Takes a shared hold on `schema`'s migration lock (the key lockSchema
- * takes exclusively) until the end of `db`'s transaction. Holders do not
- * block each other; a migrator waits until every holder has let go, and this
- * waits for a migration in progress to commit. Take it in a transaction
- * other than the reading one (see holdSchemaForReading): a REPEATABLE READ
- * snapshot taken before the lock is granted would see a table that a
- * migration then rewrites (ALTER … TYPE, a volatile DEFAULT) as empty.
- */
-export async function lockSchemaShared(db: AnyKysely, schema: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock_shared(${LOCK_NAMESPACE}, hashtext(${assertTenantSchemaName(schema)}))`.execute(db);
 }
 
 /**

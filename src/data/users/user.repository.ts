@@ -1,4 +1,5 @@
 import { sql, type Selectable } from 'kysely';
+import { USER_COUNT_LOCK } from '../../db/schema-locks.js';
 import type { UserRole, UsersTable } from '../../db/tenant-database.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import { nameContains } from '../filters.js';
@@ -37,9 +38,6 @@ export async function updateUserRole(db: TenantDb, id: string, role: UserRole): 
   const user = await db.updateTable('users').set({ role, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
   return { before: before.role, user };
 }
-
-/** First key of the two-int advisory lock on a tenant's user count; the second is hashtext(schema). */
-const USER_COUNT_LOCK = 0x5c4e5553;
 
 /** Serialises whoever counts users before adding one in this tenant, until the transaction ends. */
 export async function lockUserCount(db: TenantDb): Promise<void> {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTenantAuth } from '../../../src/auth/tenant-auth.repository.js';
 import { cloneTenant } from '../../../src/control/transfer/tenant-clone.service.js';
 import type { Database } from '../../../src/db/database.js';
-import { LOCK_NAMESPACE, lockSchema } from '../../../src/migrations/migrate-schema.js';
+import { LOCK_NAMESPACE, lockSchema } from '../../../src/db/schema-locks.js';
 import { loadTemplate, type Template } from '../../../src/migrations/template.js';
 import { withTenantTransaction } from '../../../src/tenancy/tenant-transaction.js';
 import { eventually } from '../../helpers/eventually.js';

@@ -7,7 +7,7 @@ import { importTenant } from '../../../src/control/transfer/tenant-import.servic
 import { createTenant } from '../../../src/control/tenants/tenant.service.js';
 import type { ControlDatabase } from '../../../src/db/control-database.js';
 import type { Database } from '../../../src/db/database.js';
-import { LOCK_NAMESPACE, lockSchema } from '../../../src/migrations/migrate-schema.js';
+import { LOCK_NAMESPACE, lockSchema } from '../../../src/db/schema-locks.js';
 import { loadTemplate, type Template } from '../../../src/migrations/template.js';
 import { withTenantTransaction } from '../../../src/tenancy/tenant-transaction.js';
 import { eventually } from '../../helpers/eventually.js';

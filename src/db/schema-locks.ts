@@ -1,8 +1,35 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
-import type { ControlDatabase } from '../../db/control-database.js';
-import type { Database } from '../../db/database.js';
-import { lockSchemaShared } from './tenant-tables.repository.js';
+import type { AnyKysely } from './any-kysely.js';
+import type { ControlDatabase } from './control-database.js';
+import type { Database } from './database.js';
+import { assertTenantSchemaName } from './identifiers.js';
+
+// Every advisory lock schemata takes is transaction-level and has two int keys:
+// one of these, and hashtext(schema). Keeping them together keeps them distinct.
+
+/** A tenant schema's migration lock: migrators, provisioning, purge and restore (exclusive), export and clone (shared). */
+export const LOCK_NAMESPACE = 0x5c4e4a7a;
+/** A tenant's user count, held by whoever counts users before adding one. */
+export const USER_COUNT_LOCK = 0x5c4e5553;
+
+/** Serialises every migrator and provisioner that touches `schema`, until the transaction ends. */
+export async function lockSchema(trx: AnyKysely, schema: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${schema}))`.execute(trx);
+}
+
+/**
+ * Takes a shared hold on `schema`'s migration lock (the key lockSchema
+ * takes exclusively) until the end of `db`'s transaction. Holders do not
+ * block each other; a migrator waits until every holder has let go, and this
+ * waits for a migration in progress to commit. Take it in a transaction
+ * other than the reading one (see holdSchemaForReading): a REPEATABLE READ
+ * snapshot taken before the lock is granted would see a table that a
+ * migration then rewrites (ALTER … TYPE, a volatile DEFAULT) as empty.
+ */
+export async function lockSchemaShared(db: AnyKysely, schema: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock_shared(${LOCK_NAMESPACE}, hashtext(${assertTenantSchemaName(schema)}))`.execute(db);
+}
 
 export interface SchemaReadHold {
   /** The pinned connection, for statements Kysely cannot express (BEGIN, streams). */

@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTenantBySlug } from '../../src/control/tenants/tenant.repository.js';
-import type { Tenant } from '../../src/db/control-database.js';
-import type { Database } from '../../src/db/database.js';
-import { migrateTenants } from '../../src/migrations/migrate-tenants.js';
-import { loadTemplate, type Template } from '../../src/migrations/template.js';
-import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
-import { columnsOf, openTestDatabase, seedTenant, templatesWith, tenantTemplate } from '../helpers/test-database.js';
+import { findTenantBySlug } from '../../../src/control/tenants/tenant.repository.js';
+import type { Tenant } from '../../../src/db/control-database.js';
+import type { Database } from '../../../src/db/database.js';
+import { migrateTenants } from '../../../src/control/fleet/migrate-tenants.js';
+import { loadTemplate, type Template } from '../../../src/migrations/template.js';
+import { withTenantTransaction } from '../../../src/tenancy/tenant-transaction.js';
+import { columnsOf, openTestDatabase, seedTenant, templatesWith, tenantTemplate } from '../../helpers/test-database.js';
 
 const ADD_COLUMN = `-- migrate:up
 ALTER TABLE projects ADD COLUMN archived_at timestamptz;

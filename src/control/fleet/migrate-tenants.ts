@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
-import { countTenantsForMigration, listTenantsForMigration } from '../control/tenants/tenant.repository.js';
-import { migrateTenantInTransaction } from '../control/tenants/tenant.service.js';
-import type { Tenant } from '../db/control-database.js';
-import type { Database } from '../db/database.js';
-import { isSchemataError } from '../errors.js';
-import type { MigrationDirection } from './migrate-schema.js';
-import type { Template } from './template.js';
+import { countTenantsForMigration, listTenantsForMigration } from '../tenants/tenant.repository.js';
+import { migrateTenantInTransaction } from '../tenants/tenant.service.js';
+import type { Tenant } from '../../db/control-database.js';
+import type { Database } from '../../db/database.js';
+import { isSchemataError } from '../../errors.js';
+import type { MigrationDirection } from '../../migrations/migrate-schema.js';
+import type { Template } from '../../migrations/template.js';
 
 export interface MigrateTenantsOptions {
   readonly direction: MigrationDirection;
