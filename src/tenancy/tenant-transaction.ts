@@ -3,7 +3,7 @@ import type { Tenant } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
 import type { TenantDatabase } from '../db/tenant-database.js';
 import { StatementBudget, type StatementLimits } from './statement-budget.js';
-import { scopeStatement, tenantScope } from './transaction-scope.js';
+import { requestScope, scopeStatement } from './transaction-scope.js';
 
 /** The request's handle on its tenant's tables, valid only inside the transaction. */
 export type TenantDb = Kysely<TenantDatabase>;
@@ -56,7 +56,7 @@ export type TenantScope = <T>(
  */
 export const withTenantTransaction: TenantScope = async (database, tenant, options, work) => {
   // Built (and its names checked) before a connection is taken.
-  const enter = scopeStatement(tenantScope(tenant.schema_name), {
+  const enter = scopeStatement(requestScope(tenant.schema_name), {
     statement_timeout: options.statementTimeoutMs ?? 5_000,
     idle_in_transaction_session_timeout: options.idleTimeoutMs ?? 10_000,
   });

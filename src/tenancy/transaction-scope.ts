@@ -34,7 +34,7 @@ export interface TransactionScope {
 }
 
 /** The request transaction's scope: the tenant's schema alone on search_path, as the tenant's role. */
-export function tenantScope(schema: string): TransactionScope {
+export function requestScope(schema: string): TransactionScope {
   return { searchPath: schema, role: schema };
 }
 

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tenant } from '../../src/db/control-database.js';
 import type { Database } from '../../src/db/database.js';
-import { enterScope, scopeStatement, tenantScope } from '../../src/tenancy/transaction-scope.js';
+import { enterScope, requestScope, scopeStatement } from '../../src/tenancy/transaction-scope.js';
 import { openTestDatabase, seedTenant, tenantTemplate } from '../helpers/test-database.js';
 
 interface Session {
@@ -25,7 +25,7 @@ describe('the transaction scope', () => {
 
   it('a request scope is one parameterless SELECT that BEGIN can carry in the same round trip', () => {
     const schema = tenant.schema_name;
-    expect(scopeStatement(tenantScope(schema), { statement_timeout: 5_000.7, idle_in_transaction_session_timeout: 10_000 })).toBe(
+    expect(scopeStatement(requestScope(schema), { statement_timeout: 5_000.7, idle_in_transaction_session_timeout: 10_000 })).toBe(
       `SELECT set_config('search_path', '"${schema}"', true), set_config('role', '${schema}', true), ` +
         `set_config('statement_timeout', '5000', true), set_config('idle_in_transaction_session_timeout', '10000', true)`,
     );
@@ -46,7 +46,7 @@ describe('the transaction scope', () => {
     try {
       const db = database.bindClient(client);
       const inside = await db.transaction().execute(async (trx) => {
-        await enterScope(trx, tenantScope(tenant.schema_name));
+        await enterScope(trx, requestScope(tenant.schema_name));
         return (await sql.raw<Session>(SESSION).execute(trx)).rows[0]!;
       });
       expect(inside).toMatchObject({ role: tenant.schema_name, path: `"${tenant.schema_name}"` });
