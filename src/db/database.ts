@@ -4,23 +4,30 @@ import pg from 'pg';
 import type { Config } from '../config.js';
 import type { ControlDatabase } from './control-database.js';
 import { ensureEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
-import type { StatementBudget } from '../tenancy/statement-budget.js';
 import type { TenantDatabase } from './tenant-database.js';
+
+/**
+ * Sees every statement a bound client runs, and may refuse one by throwing;
+ * the tenant transaction's statement budget is one.
+ */
+export interface StatementMeter {
+  /** Before a statement is sent. */
+  beforeStatement(): void;
+  /** After a statement returned `rows` rows. */
+  afterResult(rows: number): void;
+}
 
 export interface Database {
   readonly pool: pg.Pool;
   /** Control-plane handle; its tables are schema-qualified (`control.tenants`). */
   readonly control: Kysely<ControlDatabase>;
   /**
-   * Tenant-table handle. It names no schema, so it is only meaningful inside
-   * a tenant transaction, which sets search_path and role.
-   */
-  readonly tenant: Kysely<TenantDatabase>;
-  /**
    * A tenant-table handle bound to one checked-out client, for the duration
-   * of a tenant transaction that the caller manages on that client.
+   * of a transaction that the caller manages on that client. Its tables name
+   * no schema: they mean something only once the transaction has entered a
+   * tenant's scope (src/tenancy/transaction-scope.ts).
    */
-  bindClient(client: pg.PoolClient, budget?: StatementBudget): Kysely<TenantDatabase>;
+  bindClient(client: pg.PoolClient, meter?: StatementMeter): Kysely<TenantDatabase>;
   /** Connection string of the pool, password included; never print it, print `description`. */
   readonly url: string;
   /**
@@ -80,10 +87,8 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
     throw new Error(`cannot connect to PostgreSQL at ${redact(url)}: ${(error as Error).message}`);
   }
 
-  const dialect = () => new PostgresDialect({ pool });
   const log = options.onQuery ? (event: { query: { sql: string } }) => options.onQuery?.(event.query.sql) : undefined;
-  const control = new Kysely<ControlDatabase>({ dialect: dialect(), ...(log && { log }) });
-  const tenant = new Kysely<TenantDatabase>({ dialect: dialect(), ...(log && { log }) });
+  const control = new Kysely<ControlDatabase>({ dialect: new PostgresDialect({ pool }), ...(log && { log }) });
 
   const where = redact(url);
   const description = embedded
@@ -92,27 +97,26 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
 
   // Pooled connections live long; building their Kysely once, not per request, saves allocations on the hot path.
   const bound = new WeakMap<pg.PoolClient, Kysely<TenantDatabase>>();
-  // The budget of the transaction each client is in now; a client serves one transaction at a time.
-  const budgets = new WeakMap<pg.PoolClient, StatementBudget>();
+  // The meter of the transaction each client is in now; a client serves one transaction at a time.
+  const meters = new WeakMap<pg.PoolClient, StatementMeter>();
   let closed = false;
   return {
     pool,
     control,
-    tenant,
-    bindClient(client, budget) {
-      if (budget) budgets.set(client, budget);
-      else budgets.delete(client);
+    bindClient(client, meter) {
+      if (meter) meters.set(client, meter);
+      else meters.delete(client);
       let db = bound.get(client);
       if (!db) {
         // Kysely asks its "pool" for a connection per query; this one always
         // hands out this client and never releases it, so every statement
         // stays inside the caller's transaction on it.
         const query = async (text: string, values?: unknown[]) => {
-          const spending = budgets.get(client);
-          if (!spending) return client.query(text, values);
-          spending.beforeStatement();
+          const metering = meters.get(client);
+          if (!metering) return client.query(text, values);
+          metering.beforeStatement();
           const result = await client.query(text, values);
-          spending.afterResult(result.rows.length);
+          metering.afterResult(result.rows.length);
           return result;
         };
         const pinned = { connect: async () => ({ query, release: () => undefined }), end: async () => undefined };
@@ -127,7 +131,7 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
     async close() {
       if (closed) return;
       closed = true;
-      // Both Kysely instances share the pool; destroying one ends it.
+      // Ends the pool; bound handles' pinned pools end nothing.
       await control.destroy();
       await embedded?.stop();
     },

@@ -1,6 +1,9 @@
 import pg from 'pg';
 
 const TENANT_SCHEMA = /^tenant_[0-9a-f]{32}$/;
+/** The control plane's schema: the registry, plans and usage (its Kysely types name it: `control.tenants`). */
+export const CONTROL_SCHEMA = 'control';
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A canonical (lowercase) uuid: the shape of every id we hand out, checked before it reaches SQL. */

@@ -1,10 +1,9 @@
 import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
+import { CONTROL_SCHEMA } from '../db/identifiers.js';
 import { migrateSchema, type MigrationDirection, type SchemaMigrationOutcome } from './migrate-schema.js';
 import { lockSchema } from '../db/schema-locks.js';
 import type { Template } from './template.js';
-
-export const CONTROL_SCHEMA = 'control';
 
 /** Applies `schema-templates/control/` to the `control` schema, in one transaction. */
 export async function migrateControlPlane(

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { MigrationError, Umzug } from 'umzug';
 import type { AnyKysely } from '../db/any-kysely.js';
-import { quoteIdentifier } from '../db/identifiers.js';
 import { lockSchema } from '../db/schema-locks.js';
 import { SchemataError } from '../errors.js';
+import { enterScope } from '../tenancy/transaction-scope.js';
 import { createChecksumStorage } from './checksum-storage.js';
 import { ensureMigrationTable, readAppliedMigrations } from './ledger.repository.js';
 import { findDrift, type DriftProblem } from './drift.js';
@@ -42,7 +42,8 @@ export async function migrateSchema(
   direction: MigrationDirection,
 ): Promise<SchemaMigrationOutcome> {
   await lockSchema(trx, schema);
-  await sql`SELECT set_config('search_path', ${quoteIdentifier(schema)}, true)`.execute(trx);
+  // search_path only: the owner creates the objects (see TransactionScope).
+  await enterScope(trx, { searchPath: schema });
   await ensureMigrationTable(trx);
 
   const applied = await readAppliedMigrations(trx);

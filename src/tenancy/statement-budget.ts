@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import type pg from 'pg';
+import type { StatementMeter } from '../db/database.js';
 import { SchemataError } from '../errors.js';
 import { formatBytes } from '../format-bytes.js';
 
@@ -23,7 +24,7 @@ export const DEFAULT_STATEMENT_LIMITS: Required<StatementLimits> = { maxStatemen
  * socket read since the transaction began, so statements that pg queued on
  * the same connection are never counted twice.
  */
-export class StatementBudget {
+export class StatementBudget implements StatementMeter {
   private statements = 0;
   private rows = 0;
   private readonly limits: Required<StatementLimits>;

@@ -1,10 +1,9 @@
 import type { Kysely } from 'kysely';
-import pg from 'pg';
 import type { Tenant } from '../db/control-database.js';
 import type { Database } from '../db/database.js';
-import { assertTenantSchemaName, quoteIdentifier } from '../db/identifiers.js';
 import type { TenantDatabase } from '../db/tenant-database.js';
 import { StatementBudget, type StatementLimits } from './statement-budget.js';
+import { requestScope, scopeStatement } from './transaction-scope.js';
 
 /** The request's handle on its tenant's tables, valid only inside the transaction. */
 export type TenantDb = Kysely<TenantDatabase>;
@@ -46,29 +45,26 @@ export type TenantScope = <T>(
 ) => Promise<T>;
 
 /**
- * The one place a tenant scope is set. One pooled connection, one transaction:
- * BEGIN, search_path := the tenant schema alone (public is not on it) and
- * role := the tenant role, sent together in one round trip. Both settings are
- * set_config(…, true), i.e. SET LOCAL, so they end with the transaction and
- * never reach the next user of the connection. Statement and idle timeouts
- * are set the same way, so a runaway query cannot hold a connection.
+ * The request's tenant transaction. One pooled connection, one transaction:
+ * BEGIN and the tenant scope (its schema alone on search_path, its role; see
+ * TransactionScope) sent together in one round trip. Statement and idle
+ * timeouts travel in the same statement, transaction-local like the scope,
+ * so a runaway query cannot hold a connection.
  *
  * Commits when `work` resolves and rolls back when it throws. A connection
  * that cannot even roll back is released as broken, so the pool destroys it.
  */
 export const withTenantTransaction: TenantScope = async (database, tenant, options, work) => {
-  const schema = assertTenantSchemaName(tenant.schema_name);
+  // Built (and its names checked) before a connection is taken.
+  const enter = scopeStatement(requestScope(tenant.schema_name), {
+    statement_timeout: options.statementTimeoutMs ?? 5_000,
+    idle_in_transaction_session_timeout: options.idleTimeoutMs ?? 10_000,
+  });
   const client = await database.pool.connect();
   let broken: Error | undefined;
   try {
-    // Simple-protocol multi-statement: no parameters, so the (allowlisted) names are literals.
-    const statementTimeout = Math.trunc(options.statementTimeoutMs ?? 5_000);
-    const idleTimeout = Math.trunc(options.idleTimeoutMs ?? 10_000);
-    await client.query(
-      `${options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'}; ` +
-        `SELECT set_config('search_path', ${pg.escapeLiteral(quoteIdentifier(schema))}, true), set_config('role', ${pg.escapeLiteral(schema)}, true), ` +
-        `set_config('statement_timeout', '${statementTimeout}', true), set_config('idle_in_transaction_session_timeout', '${idleTimeout}', true)`,
-    );
+    // Simple-protocol multi-statement: one round trip for BEGIN and the scope.
+    await client.query(`${options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'}; ${enter}`);
     const result = await work(database.bindClient(client, options.limits && new StatementBudget(client, options.limits)));
     // COMMIT of an aborted transaction "succeeds" as ROLLBACK. For a read that
     // loses nothing (the failed statement's error is already in the result);

@@ -1,5 +1,8 @@
-import type { TenantScope } from '../../src/tenancy/tenant-transaction.js';
+import { Kysely, PostgresDialect } from 'kysely';
 import type { Tenant } from '../../src/db/control-database.js';
+import type { Database } from '../../src/db/database.js';
+import type { TenantDatabase } from '../../src/db/tenant-database.js';
+import type { TenantScope } from '../../src/tenancy/tenant-transaction.js';
 import { fingerprintsIn, ownerOf } from './fingerprints.js';
 import type { TestServer } from './test-server.js';
 
@@ -50,5 +53,21 @@ export async function fuzz(server: TestServer, tenants: readonly Tenant[], { req
  */
 export const leakySessionScope: TenantScope = async (database, tenant, _options, work) => {
   await database.pool.query(`SET search_path TO "${tenant.schema_name}"`);
-  return work(database.tenant);
+  return work(unscopedHandle(database));
 };
+
+const unscoped = new WeakMap<Database, Kysely<TenantDatabase>>();
+
+/**
+ * Tenant tables on the whole pool, each query on whichever connection is
+ * free: the handle the product never builds. Never destroyed, as that would
+ * end the pool under the Database that owns it.
+ */
+function unscopedHandle(database: Database): Kysely<TenantDatabase> {
+  let db = unscoped.get(database);
+  if (!db) {
+    db = new Kysely<TenantDatabase>({ dialect: new PostgresDialect({ pool: database.pool }) });
+    unscoped.set(database, db);
+  }
+  return db;
+}

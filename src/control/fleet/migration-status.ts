@@ -1,9 +1,9 @@
 import { countTenantsByVersion, listTenantsForMigration } from '../tenants/tenant.repository.js';
 import type { Tenant, TenantStatus } from '../../db/control-database.js';
 import type { Database } from '../../db/database.js';
+import { CONTROL_SCHEMA } from '../../db/identifiers.js';
 import { findDrift, type DriftProblem } from '../../migrations/drift.js';
 import { readLedgers, schemasWithLedger, type AppliedMigration } from '../../migrations/ledger.repository.js';
-import { CONTROL_SCHEMA } from '../../migrations/migrate-control.js';
 import type { Template } from '../../migrations/template.js';
 
 export interface MigrationStatus {

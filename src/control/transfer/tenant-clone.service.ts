@@ -39,7 +39,9 @@ export interface ClonedTenant {
  * A shared hold on the source's migration lock, taken before that snapshot,
  * waits out a migration of the source in progress and keeps the next one
  * waiting until the clone ends. The copy gets its own id, schema, role and
- * signing secret.
+ * signing secret. It enters no tenant scope: it writes into a schema no
+ * tenant role may write to, so it runs as the owner and names both schemas
+ * (see TransactionScope).
  */
 export async function cloneTenant(database: Database, template: Template, sourceSlug: string, target: CloneTarget): Promise<ClonedTenant> {
   const fromSlug = validateSlug(sourceSlug);

@@ -8,6 +8,7 @@ import { holdSchemaForReading } from '../../db/schema-locks.js';
 import { listTenantSequences, listTenantTables, readSequence, rowsAsJsonQuery } from './tenant-tables.repository.js';
 import { findTenantById } from '../tenants/tenant.repository.js';
 import { getTenant, tenantNotFound } from '../tenants/tenant.service.js';
+import { enterScope } from '../../tenancy/transaction-scope.js';
 
 export interface ExportSummary {
   readonly templateVersion: number;
@@ -96,8 +97,8 @@ async function* exportLines(
     const tables = await listTenantTables(db, schema);
     const sequences = await listTenantSequences(db, schema);
     // The rows are read as the tenant's own role: whatever a bug asked for,
-    // the export could only ever hold this tenant's data.
-    await client.query(`SELECT set_config('role', $1, true)`, [schema]);
+    // the export could only ever hold this tenant's data (see TransactionScope).
+    await enterScope(client, { role: schema });
 
     let bytes = 0;
     let chunk = headerLine({

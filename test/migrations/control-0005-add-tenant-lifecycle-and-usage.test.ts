@@ -1,28 +1,23 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateControlPlane } from '../../src/migrations/migrate-control.js';
-import { loadTemplates, type Template } from '../../src/migrations/template.js';
-import { openScratchDatabase, type ScratchDatabase } from '../helpers/scratch-database.js';
-import { TEMPLATES_DIR } from '../helpers/test-database.js';
+import { scratchControlPlane, type ControlPlaneUnderTest } from '../helpers/migration-steps.js';
 
 /** Control migration 0005 on a registry that already holds tenants: migrate to 0004, seed, migrate, assert. */
 describe('control migration 0005 (soft delete, usage, platform key, analytics)', () => {
-  let scratch: ScratchDatabase;
-  let control: Template;
+  let plane: ControlPlaneUnderTest;
   beforeAll(async () => {
-    scratch = await openScratchDatabase();
-    control = (await loadTemplates(TEMPLATES_DIR)).control;
+    plane = await scratchControlPlane();
   });
-  afterAll(() => scratch.drop());
+  afterAll(() => plane.close());
 
   it('backfills tenants deleted before it, enforces the soft-delete invariant, and goes down cleanly', async () => {
-    const db = scratch.database.control;
-    await migrateControlPlane(scratch.database, control, { direction: 'up', toVersion: 4 });
+    const db = plane.database.control;
+    await plane.migrate({ direction: 'up', toVersion: 4 });
     // Rows as an older server wrote them: no schema exists, the registry alone is under test.
     await sql`INSERT INTO control.tenants (slug, name, status, schema_name) VALUES
       ('live_one', 'Live', 'active', 'tenant_' || md5('a')), ('gone_one', 'Gone', 'deleted', 'tenant_' || md5('b'))`.execute(db);
 
-    await migrateControlPlane(scratch.database, control);
+    await plane.migrate({ direction: 'up' });
     const rows = await sql<{ slug: string; deleted_at: Date | null; status_before_delete: string | null }>`
       SELECT slug, deleted_at, status_before_delete FROM control.tenants ORDER BY slug`.execute(db);
     expect(rows.rows.map((r) => [r.slug, r.deleted_at !== null, r.status_before_delete])).toEqual([
@@ -37,7 +32,7 @@ describe('control migration 0005 (soft delete, usage, platform key, analytics)',
     expect(secret.rows[0]!.len).toBeGreaterThanOrEqual(43);
     await expect(sql`INSERT INTO control.platform_auth (singleton, hmac_secret) VALUES (false, repeat('x', 64))`.execute(db)).rejects.toMatchObject({ code: '23514' });
 
-    await migrateControlPlane(scratch.database, control, { direction: 'down', toVersion: 4 });
+    await plane.migrate({ direction: 'down', toVersion: 4 });
     const columns = await sql<{ column_name: string }>`
       SELECT column_name FROM information_schema.columns WHERE table_schema = 'control' AND table_name = 'tenants'`.execute(db);
     expect(columns.rows.map((c) => c.column_name)).not.toContain('deleted_at');
