@@ -1,5 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
-import type { TenantRegistry } from '../control/tenants/tenant-registry.js';
+import type { ControlPlaneChanges } from '../db/control-changes.js';
 import type { Tenant } from '../db/control-database.js';
 import { isUuid } from '../db/identifiers.js';
 import type { UserRole } from '../db/tenant-database.js';
@@ -13,7 +13,8 @@ export interface AuthenticateDeps {
   readonly keys: TenantKeyStore;
   /** Skips re-verifying a token seen before; optional so one-off callers need none. */
   readonly verified?: VerifiedTokenCache;
-  readonly registry: TenantRegistry;
+  /** The tenant registry: who a token's tenant claim names, and whether a verified token may be cached. */
+  readonly registry: ControlPlaneChanges & { findById(id: string, client?: string): Promise<Tenant | undefined> };
   readonly settings: Pick<TokenSettings, 'jwtIssuer' | 'jwtAudience'>;
   /** Who spends the registry's budget for unknown tenants when a token claims one (the request's address). */
   readonly client?: string;

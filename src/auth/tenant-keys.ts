@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
-import type { TenantRegistry } from '../control/tenants/tenant-registry.js';
+import type { ControlPlaneChanges } from '../db/control-changes.js';
 import type { Database } from '../db/database.js';
 import { findTenantAuth } from './tenant-auth.repository.js';
 
@@ -29,7 +29,7 @@ export class TenantKeyStore {
 
   constructor(
     private readonly database: Database,
-    private readonly registry: TenantRegistry,
+    private readonly registry: ControlPlaneChanges,
   ) {
     registry.onInvalidate((tenantId) => (tenantId === undefined ? this.cache.clear() : this.cache.delete(tenantId)));
   }

@@ -1,12 +1,11 @@
 import { inputError } from '../errors.js';
+import { checkText } from '../text-rule.js';
 
-/** Trimmed text within bounds, or a BAD_USER_INPUT error naming `field`. */
+/** Trimmed text within bounds (tabs and line breaks allowed), or a BAD_USER_INPUT error naming `field`. */
 export function boundedText(field: string, value: string, max: number, min = 1): string {
-  const text = value.trim();
-  if (text.length < min || text.length > max) throw inputError(field, `must be ${min} to ${max} characters long`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) throw inputError(field, 'must not contain control characters');
-  return text;
+  const checked = checkText(value, { max, min });
+  if (checked.problem !== undefined) throw inputError(field, checked.problem);
+  return checked.text;
 }
 
 export function optionalText(field: string, value: string | null | undefined, max: number): string | null {

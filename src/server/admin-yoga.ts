@@ -5,26 +5,24 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import pLimit from 'p-limit';
 import { authenticatePlatformAdmin } from '../auth/authenticate-platform-admin.js';
 import type { PlatformAdmin } from '../auth/platform-token.js';
-import type { Config } from '../config.js';
-import type { Database } from '../db/database.js';
 import type { AdminContext } from '../graphql/admin/context.js';
 import { adminSchema } from '../graphql/admin/schema/index.js';
 import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
 import type { Template } from '../migrations/template.js';
-import type { Logger } from './observability/logger.js';
 import { useAdminAuditLog } from './plugins/admin/use-admin-audit-log.js';
 import { useQueryLimits } from './plugins/shared/use-query-limits.js';
 import { useStrictUtf8 } from './plugins/shared/use-strict-utf8.js';
 import { useStringInputLimits } from './plugins/shared/use-string-input-limits.js';
 import { useTenantExportDownload } from './plugins/admin/use-tenant-export-download.js';
+import type { AdminServices } from './services.js';
 
 export interface AdminYogaOptions {
-  readonly config: Pick<Config, 'production' | 'jwtIssuer'>;
-  readonly database: Database;
+  /** The logger gets one line per admin operation, naming the operator. */
+  readonly services: AdminServices;
+  /** The tenant template: provisioning, restore and health compare against its head. */
   readonly template: Template;
-  readonly logError: ErrorLogger;
-  /** Gets one line per admin operation, naming the operator. */
-  readonly logger: Logger;
+  /** Where unexpected (masked) errors go. @default the logger, at error level */
+  readonly logError?: ErrorLogger;
 }
 
 export const ADMIN_GRAPHQL_ENDPOINT = '/admin/graphql';
@@ -42,7 +40,9 @@ query Fleet {
 
 /** The platform operators' API: its own schema, every operation behind a platform-admin token. */
 export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<Record<string, unknown>, AdminContext> {
-  const { config, database, template } = options;
+  const { config, database, logger } = options.services;
+  const template = options.template;
+  const logError = options.logError ?? ((error: unknown) => logger.error({ err: error }, 'unexpected admin error'));
   return createYoga<Record<string, unknown>, AdminContext>({
     schema: adminSchema,
     graphqlEndpoint: ADMIN_GRAPHQL_ENDPOINT,
@@ -52,7 +52,7 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
     maxRequestBodySize: 100_000,
     cors: false,
     logging: false,
-    maskedErrors: { maskError: createErrorMask(options.logError) },
+    maskedErrors: { maskError: createErrorMask(logError) },
     graphiql: config.production ? false : { title: 'schemata admin', defaultQuery: EXAMPLE_QUERY, headers: JSON.stringify({ Authorization: 'Bearer <platform-admin token>' }, null, 2) },
     renderGraphiQL,
     context: () => ({ database, template, usageSlot: pLimit(USAGE_REPORTS_AT_ONCE) }) as Partial<AdminContext> as AdminContext,
@@ -67,8 +67,8 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
         contextFieldName: 'admin',
         resolveUserFn: (context) => authenticatePlatformAdmin(database, context.request.headers.get('authorization'), config),
       }),
-      useTenantExportDownload({ database, config, logError: options.logError }),
-      useAdminAuditLog({ logger: options.logger }),
+      useTenantExportDownload({ database, config, logError }),
+      useAdminAuditLog({ logger }),
     ],
   });
 }

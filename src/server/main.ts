@@ -1,19 +1,13 @@
 import type { Config } from '../config.js';
-import { TenantRegistry } from '../control/tenants/tenant-registry.js';
 import type { Database } from '../db/database.js';
 import type { Templates } from '../migrations/template.js';
 import type http from 'node:http';
-import { createConfiguredMailer } from '../auth/mailer.js';
 import { createAdminYoga, ADMIN_GRAPHQL_ENDPOINT } from './admin-yoga.js';
-import { listen } from './http/http-server.js';
+import { listen, type RunningHttpServer } from './http/http-server.js';
 import { nodeListener } from './http/node-listener.js';
-import { createLogger } from './observability/logger.js';
 import { listenMetrics } from './observability/metrics-server.js';
-import { createMetrics } from './observability/metrics.js';
-import { createReadiness } from './observability/readiness.js';
-import { createTenantRateLimiter } from './limits/tenant-rate-limiter.js';
-import { UsageRecorder } from './observability/usage-recorder.js';
-import { createSchemataYoga, rateLimiterSettings } from './yoga.js';
+import { createServices } from './services.js';
+import { createSchemataYoga } from './yoga.js';
 
 export interface RunningServer {
   readonly port: number;
@@ -29,41 +23,30 @@ export interface RunningServer {
 
 /** The GraphQL server over node:http, as `npm start` runs it. */
 export async function startServer(options: { config: Config; database: Database; templates: Templates; port?: number }): Promise<RunningServer> {
-  const { config, database } = options;
-  const logger = createLogger(config.logLevel);
-  const registry = await TenantRegistry.start(database, {
-    onSyncChange: (synced) =>
-      synced
-        ? logger.info('registry in sync: tenants, keys and plans are cached again')
-        : logger.warn('registry out of sync (its LISTEN is down or through a transaction pooler): every request reads tenants, keys and plans from the control plane until a probe comes back'),
-  });
-  const readiness = createReadiness(database, options.templates.tenant.latestVersion);
-  const rateLimiter = createTenantRateLimiter(rateLimiterSettings(config));
-  const usage = new UsageRecorder(database, { onError: (error) => logger.warn({ err: error }, 'recording usage failed; kept for the next flush') });
-  const metrics = createMetrics({ pool: database.pool });
-  const mailer = createConfiguredMailer(config);
-  if (!mailer) logger.warn('SMTP_URL is not set: inviteUser and requestPasswordReset answer MAIL_NOT_CONFIGURED');
-  const yoga = createSchemataYoga({ config, database, registry, readiness, rateLimiter, logger, usage, metrics, mailer });
-  const admin = createAdminYoga({
-    config,
-    database,
-    template: options.templates.tenant,
-    logger,
-    logError: (error) => logger.error({ err: error }, 'unexpected admin error'),
-  });
+  const { config } = options;
+  const services = await createServices(config, options.database, { latestTemplateVersion: options.templates.tenant.latestVersion });
+  const { logger, metrics } = services;
+  const yoga = createSchemataYoga({ services });
+  const admin = createAdminYoga({ services, template: options.templates.tenant });
   const escaped = (error: unknown) => logger.error({ err: error }, 'unexpected error outside GraphQL');
-  // Before the public port, so a taken metrics port fails the start before any request is taken.
-  const metricsServer = config.metricsPort === undefined ? undefined : await listenMetrics(metrics, { port: config.metricsPort, host: config.metricsHost, token: config.metricsToken });
-  const server = await listen(routeRequests(nodeListener(admin, escaped), nodeListener(yoga, escaped)), options.port ?? config.port);
+  let metricsServer: RunningHttpServer | undefined;
+  let server: RunningHttpServer;
+  try {
+    // Before the public port, so a taken metrics port fails the start before any request is taken.
+    metricsServer = config.metricsPort === undefined ? undefined : await listenMetrics(metrics, { port: config.metricsPort, host: config.metricsHost, token: config.metricsToken });
+    server = await listen(routeRequests(nodeListener(admin, escaped), nodeListener(yoga, escaped)), options.port ?? config.port);
+  } catch (error) {
+    await metricsServer?.close();
+    await services.close();
+    throw error;
+  }
   return {
     port: server.port,
     metricsPort: metricsServer?.port,
     async shutdown() {
-      readiness.drain();
+      services.readiness?.drain();
       await Promise.all([server.close(), metricsServer?.close()]);
-      await registry.close();
-      await rateLimiter.close();
-      await usage.close();
+      await services.close();
     },
   };
 }

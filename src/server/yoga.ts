@@ -3,19 +3,10 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from '../auth/authenticate.js';
-import { LoginThrottle } from '../auth/login-throttle.js';
-import { ResetMailLimit } from '../auth/reset-mail-limit.js';
-import type { Mailer } from '../auth/mailer.js';
-import { TenantKeyStore } from '../auth/tenant-keys.js';
-import { VerifiedTokenCache } from '../auth/verified-token-cache.js';
-import type { Config } from '../config.js';
 import type { IdentityDeps } from '../data/identity/identity.service.js';
 import { SchemataError } from '../errors.js';
-import { PlanCatalog } from '../control/plans/plan-catalog.js';
 import type { Plan } from '../control/plans/plan.repository.js';
-import type { TenantRegistry } from '../control/tenants/tenant-registry.js';
 import { readStorageBytes } from '../data/stats/tenant-storage.repository.js';
-import type { Database } from '../db/database.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
 import { schema } from '../graphql/schema/index.js';
@@ -30,54 +21,21 @@ import { useRateLimit } from './plugins/tenant/use-rate-limit.js';
 import { useStrictUtf8 } from './plugins/shared/use-strict-utf8.js';
 import { useStringInputLimits } from './plugins/shared/use-string-input-limits.js';
 import { useTenantResponseCache, type TenantResponseCacheOptions } from './plugins/tenant/use-tenant-response-cache.js';
-import { HeavyOperationLane } from './limits/heavy-operation-lane.js';
-import { TenantConcurrency } from './limits/tenant-concurrency.js';
-import { createTenantRateLimiter, type TenantRateLimiter } from './limits/tenant-rate-limiter.js';
-import { TenantStorageMeter } from './limits/tenant-storage-meter.js';
 import { useRequestTelemetry } from './plugins/tenant/use-request-telemetry.js';
-import { createMetrics, type Metrics } from './observability/metrics.js';
-import { createLogger, type Logger } from './observability/logger.js';
 import { useTenantTransaction } from './plugins/tenant/use-tenant-transaction.js';
-import type { Readiness } from './observability/readiness.js';
-import type { UsageRecorder } from './observability/usage-recorder.js';
+import type { Services } from './services.js';
 
 export interface SchemataYogaOptions {
-  readonly config: Pick<
-    Config,
-    'baseDomain' | 'production' | 'corsOrigins' | 'logLevel' | 'redisUrl' | 'rateLimitPerMinute' | 'anonymousRateLimitPerAddress' | 'anonymousRateLimitPerTenant' | 'trustProxy' | 'jwtIssuer' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'responseCacheTtlMs'
-  >;
-  readonly database: Database;
-  readonly registry: TenantRegistry;
+  /** Built once per process by createServices (services.ts); this factory only assembles. */
+  readonly services: Services;
   /** Tests substitute a deliberately leaky scope to prove the isolation fuzz can see leaks. */
   readonly tenantScope?: TenantScope;
-  /** The JSON log. @default a pino logger at config.logLevel on stdout */
-  readonly logger?: Logger;
-  /** @default at most a quarter of the pool (and at least 2) per tenant */
-  readonly tenantConcurrency?: TenantConcurrency;
-  /** Per-tenant request limits from the tenant's plan. @default in memory, or in Redis when config.redisUrl is set */
-  readonly rateLimiter?: TenantRateLimiter;
-  /** Plans, cached and refreshed on the registry's notifications. @default a PlanCatalog over `registry` */
-  readonly plans?: PlanCatalog;
-  /** Each tenant's measured storage, for the plan's maxStorageBytes. @default measurements trusted for 30 s */
-  readonly storageMeter?: TenantStorageMeter;
-  /** Filled by every request; main.ts serves them on the metrics port. @default Prometheus metrics for this server's pool */
-  readonly metrics?: Metrics;
   /** Tests substitute a deliberately shared key to prove the cache-isolation test can see leaks. @default tenant, its generation, subject and role */
   readonly responseCacheShareKey?: TenantResponseCacheOptions['shareKey'];
   /** Where unexpected (masked) errors go. @default the logger, at error level */
   readonly logError?: ErrorLogger;
-  /** How invitations and reset tokens are delivered; null refuses them (MAIL_NOT_CONFIGURED). @default null */
-  readonly mailer?: Mailer | null;
-  /** @default a LoginThrottle of 5 failures per address and account per 15 minutes, 50 per account per hour */
-  readonly loginThrottle?: LoginThrottle;
-  /** Answers /ready; without it /ready is always 200 while the process runs. */
-  readonly readiness?: Readiness;
-  /** Counts requests per tenant and day for the admin API; without it nothing is recorded. */
-  readonly usage?: UsageRecorder;
   /** The most objects an operation may ask for (page sizes from its variables). @default 2000 */
   readonly maxCost?: number;
-  /** Where each tenant's heavy operations wait their turn. @default a HeavyOperationLane with its defaults */
-  readonly heavyLane?: HeavyOperationLane;
   /** The ceiling on statements, rows and bytes one operation reads. @default DEFAULT_STATEMENT_LIMITS */
   readonly statementLimits?: StatementLimits;
 }
@@ -101,33 +59,9 @@ query NewestActiveDeployments {
 }
 `;
 
-/**
- * The rate limiter the config asks for: Redis-backed when REDIS_URL is set.
- * RATE_LIMIT_PER_MINUTE replaces every plan's request limits with that one
- * rate, so it also lifts the daily limit (load tests, special deployments).
- */
-export function rateLimiterSettings(config: Pick<Config, 'redisUrl' | 'rateLimitPerMinute' | 'anonymousRateLimitPerAddress' | 'anonymousRateLimitPerTenant'>) {
-  const override = config.rateLimitPerMinute;
-  return {
-    redisUrl: config.redisUrl,
-    anonymousPerAddressPerMinute: config.anonymousRateLimitPerAddress,
-    anonymousPerTenantPerMinute: config.anonymousRateLimitPerTenant,
-    ...(override !== undefined && { requestsPerMinute: () => override, requestsPerDay: () => null }),
-  };
-}
-
 export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
-  const { config, database, registry } = options;
-  const logger = options.logger ?? createLogger(config.logLevel);
-  const metrics = options.metrics ?? createMetrics({ pool: database.pool });
-  const keys = new TenantKeyStore(database, registry);
-  const verified = new VerifiedTokenCache();
-  registry.onInvalidate((tenantId) => verified.forgetTenant(tenantId));
-  const throttle = options.loginThrottle ?? new LoginThrottle();
-  const resetMails = new ResetMailLimit();
-  const mailer = options.mailer ?? null;
-  const plans = options.plans ?? new PlanCatalog(database, registry);
-  const storage = options.storageMeter ?? new TenantStorageMeter();
+  const { config, database, registry, logger, metrics, keys, verifiedTokens: verified, plans, storageMeter: storage } = options.services;
+  const { loginThrottle: throttle, resetMails, mailer } = options.services;
   const logError = options.logError ?? ((error: unknown) => logger.error({ err: error }, 'unexpected error'));
   const identityFor = async (tenant: GraphQLContext['tenant'], plan: Plan, clientAddress: string): Promise<IdentityDeps> => {
     const tenantKeys = await keys.forTenant(tenant.id);
@@ -178,8 +112,8 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     // /health is Yoga's liveness answer: 200 while the process serves at all.
     healthCheckEndpoint: '/health',
     plugins: [
-      useRequestTelemetry({ logger, metrics, usage: options.usage }),
-      useReadinessCheck({ endpoint: '/ready', check: async () => (options.readiness ? options.readiness.check() : true) }),
+      useRequestTelemetry({ logger, metrics, usage: options.services.usage ?? undefined }),
+      useReadinessCheck({ endpoint: '/ready', check: async () => (options.services.readiness ? options.services.readiness.check() : true) }),
       useStrictUtf8(),
       // A form post or a plain GET cannot carry a mutation from another site: they must send a custom header.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
@@ -195,7 +129,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       // After the guard, so what a caller without a token may not run is refused before it is measured.
       useStringInputLimits(),
       ...useQueryLimits({ maxCost: options.maxCost }),
-      useRateLimit({ limiter: options.rateLimiter ?? createTenantRateLimiter(rateLimiterSettings(config)) }),
+      useRateLimit({ limiter: options.services.rateLimiter }),
       // After everything that may refuse a request (hits count against the rate
       // limit too), before the transaction: a hit takes no pooled connection.
       ...(config.responseCacheTtlMs > 0
@@ -205,8 +139,8 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         database,
         scope: options.tenantScope,
         limits: options.statementLimits,
-        heavy: options.heavyLane ?? new HeavyOperationLane(),
-        concurrency: options.tenantConcurrency ?? new TenantConcurrency({ perTenant: Math.max(2, Math.floor((database.pool.options.max ?? 10) / 4)) }),
+        heavy: options.services.heavyLane,
+        concurrency: options.services.tenantConcurrency,
       }),
     ],
   });

@@ -14,6 +14,15 @@ export interface TenantSources {
   readonly path?: string | undefined;
 }
 
+type TenantSourceKind = keyof TenantSources;
+
+/** How errors name each source; behaviour branches on the kind, never on this text. */
+const SOURCE_LABEL: Readonly<Record<TenantSourceKind, string>> = {
+  header: 'the X-Tenant-ID header',
+  subdomain: 'the subdomain',
+  path: 'the /t/<slug>/ path',
+};
+
 const SLUG_SHAPE = new RegExp(`^[a-z][a-z0-9_]{1,${SLUG_MAX_LENGTH - 1}}$`);
 const PATH_TENANT = /^\/t\/([^/]*)\/graphql\/?$/;
 
@@ -45,19 +54,22 @@ function decodePathSegment(segment: string): string {
  * caller's address) spends the registry's budget for unknown names.
  */
 export async function resolveTenant(sources: TenantSources, registry: TenantRegistry, client?: string): Promise<Tenant> {
-  const named: { source: string; value: string }[] = [];
-  if (sources.header != null) named.push({ source: 'the X-Tenant-ID header', value: sources.header.trim() });
-  if (sources.subdomain !== undefined) named.push({ source: 'the subdomain', value: sources.subdomain });
-  if (sources.path !== undefined) named.push({ source: 'the /t/<slug>/ path', value: sources.path });
+  const named: { kind: TenantSourceKind; value: string }[] = [];
+  if (sources.header != null) named.push({ kind: 'header', value: sources.header.trim() });
+  if (sources.subdomain !== undefined) named.push({ kind: 'subdomain', value: sources.subdomain });
+  if (sources.path !== undefined) named.push({ kind: 'path', value: sources.path });
   if (named.length === 0) {
     throw new SchemataError('TENANT_REQUIRED', 'no tenant given: send an X-Tenant-ID header, use a tenant subdomain, or the /t/<slug>/graphql path');
   }
 
   const tenants: Tenant[] = [];
-  for (const { source, value } of named) {
-    const isId = source.includes('X-Tenant-ID') && isUuid(value.toLowerCase());
+  for (const { kind, value } of named) {
+    // Only the header may carry a tenant id; subdomains and paths are slugs.
+    const mayBeId = kind === 'header';
+    const isId = mayBeId && isUuid(value.toLowerCase());
+    const source = SOURCE_LABEL[kind];
     if (!isId && !SLUG_SHAPE.test(value)) {
-      throw new SchemataError('INVALID_TENANT_ID', `${source} is not a valid tenant slug${source.includes('X-Tenant-ID') ? ' or id' : ''}`);
+      throw new SchemataError('INVALID_TENANT_ID', `${source} is not a valid tenant slug${mayBeId ? ' or id' : ''}`);
     }
     const tenant = isId ? await registry.findById(value.toLowerCase(), client) : await registry.findBySlug(value, client);
     if (!tenant || tenant.status === 'deleted') {
@@ -67,7 +79,7 @@ export async function resolveTenant(sources: TenantSources, registry: TenantRegi
   }
   const [tenant] = tenants as [Tenant, ...Tenant[]];
   if (tenants.some((t) => t.id !== tenant.id)) {
-    throw new SchemataError('TENANT_MISMATCH', `the tenant sources disagree: ${named.map((n) => `${n.source} says "${n.value}"`).join(', ')}`);
+    throw new SchemataError('TENANT_MISMATCH', `the tenant sources disagree: ${named.map((n) => `${SOURCE_LABEL[n.kind]} says "${n.value}"`).join(', ')}`);
   }
   if (tenant.status === 'suspended') throw new SchemataError('TENANT_SUSPENDED', `tenant "${named[0]!.value}" is suspended`);
   return tenant;

@@ -16,7 +16,7 @@ export interface AdminTestServer {
 export async function startAdminTestServer(database: Database, options: { logger?: Logger } = {}): Promise<AdminTestServer> {
   const config = testConfig();
   const logger = options.logger ?? createLogger('silent');
-  const yoga = createAdminYoga({ config, database, template: await tenantTemplate(), logger, logError: () => undefined });
+  const yoga = createAdminYoga({ services: { config, database, logger }, template: await tenantTemplate(), logError: () => undefined });
   const platformToken = async (options: { scope?: string; ttlSeconds?: number } = {}) => {
     const secret = await findPlatformSecret(database.control);
     return (await issuePlatformToken(secret!, 'test-operator', config, { ttlSeconds: options.ttlSeconds ?? 300, scope: options.scope })).token;

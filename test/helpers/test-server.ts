@@ -1,9 +1,11 @@
 import { issueAccessToken } from '../../src/auth/access-token.js';
 import { findTenantAuth } from '../../src/auth/tenant-auth.repository.js';
-import { TenantRegistry, type TenantRegistryOptions } from '../../src/control/tenants/tenant-registry.js';
+import type { TenantRegistry, TenantRegistryOptions } from '../../src/control/tenants/tenant-registry.js';
+import type { Config } from '../../src/config.js';
 import type { Database, OpenDatabaseOptions } from '../../src/db/database.js';
 import type { UserRole } from '../../src/db/tenant-database.js';
 import { listen } from '../../src/server/http/http-server.js';
+import { createServices, type ServiceOptions, type Services } from '../../src/server/services.js';
 import { createSchemataYoga, type SchemataYogaOptions } from '../../src/server/yoga.js';
 import { openTestDatabase, testConfig } from './test-database.js';
 
@@ -24,8 +26,15 @@ export interface GraphQLInit {
   readonly as?: UserRole | { token: string } | null;
 }
 
+/**
+ * What a test may set: the config, any service the composition root would
+ * otherwise build, and the Yoga factory's own options.
+ */
+export type TestServerOverrides = Partial<Omit<ServiceOptions, 'registry'> & Omit<SchemataYogaOptions, 'services'> & { config: Config }>;
+
 export interface TestServer {
   readonly database: Database;
+  readonly services: Services;
   readonly registry: TenantRegistry;
   /** The handler itself, to serve over node:http where a test needs real sockets (client addresses). */
   readonly yoga: ReturnType<typeof createSchemataYoga>;
@@ -39,12 +48,15 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { databaseOptions?: OpenDatabaseOptions; yoga?: Partial<SchemataYogaOptions>; database?: Database; registry?: TenantRegistryOptions } = {},
+  options: { databaseOptions?: OpenDatabaseOptions; yoga?: TestServerOverrides; database?: Database; registry?: TenantRegistryOptions } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await openTestDatabase(options.databaseOptions));
-  const registry = await TenantRegistry.start(database, options.registry);
-  const config = testConfig();
-  const yoga = createSchemataYoga({ config, database, registry, logError: () => undefined, ...options.yoga });
+  const { config = testConfig(), tenantScope, responseCacheShareKey, logError = () => undefined, maxCost, statementLimits, ...overrides } = options.yoga ?? {};
+  // Unlike production: no mail unless a test brings a mailer, no usage writes
+  // in statement counts, and a log that holds only what requests wrote.
+  const services = await createServices(config, database, { mailer: null, usage: null, ...overrides, registry: { onSyncChange: () => undefined, ...options.registry } });
+  const { registry } = services;
+  const yoga = createSchemataYoga({ services, tenantScope, responseCacheShareKey, logError, maxCost, statementLimits });
 
   const tokenFor = async (tenantRef: string, role: UserRole, subject = `test-${role}`): Promise<string> => {
     const tenant = (await registry.findBySlug(tenantRef)) ?? (await registry.findById(tenantRef));
@@ -56,6 +68,7 @@ export async function startTestServer(
 
   return {
     database,
+    services,
     registry,
     yoga,
     tokenFor,
@@ -79,7 +92,7 @@ export async function startTestServer(
     },
     fetch: async (url, init = {}) => yoga.fetch(new URL(url), init),
     async close() {
-      await registry.close();
+      await services.close();
       if (!options.database) await database.close();
     },
   };

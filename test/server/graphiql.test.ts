@@ -1,24 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TenantRegistry } from '../../src/control/tenants/tenant-registry.js';
 import type { Database } from '../../src/db/database.js';
+import { createServices, type Services } from '../../src/server/services.js';
 import { createSchemataYoga } from '../../src/server/yoga.js';
 import { openTestDatabase, testConfig } from '../helpers/test-database.js';
 
 describe('GraphiQL', () => {
   let database: Database;
-  let registry: TenantRegistry;
+  let development: Services;
+  let production: Services;
 
   beforeAll(async () => {
     database = await openTestDatabase();
-    registry = await TenantRegistry.start(database);
+    [development, production] = await Promise.all([createServices(testConfig(), database), createServices(testConfig({ production: true }), database)]);
   });
   afterAll(async () => {
-    await registry.close();
+    await Promise.all([development.close(), production.close()]);
     await database.close();
   });
 
-  const page = async (url: string, production = false) => {
-    const yoga = createSchemataYoga({ config: testConfig({ production }), database, registry });
+  const page = async (url: string, inProduction = false) => {
+    const yoga = createSchemataYoga({ services: inProduction ? production : development });
     const response = await yoga.fetch(url, { headers: { accept: 'text/html' } });
     return { status: response.status, type: response.headers.get('content-type'), html: await response.text() };
   };

@@ -4,12 +4,11 @@ import { suspendTenant } from '../../src/control/tenants/tenant-lifecycle.servic
 import type { Tenant } from '../../src/db/control-database.js';
 import type { Database } from '../../src/db/database.js';
 import { createMetrics, type Metrics } from '../../src/server/observability/metrics.js';
-import type { SchemataYogaOptions } from '../../src/server/yoga.js';
 import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
 import { eventually } from '../helpers/eventually.js';
 import { fingerprintsIn, ownerOf, seedFingerprintedRows } from '../helpers/fingerprints.js';
 import { openTestDatabase, seedTenant, tenantTemplate, testConfig } from '../helpers/test-database.js';
-import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/test-server.js';
+import { startTestServer, type GraphQLResponse, type TestServer, type TestServerOverrides } from '../helpers/test-server.js';
 
 const PAGE = '{ deployments(first: 10) { totalCount edges { node { url project { name } } } } }';
 const PROJECTS = '{ projects(first: 50) { totalCount edges { node { name } } } }';
@@ -35,7 +34,7 @@ describe('response cache', () => {
   });
 
   /** A server of its own (its own cache, registry and metrics) on the shared pool. */
-  async function server(yoga: Partial<SchemataYogaOptions> = {}): Promise<TestServer & { metrics: Metrics }> {
+  async function server(yoga: TestServerOverrides = {}): Promise<TestServer & { metrics: Metrics }> {
     const metrics = createMetrics({ pool: database.pool });
     const started = await startTestServer({ database, yoga: { metrics, ...yoga } });
     servers.push(started);

@@ -1,7 +1,7 @@
+import type { ControlPlaneChanges } from '../../db/control-changes.js';
 import type { Tenant } from '../../db/control-database.js';
 import type { Database } from '../../db/database.js';
 import { listPlans, type Plan } from './plan.repository.js';
-import type { TenantRegistry } from '../tenants/tenant-registry.js';
 
 /**
  * Every plan, cached in this process so the request path reads only memory.
@@ -15,7 +15,7 @@ export class PlanCatalog {
 
   constructor(
     private readonly database: Database,
-    private readonly registry: TenantRegistry,
+    private readonly registry: ControlPlaneChanges,
   ) {
     registry.onInvalidate((tenantId) => {
       if (tenantId === undefined) this.cached = undefined;

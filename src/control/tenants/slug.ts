@@ -1,4 +1,5 @@
 import { SchemataError } from '../../errors.js';
+import { checkText } from '../../text-rule.js';
 
 /** `tenant_` + slug must still fit Postgres's 63-byte identifier limit. */
 export const SLUG_MAX_LENGTH = 63 - 'tenant_'.length;
@@ -33,15 +34,12 @@ export function isReservedSlug(name: string): boolean {
 
 export const NAME_MAX_LENGTH = 200;
 
-/** Display names are free text, but bounded and free of control characters. */
+/** Display names are free text, but bounded, one line, and free of control characters. */
 export function validateTenantName(input: unknown): string {
   const reject = (problem: string): never => {
     throw new SchemataError('INVALID_NAME', `invalid tenant name: ${problem}`, { field: 'name' });
   };
   if (typeof input !== 'string') return reject('it must be a string');
-  const name = input.trim();
-  if (name.length === 0 || name.length > NAME_MAX_LENGTH) reject(`it must be 1 to ${NAME_MAX_LENGTH} characters long`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) reject('it must not contain control characters');
-  return name;
+  const checked = checkText(input, { max: NAME_MAX_LENGTH, singleLine: true });
+  return checked.problem === undefined ? checked.text : reject(`it ${checked.problem}`);
 }

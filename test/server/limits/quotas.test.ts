@@ -8,7 +8,7 @@ import type { Database } from '../../../src/db/database.js';
 import { readStorageBytes } from '../../../src/data/stats/tenant-storage.repository.js';
 import { createTenantRateLimiter } from '../../../src/server/limits/tenant-rate-limiter.js';
 import { TenantStorageMeter } from '../../../src/server/limits/tenant-storage-meter.js';
-import { rateLimiterSettings } from '../../../src/server/yoga.js';
+import { rateLimiterSettings } from '../../../src/server/services.js';
 import { insertDemoData } from '../../../src/seed/demo-data.repository.js';
 import { withTenantTransaction } from '../../../src/tenancy/tenant-transaction.js';
 import { eventually } from '../../helpers/eventually.js';
