@@ -8,7 +8,7 @@ import { PROJECT_ROOT } from '../../src/config.js';
  * import from its own room and from rooms listed before it, never after.
  */
 const ROOMS = [
-  'config.ts errors.ts format-bytes.ts',
+  'config.ts errors.ts format-bytes.ts text-rule.ts',
   'db',
   'migrations',
   'tenancy',
