@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { createProgress } from '../src/cli/progress.js';
 import { wholeNumberArg } from '../src/cli/args.js';
 import { runScript, UsageError } from '../src/cli/run-script.js';
-import { validateSlug } from '../src/control/tenants/slug.js';
+import { validateSlug } from '../src/control/registry/slug.js';
 import { getTenant } from '../src/control/tenants/tenant.service.js';
 import { migrateControlPlane } from '../src/migrations/migrate-control.js';
 import type { MigrationDirection } from '../src/migrations/migrate-schema.js';

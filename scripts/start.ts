@@ -1,5 +1,5 @@
 import { runScript } from '../src/cli/run-script.js';
-import { listTenants } from '../src/control/tenants/tenant.repository.js';
+import { listTenants } from '../src/control/registry/tenant.repository.js';
 import { migrateTenants } from '../src/control/fleet/migrate-tenants.js';
 import { DEMO_LOGINS, DEMO_PASSWORD, describeSeedResult, seedDemoTenants } from '../src/seed/demo-tenants.service.js';
 import { startServer } from '../src/server/main.js';

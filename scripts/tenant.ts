@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { runScript, UsageError } from '../src/cli/run-script.js';
-import { listTenants } from '../src/control/tenants/tenant.repository.js';
-import { validateSlug } from '../src/control/tenants/slug.js';
+import { listTenants } from '../src/control/registry/tenant.repository.js';
+import { validateSlug } from '../src/control/registry/slug.js';
 import { printFleet, printLifecycle, printUsage } from '../src/cli/tenant-output.js';
 import { cloneCommand, exportCommand, importCommand } from '../src/cli/tenant-transfer-commands.js';
 import { listPlans } from '../src/control/plans/plan.repository.js';

@@ -6,7 +6,7 @@ import { issuePlatformToken } from '../src/auth/platform-token.js';
 import { findTenantAuth } from '../src/auth/tenant-auth.repository.js';
 import { wholeNumberArg } from '../src/cli/args.js';
 import { runScript, UsageError } from '../src/cli/run-script.js';
-import { validateSlug } from '../src/control/tenants/slug.js';
+import { validateSlug } from '../src/control/registry/slug.js';
 import { getTenant } from '../src/control/tenants/tenant.service.js';
 import type { UserRole } from '../src/db/tenant-database.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateTenantName } from '../src/control/tenants/slug.js';
+import { validateTenantName } from '../src/control/registry/slug.js';
 import { boundedText } from '../src/data/validation.js';
 
 describe('bounded text', () => {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { createTenant } from '../control/tenants/tenant.service.js';
-import { findTenantBySlug } from '../control/tenants/tenant.repository.js';
+import { findTenantBySlug } from '../control/registry/tenant.repository.js';
 import type { Database } from '../db/database.js';
 import type { Template } from '../migrations/template.js';
 import { withTenantTransaction } from '../tenancy/tenant-transaction.js';

@@ -5,7 +5,7 @@ import { TenantKeyStore } from '../auth/tenant-keys.js';
 import { VerifiedTokenCache } from '../auth/verified-token-cache.js';
 import type { Config } from '../config.js';
 import { PlanCatalog } from '../control/plans/plan-catalog.js';
-import { TenantRegistry, type TenantRegistryOptions } from '../control/tenants/tenant-registry.js';
+import { TenantRegistry, type TenantRegistryOptions } from '../control/registry/tenant-registry.js';
 import type { Database } from '../db/database.js';
 import { HeavyOperationLane } from './limits/heavy-operation-lane.js';
 import { TenantConcurrency } from './limits/tenant-concurrency.js';

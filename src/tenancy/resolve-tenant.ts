@@ -1,5 +1,5 @@
-import { isReservedSlug, SLUG_MAX_LENGTH } from '../control/tenants/slug.js';
-import type { TenantRegistry } from '../control/tenants/tenant-registry.js';
+import { isReservedSlug, SLUG_MAX_LENGTH } from '../control/registry/slug.js';
+import type { TenantRegistry } from '../control/registry/tenant-registry.js';
 import type { Tenant } from '../db/control-database.js';
 import { isUuid } from '../db/identifiers.js';
 import { SchemataError } from '../errors.js';

@@ -10,8 +10,9 @@ import { PROJECT_ROOT } from '../../src/config.js';
 const ROOMS = [
   'config.ts errors.ts format-bytes.ts text-rule.ts',
   'db',
-  'migrations',
+  'control/registry',
   'tenancy',
+  'migrations',
   'auth',
   'control/plans',
   'control/tenants',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTenantBySlug } from '../../src/control/tenants/tenant.repository.js';
+import { findTenantBySlug } from '../../src/control/registry/tenant.repository.js';
 import type { Database } from '../../src/db/database.js';
 import { startAdminTestServer } from '../helpers/admin-server.js';
 import { runCli } from '../helpers/run-cli.js';

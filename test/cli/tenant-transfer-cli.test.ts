@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTenantBySlug } from '../../src/control/tenants/tenant.repository.js';
+import { findTenantBySlug } from '../../src/control/registry/tenant.repository.js';
 import type { Database } from '../../src/db/database.js';
 import { runCli } from '../helpers/run-cli.js';
 import { fillTenant, tenantContents } from '../helpers/tenant-contents.js';

@@ -1,6 +1,6 @@
 import { issueAccessToken } from '../../src/auth/access-token.js';
 import { findTenantAuth } from '../../src/auth/tenant-auth.repository.js';
-import type { TenantRegistry, TenantRegistryOptions } from '../../src/control/tenants/tenant-registry.js';
+import type { TenantRegistry, TenantRegistryOptions } from '../../src/control/registry/tenant-registry.js';
 import type { Config } from '../../src/config.js';
 import type { Database, OpenDatabaseOptions } from '../../src/db/database.js';
 import type { UserRole } from '../../src/db/tenant-database.js';

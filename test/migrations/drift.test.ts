@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTenantBySlug } from '../../src/control/tenants/tenant.repository.js';
+import { findTenantBySlug } from '../../src/control/registry/tenant.repository.js';
 import type { Database } from '../../src/db/database.js';
 import { migrateTenants } from '../../src/control/fleet/migrate-tenants.js';
 import { migrationStatus } from '../../src/control/fleet/migration-status.js';

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { exportTenant } from '../../src/control/transfer/tenant-export.service.js';
-import { TenantRegistry } from '../../src/control/tenants/tenant-registry.js';
+import { TenantRegistry } from '../../src/control/registry/tenant-registry.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { migrateTenants } from '../../src/control/fleet/migrate-tenants.js';

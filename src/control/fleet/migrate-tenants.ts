@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
-import { countTenantsForMigration, listTenantsForMigration } from '../tenants/tenant.repository.js';
+import { countTenantsForMigration, listTenantsForMigration } from '../registry/tenant.repository.js';
 import { migrateTenantInTransaction } from '../tenants/tenant.service.js';
 import type { Tenant } from '../../db/control-database.js';
 import type { Database } from '../../db/database.js';

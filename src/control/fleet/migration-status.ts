@@ -1,4 +1,4 @@
-import { countTenantsByVersion, listTenantsForMigration } from '../tenants/tenant.repository.js';
+import { countTenantsByVersion, listTenantsForMigration } from '../registry/tenant.repository.js';
 import type { Tenant, TenantStatus } from '../../db/control-database.js';
 import type { Database } from '../../db/database.js';
 import { CONTROL_SCHEMA } from '../../db/identifiers.js';

@@ -5,9 +5,9 @@ import { SchemataError } from '../../errors.js';
 import { lockSchema } from '../../db/schema-locks.js';
 import type { Template } from '../../migrations/template.js';
 import { requirePlan } from '../plans/plan.service.js';
-import { validateSlug, validateTenantName } from './slug.js';
+import { validateSlug, validateTenantName } from '../registry/slug.js';
 import { dropTenantSchemaAndRole } from './tenant-schema.repository.js';
-import { deleteTenantRow, findTenantById, findTenantBySlug, updateTenant } from './tenant.repository.js';
+import { deleteTenantRow, findTenantById, findTenantBySlug, updateTenant } from '../registry/tenant.repository.js';
 import { migrateTenantInTransaction, tenantExists, tenantNotFound } from './tenant.service.js';
 
 /*

@@ -10,9 +10,9 @@ import { SchemataError } from '../../errors.js';
 import { migrateSchema, type MigrationDirection } from '../../migrations/migrate-schema.js';
 import type { Template } from '../../migrations/template.js';
 import { requirePlan } from '../plans/plan.service.js';
-import { validateSlug, validateTenantName } from './slug.js';
+import { validateSlug, validateTenantName } from '../registry/slug.js';
 import { createTenantSchemaAndRole, revokeLedgerAccess } from './tenant-schema.repository.js';
-import { findTenantBySlug, insertTenant, setTemplateVersion } from './tenant.repository.js';
+import { findTenantBySlug, insertTenant, setTemplateVersion } from '../registry/tenant.repository.js';
 
 export interface CreateTenantInput {
   readonly slug: string;

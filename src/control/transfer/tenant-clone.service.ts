@@ -6,10 +6,10 @@ import { SchemataError } from '../../errors.js';
 import { findDrift } from '../../migrations/drift.js';
 import { readLedgers } from '../../migrations/ledger.repository.js';
 import type { Template } from '../../migrations/template.js';
-import { NAME_MAX_LENGTH, validateSlug, validateTenantName } from '../tenants/slug.js';
+import { NAME_MAX_LENGTH, validateSlug, validateTenantName } from '../registry/slug.js';
 import { holdSchemaForReading } from '../../db/schema-locks.js';
 import { copySequence, copyTableRows, listTenantSequences, listTenantTables } from './tenant-tables.repository.js';
-import { findTenantById, findTenantBySlug } from '../tenants/tenant.repository.js';
+import { findTenantById, findTenantBySlug } from '../registry/tenant.repository.js';
 import { migrateTenantInTransaction, provisionTenantInTransaction, tenantLabel, tenantNotFound } from '../tenants/tenant.service.js';
 
 export interface CloneTarget {

@@ -6,7 +6,7 @@ import { readLedgers } from '../../migrations/ledger.repository.js';
 import { CREDENTIAL_COLUMNS, CREDENTIAL_TABLES, headerLine, rowLinePrefix, sequenceLine, trailerLine } from './tenant-export-format.js';
 import { holdSchemaForReading } from '../../db/schema-locks.js';
 import { listTenantSequences, listTenantTables, readSequence, rowsAsJsonQuery } from './tenant-tables.repository.js';
-import { findTenantById } from '../tenants/tenant.repository.js';
+import { findTenantById } from '../registry/tenant.repository.js';
 import { getTenant, tenantNotFound } from '../tenants/tenant.service.js';
 import { enterScope } from '../../tenancy/transaction-scope.js';
 

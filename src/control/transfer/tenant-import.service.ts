@@ -7,7 +7,7 @@ import type { ControlDatabase, Tenant } from '../../db/control-database.js';
 import type { Database } from '../../db/database.js';
 import { isSchemataError } from '../../errors.js';
 import type { Template } from '../../migrations/template.js';
-import { validateSlug, validateTenantName } from '../tenants/slug.js';
+import { validateSlug, validateTenantName } from '../registry/slug.js';
 import { classifyLine, invalidExport, parseHeader, shown, truncatedExport, type ExportTrailer } from './tenant-export-format.js';
 import { insertRowsFromJson, listTenantSequences, listTenantTables, setSequence, type TenantTable } from './tenant-tables.repository.js';
 import { migrateTenantInTransaction, provisionTenantInTransaction } from '../tenants/tenant.service.js';

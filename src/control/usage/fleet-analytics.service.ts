@@ -10,7 +10,7 @@ import {
   type FleetAnalyticsSnapshot,
   type FleetCounts,
 } from './fleet-analytics.repository.js';
-import { listTenantsForMigration } from '../tenants/tenant.repository.js';
+import { listTenantsForMigration } from '../registry/tenant.repository.js';
 
 export interface RefreshAnalyticsOptions {
   /** Schemas per aggregate statement. @default 200 */

@@ -3,7 +3,7 @@ import type { Database } from '../../db/database.js';
 import type { DriftProblem } from '../../migrations/drift.js';
 import { readExistingLedgers, tenantDrift } from '../fleet/migration-status.js';
 import type { Template } from '../../migrations/template.js';
-import { countTenantsBy } from '../tenants/tenant.repository.js';
+import { countTenantsBy } from '../registry/tenant.repository.js';
 import { countActiveTenants, readRequestUsage, readSchemaUsage, type RequestUsage, type TableUsage } from './tenant-usage.repository.js';
 
 export interface TenantHealth {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTenantBySlug } from '../../../src/control/tenants/tenant.repository.js';
+import { findTenantBySlug } from '../../../src/control/registry/tenant.repository.js';
 import type { Tenant } from '../../../src/db/control-database.js';
 import type { Database } from '../../../src/db/database.js';
 import { migrateTenants } from '../../../src/control/fleet/migrate-tenants.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateSlug } from '../../../src/control/tenants/slug.js';
+import { validateSlug } from '../../../src/control/registry/slug.js';
 import { purgeTenant, suspendTenant } from '../../../src/control/tenants/tenant-lifecycle.service.js';
 import { createTenant } from '../../../src/control/tenants/tenant.service.js';
 import type { Database } from '../../../src/db/database.js';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTenantBySlug } from '../../../src/control/tenants/tenant.repository.js';
+import { findTenantBySlug } from '../../../src/control/registry/tenant.repository.js';
 import { purgeTenant, softDeleteTenant } from '../../../src/control/tenants/tenant-lifecycle.service.js';
 import { createTenant } from '../../../src/control/tenants/tenant.service.js';
 import type { Database } from '../../../src/db/database.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneTenant } from '../../../src/control/transfer/tenant-clone.service.js';
 import { exportTenant } from '../../../src/control/transfer/tenant-export.service.js';
 import { importTenant } from '../../../src/control/transfer/tenant-import.service.js';
-import { findTenantBySlug } from '../../../src/control/tenants/tenant.repository.js';
+import { findTenantBySlug } from '../../../src/control/registry/tenant.repository.js';
 import { createTenant } from '../../../src/control/tenants/tenant.service.js';
 import type { Tenant } from '../../../src/db/control-database.js';
 import type { Database } from '../../../src/db/database.js';

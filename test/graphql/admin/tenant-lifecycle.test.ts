@@ -124,7 +124,7 @@ describe('tenant lifecycle through /admin/graphql', () => {
     await mutate('deleteTenant', `slug: "${tenant.slug}"`);
     // As if the template head moved on while it was deleted: take its schema one version back.
     const { migrateSchema } = await import('../../../src/migrations/migrate-schema.js');
-    const { setTemplateVersion } = await import('../../../src/control/tenants/tenant.repository.js');
+    const { setTemplateVersion } = await import('../../../src/control/registry/tenant.repository.js');
     const template = await tenantTemplate();
     await server.database.control.transaction().execute(async (trx) => {
       const { version } = await migrateSchema(trx, tenant.schema_name, template, 'test', { direction: 'down', toVersion: template.latestVersion - 1 });

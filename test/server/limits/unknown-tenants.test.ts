@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TenantRegistryOptions } from '../../../src/control/tenants/tenant-registry.js';
+import type { TenantRegistryOptions } from '../../../src/control/registry/tenant-registry.js';
 import { eventually } from '../../helpers/eventually.js';
 import { seedTenant, tenantTemplate, testConfig, uniqueSlug } from '../../helpers/test-database.js';
 import { serveOverHttp, startTestServer, type TestServer } from '../../helpers/test-server.js';

@@ -1,8 +1,8 @@
 import { cloneTenant } from '../../../control/transfer/tenant-clone.service.js';
 import { createTenant, rotateSigningKey } from '../../../control/tenants/tenant.service.js';
 import { purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../../../control/tenants/tenant-lifecycle.service.js';
-import { findTenantBySlug, listTenantsPage } from '../../../control/tenants/tenant.repository.js';
-import { validateSlug } from '../../../control/tenants/slug.js';
+import { findTenantBySlug, listTenantsPage } from '../../../control/registry/tenant.repository.js';
+import { validateSlug } from '../../../control/registry/slug.js';
 import type { Tenant, TenantStatus } from '../../../db/control-database.js';
 import { inputError } from '../../../errors.js';
 import { adminBuilder } from '../builder.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createInMemoryCache } from '@graphql-yoga/plugin-response-cache';
 import { getOperationAST, print, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
-import type { TenantRegistry } from '../../../control/tenants/tenant-registry.js';
+import type { TenantRegistry } from '../../../control/registry/tenant-registry.js';
 import type { GraphQLContext } from '../../../graphql/context.js';
 import { isIntrospectionOnly } from '../../../graphql/introspection-only.js';
 import type { Metrics } from '../../observability/metrics.js';

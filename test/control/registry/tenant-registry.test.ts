@@ -1,22 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TenantRegistry } from '../../../src/control/tenants/tenant-registry.js';
+import { TenantRegistry } from '../../../src/control/registry/tenant-registry.js';
 import type { Tenant } from '../../../src/db/control-database.js';
 import type { Database } from '../../../src/db/database.js';
-import { openTestDatabase, seedTenant, tenantTemplate } from '../../helpers/test-database.js';
+import { migrateControlPlane } from '../../../src/migrations/migrate-control.js';
+import { openScratchDatabase, type ScratchDatabase } from '../../helpers/scratch-database.js';
+import { loadTemplate } from '../../../src/migrations/template.js';
+import { seedTenant, tenantTemplate, TEMPLATES_DIR } from '../../helpers/test-database.js';
 
 describe('the tenant registry cache', () => {
+  // A database of its own: the race test counts on no other tenant changing
+  // meanwhile, and the shared test database has every other file's tenants.
+  let scratch: ScratchDatabase;
   let database: Database;
   let registry: TenantRegistry;
   let tenant: Tenant;
 
   beforeAll(async () => {
-    database = await openTestDatabase();
-    registry = await TenantRegistry.start(database);
+    scratch = await openScratchDatabase();
+    database = scratch.database;
+    await migrateControlPlane(database, await loadTemplate(TEMPLATES_DIR, 'control'));
+    // Seeded before the registry listens: the creation's notification would otherwise land during a test.
     tenant = await seedTenant(database, await tenantTemplate(), 'registry');
+    registry = await TenantRegistry.start(database);
   });
   afterAll(async () => {
     await registry.close();
-    await database.close();
+    await scratch.drop();
   });
 
   it('is proven before it caches: a fresh registry on a working channel is synced once started', () => {
