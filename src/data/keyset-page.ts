@@ -1,4 +1,5 @@
 import { sql, type SelectQueryBuilder } from 'kysely';
+import type { TenantDatabase } from '../db/tenant-database.js';
 
 /** A position in a (created_at, id) ordering. `createdAt` keeps Postgres's microseconds. */
 export interface KeysetCursor {
@@ -58,13 +59,15 @@ export type PageRow<Row> = Row & { readonly cursor_ts: string; readonly total_co
  * subquery that Postgres runs once: one round trip instead of two.
  */
 export function pageRows<DB, TB extends keyof DB>(filtered: SelectQueryBuilder<DB, TB, {}>, page: KeysetPage, withCount: boolean) {
-  let query = filtered.selectAll().select(cursorTimestamp.as('cursor_ts'));
-  if (withCount) query = query.select(filtered.select(sql<string>`count(*)`.as('n')).as('total_count')) as typeof query;
+  const query = filtered
+    .selectAll()
+    .select(cursorTimestamp.as('cursor_ts'))
+    .$if(withCount, (q) => q.select(filtered.select(sql<string>`count(*)`.as('n')).$asScalar().as('total_count')));
   return keysetPage(query, page);
 }
 
 /** How many rows `filtered` matches. */
-export async function countRows<DB, TB extends keyof DB>(filtered: SelectQueryBuilder<DB, TB, {}>): Promise<number> {
-  const row = (await filtered.select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow()) as { n: string };
+export async function countRows<TB extends keyof TenantDatabase>(filtered: SelectQueryBuilder<TenantDatabase, TB, {}>): Promise<number> {
+  const row = await filtered.select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -2,6 +2,7 @@ import { resolveCursorConnection, type DefaultConnectionArguments, type PageInfo
 import type { KeysetPage } from '../data/keyset-page.js';
 import { inputError } from '../errors.js';
 import type { GraphQLResolveInfo } from 'graphql';
+import type { TenantDb } from '../tenancy/tenant-transaction.js';
 import type { GraphQLContext } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { selectsField } from './selection.js';
@@ -25,21 +26,38 @@ export interface KeysetConnection<Row> {
   readonly totalCount: () => Promise<number>;
 }
 
+/** What a connection needs of a list: the name its cursors carry, a keyset page and a count (a `defineList` list has all three). */
+export interface ConnectionList<F, Row> {
+  readonly table: string;
+  page(db: TenantDb, filter: F, page: KeysetPage, withCount: boolean): Promise<Row[]>;
+  count(db: TenantDb, filter: F): Promise<number>;
+}
+
+export interface KeysetConnectionOptions<F, Row> {
+  readonly context: GraphQLContext;
+  readonly info: GraphQLResolveInfo;
+  readonly args: ConnectionArgs;
+  readonly filter: F;
+  /** Fetches the page instead of the list's own `page`, e.g. batched across parent rows. */
+  readonly page?: ((page: KeysetPage, withCount: boolean) => Promise<Row[]>) | undefined;
+  /** Counts instead of the list's own `count`. */
+  readonly count?: (() => Promise<number>) | undefined;
+}
+
 /**
  * A Relay connection over a keyset-paged list. Pothos does the first/last/
  * before/after bookkeeping; we validate sizes and cursors with errors that
  * name the argument, fetch with (created_at, id) keysets, and attach a lazy
- * totalCount. When the client selects totalCount, `fetch` is asked for it
- * alongside the rows; `count` is only needed for a page with no rows.
+ * totalCount. When the client selects totalCount, the page is asked for it
+ * alongside the rows; the count runs only for a page with no rows.
  */
-export async function keysetConnection<Row extends { readonly id: string; readonly cursor_ts: string; readonly total_count?: string }>(
-  context: GraphQLContext,
-  info: GraphQLResolveInfo,
-  list: string,
-  args: ConnectionArgs,
-  fetch: (page: KeysetPage, withCount: boolean) => Promise<Row[]>,
-  count: () => Promise<number>,
+export async function keysetConnection<F, Row extends { readonly id: string; readonly cursor_ts: string; readonly total_count?: string }>(
+  list: ConnectionList<F, Row>,
+  options: KeysetConnectionOptions<F, Row>,
 ): Promise<KeysetConnection<Row>> {
+  const { context, info, args, filter } = options;
+  const fetch = options.page ?? ((page, withCount) => list.page(context.db, filter, page, withCount));
+  const count = options.count ?? (() => list.count(context.db, filter));
   const withCount = selectsField(info, 'totalCount');
   for (const field of ['first', 'last'] as const) {
     const size = args[field];
@@ -47,12 +65,13 @@ export async function keysetConnection<Row extends { readonly id: string; readon
   }
   if (args.first != null && args.last != null) throw inputError('last', 'cannot be combined with first');
   const tenantId = context.tenant.id;
+  const name = list.table;
   const connection = (await resolveCursorConnection(
-    { args, toCursor: (row) => encodeCursor(list, tenantId, row as Row), defaultSize: DEFAULT_PAGE_SIZE, maxSize: MAX_PAGE_SIZE },
+    { args, toCursor: (row) => encodeCursor(name, tenantId, row as Row), defaultSize: DEFAULT_PAGE_SIZE, maxSize: MAX_PAGE_SIZE },
     ({ before, after, limit, inverted }): Promise<Row[]> =>
       fetch({
-        after: after === undefined ? undefined : decodeCursor(list, tenantId, 'after', after),
-        before: before === undefined ? undefined : decodeCursor(list, tenantId, 'before', before),
+        after: after === undefined ? undefined : decodeCursor(name, tenantId, 'after', after),
+        before: before === undefined ? undefined : decodeCursor(name, tenantId, 'before', before),
         limit,
         inverted,
         newestFirst: args.orderBy !== 'oldest',

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { AuditLogTable } from '../../db/tenant-database.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
-import { countRows, pageRows, type KeysetPage, type PageRow } from '../keyset-page.js';
+import { defineList } from '../tenant-list.js';
 
 export interface AuditEntry {
   readonly action: string;
@@ -32,17 +32,11 @@ export interface AuditLogFilter {
   readonly entityType?: string | undefined;
 }
 
-function filtered(db: TenantDb, filter: AuditLogFilter) {
-  let query = db.selectFrom('audit_log');
-  if (filter.action) query = query.where('action', '=', filter.action);
-  if (filter.entityType) query = query.where('entity_type', '=', filter.entityType);
-  return query;
-}
-
-export async function pageAuditLog(db: TenantDb, filter: AuditLogFilter, page: KeysetPage, withCount = false): Promise<PageRow<AuditLogEntry>[]> {
-  return (await pageRows(filtered(db, filter), page, withCount).execute()) as PageRow<AuditLogEntry>[];
-}
-
-export function countAuditLog(db: TenantDb, filter: AuditLogFilter): Promise<number> {
-  return countRows(filtered(db, filter));
-}
+export const auditLogList = defineList({
+  table: 'audit_log',
+  from: (db) => db.selectFrom('audit_log'),
+  filter: (query, { action, entityType }: AuditLogFilter) => {
+    const q = action ? query.where('action', '=', action) : query;
+    return entityType ? q.where('entity_type', '=', entityType) : q;
+  },
+});

@@ -1,10 +1,11 @@
-import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
+import { sql, type InferResult, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { DeploymentStatus, DeploymentsTable, TenantDatabase } from '../../db/tenant-database.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
-import type { CreatedRange } from '../filters.js';
+import { createdWithin, type CreatedRange } from '../filters.js';
+import { keysetOrder, pageRows, type KeysetPage, type PageRow } from '../keyset-page.js';
 import type { Project } from '../projects/project.repository.js';
+import { defineList } from '../tenant-list.js';
 import { existingUser } from '../users/user.repository.js';
-import { countRows, keysetOrder, pageRows, type KeysetPage, type PageRow } from '../keyset-page.js';
 
 export type Deployment = Selectable<DeploymentsTable>;
 
@@ -14,20 +15,17 @@ export interface DeploymentFilter extends CreatedRange {
   readonly environment?: string | undefined;
 }
 
-function filtered(db: TenantDb, filter: DeploymentFilter) {
-  let query = db.selectFrom('deployments');
-  if (filter.statuses && filter.statuses.length > 0) query = query.where('status', 'in', filter.statuses);
-  if (filter.projectId) query = query.where('project_id', '=', filter.projectId);
-  if (filter.environment) query = query.where('environment', '=', filter.environment);
-  if (filter.createdAfter) query = query.where('created_at', '>=', filter.createdAfter);
-  if (filter.createdBefore) query = query.where('created_at', '<', filter.createdBefore);
-  return query;
-}
-
-export async function findDeploymentsByIds(db: TenantDb, ids: readonly string[]): Promise<Deployment[]> {
-  if (ids.length === 0) return [];
-  return db.selectFrom('deployments').selectAll().where('id', 'in', ids).execute();
-}
+export const deploymentList = defineList({
+  table: 'deployments',
+  from: (db) => db.selectFrom('deployments'),
+  filter: (query, filter: DeploymentFilter) => {
+    let q = query;
+    if (filter.statuses && filter.statuses.length > 0) q = q.where('status', 'in', filter.statuses);
+    if (filter.projectId) q = q.where('project_id', '=', filter.projectId);
+    if (filter.environment) q = q.where('environment', '=', filter.environment);
+    return createdWithin(q, filter);
+  },
+});
 
 export type DeploymentPageRow = PageRow<Deployment> & {
   /** The deployment's project, fetched in the same statement. */
@@ -39,7 +37,7 @@ export type DeploymentPageRow = PageRow<Deployment> & {
  * (when asked) the filter's total. One round trip instead of three.
  */
 export async function pageDeploymentsWithProjects(db: TenantDb, filter: DeploymentFilter, page: KeysetPage, withCount = false): Promise<DeploymentPageRow[]> {
-  const rows = (await withProject(pageRows(filtered(db, filter), page, withCount)).execute()) as (PageRow<Deployment> & { project: ProjectJson })[];
+  const rows = await withProject(pageRows(deploymentList.filtered(db, filter), page, withCount)).execute();
   return rows.map((row) => ({ ...row, project: projectFromJson(row.project) }));
 }
 
@@ -56,9 +54,10 @@ export async function pageDeploymentsOfProjects(
   page: KeysetPage,
   withCount = false,
 ): Promise<Map<string, DeploymentPageRow[]>> {
-  const ofParent = filtered(db, filter).where(sql<boolean>`deployments.project_id = parent.project_id`);
+  const ofParent = deploymentList.filtered(db, filter).where(sql<boolean>`deployments.project_id = parent.project_id`);
   const perParent = withProject(pageRows(ofParent, page, withCount));
-  const result = await sql<PageRow<Deployment> & { project: ProjectJson }>`
+  // rows.* is exactly what the per-project subquery selects.
+  const result = await sql<InferResult<typeof perParent>[number]>`
     SELECT rows.* FROM unnest(${[...projectIds]}::uuid[]) AS parent(project_id) CROSS JOIN LATERAL (${perParent}) AS rows
   `.execute(db);
   const byProject = new Map<string, DeploymentPageRow[]>(projectIds.map((id) => [id, []]));
@@ -68,7 +67,7 @@ export async function pageDeploymentsOfProjects(
   return byProject;
 }
 
-function withProject<Q extends SelectQueryBuilder<TenantDatabase, 'deployments', object>>(query: Q) {
+function withProject<O>(query: SelectQueryBuilder<TenantDatabase, 'deployments', O>) {
   return query.select(sql<ProjectJson>`(SELECT to_jsonb(p) FROM projects p WHERE p.id = deployments.project_id)`.as('project'));
 }
 
@@ -78,13 +77,10 @@ function projectFromJson(json: ProjectJson): Project {
   return { ...json, created_at: new Date(json.created_at), updated_at: new Date(json.updated_at) };
 }
 
-export function countDeployments(db: TenantDb, filter: DeploymentFilter): Promise<number> {
-  return countRows(filtered(db, filter));
-}
-
-/** countDeployments for each of several projects, in one statement. */
+/** The list's count for each of several projects, in one statement. */
 export async function countDeploymentsOfProjects(db: TenantDb, projectIds: readonly string[], filter: Omit<DeploymentFilter, 'projectId'>): Promise<Map<string, number>> {
-  const rows = await filtered(db, filter)
+  const rows = await deploymentList
+    .filtered(db, filter)
     .where('project_id', 'in', projectIds)
     .select(['project_id', sql<string>`count(*)`.as('n')])
     .groupBy('project_id')

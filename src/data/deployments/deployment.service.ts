@@ -62,12 +62,6 @@ export async function updateDeploymentStatus(db: TenantDb, actorId: string | nul
   }
   const finishedAt = input.status === 'active' || input.status === 'failed' ? new Date() : current.finished_at;
   const deployment = await setDeploymentStatus(db, input.id, input.status, finishedAt);
-  await insertAuditEntry(db, {
-    actorId,
-    action: 'deployment.status_changed',
-    entityType: 'deployment',
-    entityId: input.id,
-    details: { from: current.status, to: input.status },
-  });
+  await insertAuditEntry(db, { actorId, action: 'deployment.status_changed', entityType: 'deployment', entityId: input.id, details: { from: current.status, to: input.status } });
   return deployment;
 }

@@ -3,7 +3,7 @@ import { USER_COUNT_LOCK } from '../../db/schema-locks.js';
 import type { UserRole, UsersTable } from '../../db/tenant-database.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import { nameContains } from '../filters.js';
-import { countRows, pageRows, type KeysetPage, type PageRow } from '../keyset-page.js';
+import { defineList } from '../tenant-list.js';
 
 export type User = Selectable<UsersTable>;
 
@@ -12,25 +12,15 @@ export interface UserFilter {
   readonly role?: UserRole | undefined;
 }
 
-function filtered(db: TenantDb, filter: UserFilter) {
-  let query = db.selectFrom('users');
-  if (filter.search) query = query.where((eb) => eb.or([nameContains('name', filter.search!), nameContains('email', filter.search!)]));
-  if (filter.role) query = query.where('role', '=', filter.role);
-  return query;
-}
-
-export async function findUsersByIds(db: TenantDb, ids: readonly string[]): Promise<User[]> {
-  if (ids.length === 0) return [];
-  return db.selectFrom('users').selectAll().where('id', 'in', ids).execute();
-}
-
-export async function pageUsers(db: TenantDb, filter: UserFilter, page: KeysetPage, withCount = false): Promise<PageRow<User>[]> {
-  return (await pageRows(filtered(db, filter), page, withCount).execute()) as PageRow<User>[];
-}
-
-export function countUsers(db: TenantDb, filter: UserFilter): Promise<number> {
-  return countRows(filtered(db, filter));
-}
+export const userList = defineList({
+  table: 'users',
+  from: (db) => db.selectFrom('users'),
+  filter: (query, { search, role }: UserFilter) => {
+    let q = query;
+    if (search) q = q.where((eb) => eb.or([nameContains('name', search), nameContains('email', search)]));
+    return role ? q.where('role', '=', role) : q;
+  },
+});
 
 export async function updateUserRole(db: TenantDb, id: string, role: UserRole): Promise<{ before: UserRole; user: User } | undefined> {
   const before = await db.selectFrom('users').select('role').where('id', '=', id).forUpdate().executeTakeFirst();

@@ -4,18 +4,12 @@ import type { UserRole } from '../../db/tenant-database.js';
 import { SchemataError } from '../../errors.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import { insertAuditEntry } from '../audit/audit-log.repository.js';
-import { countUsers, lockUserCount, updateUserRole as updateUserRoleRow, type User } from './user.repository.js';
+import { lockUserCount, updateUserRole as updateUserRoleRow, userList, type User } from './user.repository.js';
 
 export async function updateUserRole(db: TenantDb, actorId: string | null, input: { readonly userId: string; readonly role: UserRole }): Promise<User> {
   const changed = await updateUserRoleRow(db, input.userId, input.role);
   if (!changed) throw new SchemataError('NOT_FOUND', 'input.userId: no such user', { field: 'input.userId' });
-  await insertAuditEntry(db, {
-    actorId,
-    action: 'user.role_changed',
-    entityType: 'user',
-    entityId: input.userId,
-    details: { from: changed.before, to: input.role },
-  });
+  await insertAuditEntry(db, { actorId, action: 'user.role_changed', entityType: 'user', entityId: input.userId, details: { from: changed.before, to: input.role } });
   return changed.user;
 }
 
@@ -28,6 +22,6 @@ export async function updateUserRole(db: TenantDb, actorId: string | null, input
 export async function reserveUserSeat(db: TenantDb, plan: Pick<Plan, 'name' | 'maxUsers'>): Promise<void> {
   if (plan.maxUsers === null) return;
   await lockUserCount(db);
-  const current = await countUsers(db, {});
+  const current = await userList.count(db, {});
   if (current >= plan.maxUsers) throw quotaExceeded(plan, 'maxUsers', plan.maxUsers, current);
 }

@@ -1,8 +1,8 @@
 import type { Selectable } from 'kysely';
 import type { WorkflowStatus, WorkflowsTable } from '../../db/tenant-database.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
-import { nameContains, type CreatedRange } from '../filters.js';
-import { countRows, pageRows, type KeysetPage, type PageRow } from '../keyset-page.js';
+import { createdWithin, nameContains, type CreatedRange } from '../filters.js';
+import { defineList } from '../tenant-list.js';
 
 export type Workflow = Selectable<WorkflowsTable>;
 
@@ -11,27 +11,16 @@ export interface WorkflowFilter extends CreatedRange {
   readonly search?: string | undefined;
 }
 
-function filtered(db: TenantDb, filter: WorkflowFilter) {
-  let query = db.selectFrom('workflows');
-  if (filter.statuses && filter.statuses.length > 0) query = query.where('status', 'in', filter.statuses);
-  if (filter.search) query = query.where(nameContains('name', filter.search));
-  if (filter.createdAfter) query = query.where('created_at', '>=', filter.createdAfter);
-  if (filter.createdBefore) query = query.where('created_at', '<', filter.createdBefore);
-  return query;
-}
-
-export async function findWorkflowsByIds(db: TenantDb, ids: readonly string[]): Promise<Workflow[]> {
-  if (ids.length === 0) return [];
-  return db.selectFrom('workflows').selectAll().where('id', 'in', ids).execute();
-}
-
-export async function pageWorkflows(db: TenantDb, filter: WorkflowFilter, page: KeysetPage, withCount = false): Promise<PageRow<Workflow>[]> {
-  return (await pageRows(filtered(db, filter), page, withCount).execute()) as PageRow<Workflow>[];
-}
-
-export function countWorkflows(db: TenantDb, filter: WorkflowFilter): Promise<number> {
-  return countRows(filtered(db, filter));
-}
+export const workflowList = defineList({
+  table: 'workflows',
+  from: (db) => db.selectFrom('workflows'),
+  filter: (query, filter: WorkflowFilter) => {
+    let q = query;
+    if (filter.statuses && filter.statuses.length > 0) q = q.where('status', 'in', filter.statuses);
+    if (filter.search) q = q.where(nameContains('name', filter.search));
+    return createdWithin(q, filter);
+  },
+});
 
 export async function insertWorkflow(db: TenantDb, values: { name: string; status: WorkflowStatus; config: Record<string, unknown> }): Promise<Workflow> {
   return db

@@ -1,4 +1,4 @@
-import { countAuditLog, pageAuditLog, type AuditLogEntry } from '../../data/audit/audit-log.repository.js';
+import { auditLogList, type AuditLogEntry } from '../../data/audit/audit-log.repository.js';
 import { boundedText } from '../../data/validation.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection } from '../connection.js';
@@ -30,7 +30,7 @@ builder.queryField('auditLog', (t) =>
         action: args.filter?.action == null ? undefined : boundedText('filter.action', args.filter.action, 100),
         entityType: args.filter?.entityType == null ? undefined : boundedText('filter.entityType', args.filter.entityType, 100),
       };
-      return keysetConnection(context, info, 'audit_log', args, (page, withCount) => pageAuditLog(context.db, filter, page, withCount), () => countAuditLog(context.db, filter));
+      return keysetConnection(auditLogList, { context, info, args, filter });
     },
   }),
 );

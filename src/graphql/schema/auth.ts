@@ -1,5 +1,5 @@
 import * as identity from '../../data/identity/identity.service.js';
-import { findUsersByIds } from '../../data/users/user.repository.js';
+import { userList } from '../../data/users/user.repository.js';
 import { actorOf } from '../actor.js';
 import { builder } from '../builder.js';
 import { UserRef, UserRole } from './user.js';
@@ -22,7 +22,7 @@ builder.queryField('me', (t) =>
     description: 'The signed-in user, when the token belongs to a user of this tenant.',
     resolve: async (_root, _args, context) => {
       const id = context.currentUser?.userId;
-      return id ? ((await findUsersByIds(context.db, [id]))[0] ?? null) : null;
+      return id ? ((await userList.findByIds(context.db, [id]))[0] ?? null) : null;
     },
   }),
 );

@@ -1,24 +1,14 @@
-import { createContextCache } from '@pothos/core';
-import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
-import {
-  countDeployments,
-  countDeploymentsOfProjects,
-  findDeploymentsByIds,
-  pageDeploymentsOfProjects,
-  pageDeploymentsWithProjects,
-  type Deployment,
-  type DeploymentFilter,
-  type DeploymentPageRow,
-} from '../../data/deployments/deployment.repository.js';
-import type { KeysetPage } from '../../data/keyset-page.js';
+import { deploymentList, pageDeploymentsWithProjects, type Deployment, type DeploymentFilter, type DeploymentPageRow } from '../../data/deployments/deployment.repository.js';
 import { createDeployment, parseEnvironment, updateDeploymentStatus } from '../../data/deployments/deployment.service.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection, type ConnectionArgs } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
 import { parseGlobalId } from '../global-id.js';
+import { projectDeploymentLoaders } from './deployment-loaders.js';
 import { loadByIds } from './load-by-ids.js';
+// project.ts imports this file too (for Project.deployments): each uses the other's refs only inside field thunks and resolvers, which Pothos runs after every file has loaded.
 import { ProjectRef } from './project.js';
 import { UserRef } from './user.js';
 
@@ -32,9 +22,9 @@ export const DeploymentStatus = builder.enumType('DeploymentStatus', {
   } as const,
 });
 
-const DeploymentRef = builder.loadableNode('Deployment', {
+export const DeploymentRef = builder.loadableNode('Deployment', {
   id: { resolve: (deployment: Deployment) => deployment.id },
-  load: loadByIds('Deployment', findDeploymentsByIds),
+  load: loadByIds('Deployment', deploymentList.findByIds),
   fields: (t) => ({
     status: t.field({ type: DeploymentStatus, resolve: (d) => d.status }),
     environment: t.exposeString('environment'),
@@ -48,7 +38,7 @@ const DeploymentRef = builder.loadableNode('Deployment', {
   }),
 });
 
-const DeploymentFilterInput = builder.inputType('DeploymentFilter', {
+export const DeploymentFilterInput = builder.inputType('DeploymentFilter', {
   fields: (t) => ({
     status: t.field({ type: [DeploymentStatus], description: 'Any of these statuses.' }),
     projectId: t.id(),
@@ -60,7 +50,7 @@ const DeploymentFilterInput = builder.inputType('DeploymentFilter', {
 
 type FilterArg = typeof DeploymentFilterInput.$inferInput | null | undefined;
 
-function deploymentFilter(filter: FilterArg, projectId?: string): DeploymentFilter {
+export function deploymentFilter(filter: FilterArg, projectId?: string): DeploymentFilter {
   return {
     statuses: filter?.status ?? undefined,
     projectId: projectId ?? (filter?.projectId == null ? undefined : parseGlobalId('filter.projectId', String(filter.projectId), 'Project')),
@@ -73,69 +63,29 @@ function deploymentFilter(filter: FilterArg, projectId?: string): DeploymentFilt
 /**
  * Fetches the page with each deployment's project and, when the client asks
  * for it, the total, in one statement; the projects prime the DataLoader so
- * `project { … }` costs no further query.
+ * `project { … }` costs no further query. One project's deployments go
+ * through the request's loaders, batched with every other project's.
  */
-function deploymentConnection(context: GraphQLContext, info: GraphQLResolveInfo, args: ConnectionArgs, filter: DeploymentFilter) {
-  return keysetConnection(
+export function deploymentConnection(context: GraphQLContext, info: GraphQLResolveInfo, args: ConnectionArgs, filter: DeploymentFilter) {
+  const { projectId } = filter;
+  const loaders = projectId === undefined ? undefined : projectDeploymentLoaders(context, filter);
+  return keysetConnection(deploymentList, {
     context,
     info,
-    'deployments',
     args,
-    async (page, withCount) => {
-      const rows = filter.projectId
-        ? await projectLoaders(context, filter).page(page, withCount).load(filter.projectId)
-        : await pageDeploymentsWithProjects(context.db, filter, page, withCount);
-      const projects = ProjectRef.getDataloader(context);
-      for (const row of rows) projects.prime(row.project.id, row.project);
+    filter,
+    page: async (page, withCount) => {
+      const rows = loaders && projectId ? await loaders.page(page, withCount).load(projectId) : await pageDeploymentsWithProjects(context.db, filter, page, withCount);
+      primeProjects(context, rows);
       return rows;
     },
-    () => (filter.projectId ? projectLoaders(context, filter).count.load(filter.projectId) : countDeployments(context.db, filter)),
-  );
+    count: loaders && projectId ? () => loaders.count.load(projectId) : undefined,
+  });
 }
 
-interface ProjectLoaders {
-  page(page: KeysetPage, withCount: boolean): DataLoader<string, DeploymentPageRow[]>;
-  readonly count: DataLoader<string, number>;
-}
-
-/**
- * DataLoaders per distinct filter (and page) in a request: every project in a
- * page that asks for the same `deployments(…)` joins one batched statement
- * for its rows, and one for its total when a page alone cannot tell it.
- */
-const projectLoaderCache = createContextCache((context: GraphQLContext) => {
-  const byFilter = new Map<string, ProjectLoaders>();
-  return (shared: Omit<DeploymentFilter, 'projectId'>): ProjectLoaders => {
-    const filterKey = JSON.stringify(shared);
-    let loaders = byFilter.get(filterKey);
-    if (!loaders) {
-      const pages = new Map<string, DataLoader<string, DeploymentPageRow[]>>();
-      loaders = {
-        page(page, withCount) {
-          const pageKey = JSON.stringify([page, withCount]);
-          let loader = pages.get(pageKey);
-          if (!loader) {
-            loader = new DataLoader(async (ids: readonly string[]) => {
-              const byProject = await pageDeploymentsOfProjects(context.db, ids, shared, page, withCount);
-              return ids.map((id) => byProject.get(id) ?? []);
-            });
-            pages.set(pageKey, loader);
-          }
-          return loader;
-        },
-        count: new DataLoader(async (ids: readonly string[]) => {
-          const counts = await countDeploymentsOfProjects(context.db, ids, shared);
-          return ids.map((id) => counts.get(id) ?? 0);
-        }),
-      };
-      byFilter.set(filterKey, loaders);
-    }
-    return loaders;
-  };
-});
-
-function projectLoaders(context: GraphQLContext, { projectId: _, ...shared }: DeploymentFilter): ProjectLoaders {
-  return projectLoaderCache(context)(shared);
+function primeProjects(context: GraphQLContext, rows: readonly DeploymentPageRow[]): void {
+  const projects = ProjectRef.getDataloader(context);
+  for (const row of rows) projects.prime(row.project.id, row.project);
 }
 
 builder.queryField('deployments', (t) =>
@@ -143,14 +93,6 @@ builder.queryField('deployments', (t) =>
     type: DeploymentRef,
     args: { filter: t.arg({ type: DeploymentFilterInput }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
     resolve: (_root, args, context, info) => deploymentConnection(context, info, args, deploymentFilter(args.filter)),
-  }),
-);
-
-builder.objectField(ProjectRef, 'deployments', (t) =>
-  t.connection({
-    type: DeploymentRef,
-    args: { filter: t.arg({ type: DeploymentFilterInput }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
-    resolve: (project, args, context, info) => deploymentConnection(context, info, args, deploymentFilter(args.filter, project.id)),
   }),
 );
 

@@ -1,14 +1,15 @@
-import { countProjects, findProjectsByIds, pageProjects, type Project } from '../../data/projects/project.repository.js';
+import { projectList, type Project } from '../../data/projects/project.repository.js';
 import { createProject } from '../../data/projects/project.service.js';
 import { boundedText } from '../../data/validation.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection } from '../connection.js';
+import { deploymentConnection, deploymentFilter, DeploymentFilterInput, DeploymentRef } from './deployment.js';
 import { loadByIds } from './load-by-ids.js';
 
 export const ProjectRef = builder.loadableNode('Project', {
   id: { resolve: (project: Project) => project.id },
-  load: loadByIds('Project', findProjectsByIds),
+  load: loadByIds('Project', projectList.findByIds),
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
@@ -16,6 +17,15 @@ export const ProjectRef = builder.loadableNode('Project', {
     updatedAt: t.field({ type: 'DateTime', resolve: (project) => project.updated_at }),
   }),
 });
+
+// A field of its own, so ProjectRef's type does not depend on DeploymentRef's, which depends on it.
+builder.objectField(ProjectRef, 'deployments', (t) =>
+  t.connection({
+    type: DeploymentRef,
+    args: { filter: t.arg({ type: DeploymentFilterInput }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
+    resolve: (project, args, context, info) => deploymentConnection(context, info, args, deploymentFilter(args.filter, project.id)),
+  }),
+);
 
 const ProjectFilter = builder.inputType('ProjectFilter', {
   fields: (t) => ({ search: t.string({ description: 'Part of the name, case-insensitive.' }) }),
@@ -27,7 +37,7 @@ builder.queryField('projects', (t) =>
     args: { filter: t.arg({ type: ProjectFilter }), orderBy: t.arg({ type: CreatedOrder, defaultValue: 'newest' }) },
     resolve: (_root, args, context, info) => {
       const filter = { search: args.filter?.search == null ? undefined : boundedText('filter.search', args.filter.search, 200) };
-      return keysetConnection(context, info, 'projects', args, (page, withCount) => pageProjects(context.db, filter, page, withCount), () => countProjects(context.db, filter));
+      return keysetConnection(projectList, { context, info, args, filter });
     },
   }),
 );

@@ -1,4 +1,4 @@
-import { findUsersByIds, pageUsers, countUsers, type User } from '../../data/users/user.repository.js';
+import { userList, type User } from '../../data/users/user.repository.js';
 import { updateUserRole } from '../../data/users/user.service.js';
 import { boundedText } from '../../data/validation.js';
 import { actorOf } from '../actor.js';
@@ -13,7 +13,7 @@ export const UserRole = builder.enumType('UserRole', {
 
 export const UserRef = builder.loadableNode('User', {
   id: { resolve: (user: User) => user.id },
-  load: loadByIds('User', findUsersByIds),
+  load: loadByIds('User', userList.findByIds),
   fields: (t) => ({
     email: t.field({ type: 'EmailAddress', resolve: (user) => user.email }),
     name: t.exposeString('name'),
@@ -39,7 +39,7 @@ builder.queryField('users', (t) =>
         search: args.filter?.search == null ? undefined : boundedText('filter.search', args.filter.search, 200),
         role: args.filter?.role ?? undefined,
       };
-      return keysetConnection(context, info, 'users', args, (page, withCount) => pageUsers(context.db, filter, page, withCount), () => countUsers(context.db, filter));
+      return keysetConnection(userList, { context, info, args, filter });
     },
   }),
 );

@@ -1,4 +1,4 @@
-import { countWorkflows, findWorkflowsByIds, pageWorkflows, type Workflow } from '../../data/workflows/workflow.repository.js';
+import { workflowList, type Workflow } from '../../data/workflows/workflow.repository.js';
 import { createWorkflow, deleteWorkflow, updateWorkflow } from '../../data/workflows/workflow.service.js';
 import { boundedText } from '../../data/validation.js';
 import { actorOf } from '../actor.js';
@@ -16,7 +16,7 @@ export const WorkflowStatus = builder.enumType('WorkflowStatus', {
 const WorkflowRef = builder.loadableNode('Workflow', {
   authScopes: { feature: 'workflows' },
   id: { resolve: (workflow: Workflow) => workflow.id },
-  load: loadByIds('Workflow', findWorkflowsByIds),
+  load: loadByIds('Workflow', workflowList.findByIds),
   fields: (t) => ({
     name: t.exposeString('name'),
     status: t.field({ type: WorkflowStatus, resolve: (w) => w.status }),
@@ -48,7 +48,7 @@ builder.queryField('workflows', (t) =>
         createdAfter: args.filter?.createdAfter ?? undefined,
         createdBefore: args.filter?.createdBefore ?? undefined,
       };
-      return keysetConnection(context, info, 'workflows', args, (page, withCount) => pageWorkflows(context.db, filter, page, withCount), () => countWorkflows(context.db, filter));
+      return keysetConnection(workflowList, { context, info, args, filter });
     },
   }),
 );
