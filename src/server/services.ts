@@ -115,6 +115,7 @@ export async function createServices(config: Config, database: Database, options
   const mailer = options.mailer !== undefined ? options.mailer : createConfiguredMailer(config);
   if (options.mailer === undefined && !mailer) logger.warn('SMTP_URL is not set: inviteUser and requestPasswordReset answer MAIL_NOT_CONFIGURED');
   const rateLimiter = options.rateLimiter ?? createTenantRateLimiter(rateLimiterSettings(config));
+  if (!(await rateLimiter.ready())) logger.warn('Redis did not answer within 2 s: rate limits count in this process until it does');
   const usage =
     options.usage !== undefined ? options.usage : new UsageRecorder(database, { onError: (error) => logger.warn({ err: error }, 'recording usage failed; kept for the next flush') });
   const readiness =

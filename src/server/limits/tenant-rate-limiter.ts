@@ -41,6 +41,13 @@ export interface TenantRateLimiter {
    * `charge.tenant` false only the address's budget counts.
    */
   consumeAnonymous(tenant: { readonly id: string }, clientAddress: string, charge?: { readonly tenant: boolean }): Promise<RateDecision>;
+  /**
+   * Resolves true once the shared store answers (at once in memory), false
+   * after `timeoutMs` without it. Until then counts go to this process's
+   * memory, so a server that takes requests before this would let each
+   * instance spend a budget of its own.
+   */
+  ready(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -123,6 +130,19 @@ export function createTenantRateLimiter(options: TenantRateLimiterOptions = {}):
       if (!charge.tenant) return address();
       // The address first: one address over its budget then no longer eats into the tenant's.
       return both(address, () => count('anonymousPerTenantPerMinute', tenant.id, anonymousPerTenant));
+    },
+    async ready(timeoutMs = 2_000) {
+      if (!redis || redis.status === 'ready') return true;
+      return new Promise<boolean>((resolve) => {
+        const done = (answer: boolean) => {
+          clearTimeout(timer);
+          redis.off('ready', onReady);
+          resolve(answer);
+        };
+        const onReady = () => done(true);
+        const timer = setTimeout(() => done(false), timeoutMs);
+        redis.on('ready', onReady);
+      });
     },
     async close() {
       redis?.disconnect();
