@@ -1,95 +1,58 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { OverrideColumns } from './override-columns.js';
+import type { AuditLog, DB, Deployments, OneTimeTokens, Projects, RefreshTokens, Users, Workflows } from './tenant-tables.generated.js';
 
+// The tables come from tenant-tables.generated.ts (`npm run db:types`); this
+// file adds only what SQL cannot say. Each value set below is the one list
+// behind its SQL CHECK (test/db/value-sets.test.ts compares them), its
+// TypeScript type and its GraphQL enum.
+export const USER_ROLES = ['viewer', 'member', 'admin'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export const DEPLOYMENT_STATUSES = ['pending', 'building', 'active', 'failed', 'archived'] as const;
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+
+export const WORKFLOW_STATUSES = ['active', 'paused', 'disabled'] as const;
+export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
+
+export const ONE_TIME_TOKEN_PURPOSES = ['invite', 'password_reset'] as const;
+export type OneTimeTokenPurpose = (typeof ONE_TIME_TOKEN_PURPOSES)[number];
+
+/** Set once by its default; nothing updates it. */
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
-type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+/** config and details are CHECKed (or written) as objects; pg hands them back parsed. */
+type JsonObjectColumn<Update> = ColumnType<Record<string, unknown>, string | undefined, Update>;
 
-export type UserRole = 'viewer' | 'member' | 'admin';
-export type DeploymentStatus = 'pending' | 'building' | 'active' | 'failed' | 'archived';
-export type WorkflowStatus = 'active' | 'paused' | 'disabled';
+export interface UsersTable extends OverrideColumns<Users, { role: Generated<UserRole>; created_at: CreatedAt }> {}
 
-export interface UsersTable {
-  id: Generated<string>;
-  email: string;
-  name: string;
-  role: ColumnType<UserRole, UserRole | undefined, UserRole>;
-  password_hash: string | null;
-  created_at: CreatedAt;
-  updated_at: UpdatedAt;
-}
+export interface RefreshTokensTable extends OverrideColumns<RefreshTokens, { created_at: CreatedAt }> {}
 
-export interface RefreshTokensTable {
-  id: Generated<string>;
-  user_id: string;
-  family_id: string;
-  token_hash: string;
-  created_at: CreatedAt;
-  expires_at: Date;
-  used_at: Date | null;
-  revoked_at: Date | null;
-}
+export interface OneTimeTokensTable extends OverrideColumns<OneTimeTokens, { purpose: OneTimeTokenPurpose; created_at: CreatedAt }> {}
 
-export type OneTimeTokenPurpose = 'invite' | 'password_reset';
+export interface ProjectsTable extends OverrideColumns<Projects, { created_at: CreatedAt }> {}
 
-export interface OneTimeTokensTable {
-  id: Generated<string>;
-  user_id: string;
-  purpose: OneTimeTokenPurpose;
-  token_hash: string;
-  created_at: CreatedAt;
-  expires_at: Date;
-  used_at: Date | null;
-}
+export interface DeploymentsTable extends OverrideColumns<Deployments, { status: Generated<DeploymentStatus>; created_at: CreatedAt }> {}
 
-export interface ProjectsTable {
-  id: Generated<string>;
-  name: string;
-  description: string | null;
-  created_by: string | null;
-  created_at: CreatedAt;
-  updated_at: UpdatedAt;
-}
+export interface WorkflowsTable
+  extends OverrideColumns<Workflows, { status: Generated<WorkflowStatus>; config: JsonObjectColumn<string>; created_at: CreatedAt }> {}
 
-export interface DeploymentsTable {
-  id: Generated<string>;
-  project_id: string;
-  status: ColumnType<DeploymentStatus, DeploymentStatus | undefined, DeploymentStatus>;
-  environment: ColumnType<string, string | undefined, string>;
-  url: string | null;
-  created_by: string | null;
-  created_at: CreatedAt;
-  updated_at: UpdatedAt;
-  finished_at: Date | null;
-}
-
-export interface WorkflowsTable {
-  id: Generated<string>;
-  name: string;
-  status: ColumnType<WorkflowStatus, WorkflowStatus | undefined, WorkflowStatus>;
-  config: ColumnType<Record<string, unknown>, string | undefined, string>;
-  created_at: CreatedAt;
-  updated_at: UpdatedAt;
-}
-
-export interface AuditLogTable {
-  id: Generated<string>;
-  actor_id: string | null;
-  action: string;
-  entity_type: string;
-  entity_id: string | null;
-  details: ColumnType<Record<string, unknown>, string | undefined, never>;
-  created_at: CreatedAt;
-}
+/** Audit entries are written once and never changed. */
+export interface AuditLogTable extends OverrideColumns<AuditLog, { details: JsonObjectColumn<never>; created_at: CreatedAt }> {}
 
 /**
  * Tables of one tenant schema. Names are unqualified on purpose: the
  * per-request transaction puts exactly one tenant schema on search_path.
  */
-export interface TenantDatabase {
-  users: UsersTable;
-  projects: ProjectsTable;
-  deployments: DeploymentsTable;
-  workflows: WorkflowsTable;
-  audit_log: AuditLogTable;
-  refresh_tokens: RefreshTokensTable;
-  one_time_tokens: OneTimeTokensTable;
-}
+export interface TenantDatabase
+  extends OverrideColumns<
+    DB,
+    {
+      users: UsersTable;
+      projects: ProjectsTable;
+      deployments: DeploymentsTable;
+      workflows: WorkflowsTable;
+      audit_log: AuditLogTable;
+      refresh_tokens: RefreshTokensTable;
+      one_time_tokens: OneTimeTokensTable;
+    }
+  > {}
