@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { issueAccessToken, USER_ROLES } from '../src/auth/access-token.js';
+import { issueAccessToken } from '../src/auth/access-token.js';
 import { rotatePlatformKey } from '../src/auth/authenticate-platform-admin.js';
 import { findPlatformSecret } from '../src/auth/platform-auth.repository.js';
 import { issuePlatformToken } from '../src/auth/platform-token.js';
@@ -8,7 +8,7 @@ import { wholeNumberArg } from '../src/cli/args.js';
 import { runScript, UsageError } from '../src/cli/run-script.js';
 import { validateSlug } from '../src/control/registry/slug.js';
 import { getTenant } from '../src/control/tenants/tenant.service.js';
-import type { UserRole } from '../src/db/tenant-database.js';
+import { USER_ROLES, type UserRole } from '../src/db/tenant-database.js';
 
 const USAGE = `usage:
   npm run token -- --tenant <slug> --role viewer|member|admin [--sub <subject>] [--ttl <seconds>]

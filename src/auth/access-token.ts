@@ -4,8 +4,6 @@ import type { Config } from '../config.js';
 import type { UserRole } from '../db/tenant-database.js';
 import type { TenantKeys } from './tenant-keys.js';
 
-export const USER_ROLES: readonly UserRole[] = ['viewer', 'member', 'admin'];
-
 /** Who a request acts as, taken from a verified token. */
 export interface AuthUser {
   /** The token's `sub`: a user id for built-in identity, the IdP's subject otherwise. */

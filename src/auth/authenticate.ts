@@ -2,9 +2,9 @@ import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } 
 import type { ControlPlaneChanges } from '../db/control-changes.js';
 import type { Tenant } from '../db/control-database.js';
 import { isUuid } from '../db/identifiers.js';
-import type { UserRole } from '../db/tenant-database.js';
+import { USER_ROLES, type UserRole } from '../db/tenant-database.js';
 import { SchemataError } from '../errors.js';
-import { USER_ROLES, type AuthUser, type TokenSettings } from './access-token.js';
+import type { AuthUser, TokenSettings } from './access-token.js';
 import { bearerToken } from './bearer-token.js';
 import type { TenantKeys, TenantKeyStore } from './tenant-keys.js';
 import type { VerifiedTokenCache } from './verified-token-cache.js';

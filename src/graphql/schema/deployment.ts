@@ -1,10 +1,12 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { deploymentList, pageDeploymentsWithProjects, type Deployment, type DeploymentFilter, type DeploymentPageRow } from '../../data/deployments/deployment.repository.js';
 import { createDeployment, parseEnvironment, updateDeploymentStatus } from '../../data/deployments/deployment.service.js';
+import { DEPLOYMENT_STATUSES } from '../../db/tenant-database.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection, type ConnectionArgs } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
+import { enumValues } from '../enum-values.js';
 import { parseGlobalId } from '../global-id.js';
 import { projectDeploymentLoaders } from './deployment-loaders.js';
 import { loadByIds } from './load-by-ids.js';
@@ -12,15 +14,7 @@ import { loadByIds } from './load-by-ids.js';
 import { ProjectRef } from './project.js';
 import { UserRef } from './user.js';
 
-export const DeploymentStatus = builder.enumType('DeploymentStatus', {
-  values: {
-    PENDING: { value: 'pending' },
-    BUILDING: { value: 'building' },
-    ACTIVE: { value: 'active' },
-    FAILED: { value: 'failed' },
-    ARCHIVED: { value: 'archived' },
-  } as const,
-});
+export const DeploymentStatus = builder.enumType('DeploymentStatus', { values: enumValues(DEPLOYMENT_STATUSES) });
 
 export const DeploymentRef = builder.loadableNode('Deployment', {
   id: { resolve: (deployment: Deployment) => deployment.id },

@@ -1,15 +1,15 @@
 import { userList, type User } from '../../data/users/user.repository.js';
 import { updateUserRole } from '../../data/users/user.service.js';
 import { boundedText } from '../../data/validation.js';
+import { USER_ROLES } from '../../db/tenant-database.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection } from '../connection.js';
+import { enumValues } from '../enum-values.js';
 import { parseGlobalId } from '../global-id.js';
 import { loadByIds } from './load-by-ids.js';
 
-export const UserRole = builder.enumType('UserRole', {
-  values: { VIEWER: { value: 'viewer' }, MEMBER: { value: 'member' }, ADMIN: { value: 'admin' } } as const,
-});
+export const UserRole = builder.enumType('UserRole', { values: enumValues(USER_ROLES) });
 
 export const UserRef = builder.loadableNode('User', {
   id: { resolve: (user: User) => user.id },

@@ -1,15 +1,15 @@
 import { workflowList, type Workflow } from '../../data/workflows/workflow.repository.js';
 import { createWorkflow, deleteWorkflow, updateWorkflow } from '../../data/workflows/workflow.service.js';
 import { boundedText } from '../../data/validation.js';
+import { WORKFLOW_STATUSES } from '../../db/tenant-database.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection } from '../connection.js';
+import { enumValues } from '../enum-values.js';
 import { parseGlobalId } from '../global-id.js';
 import { loadByIds } from './load-by-ids.js';
 
-export const WorkflowStatus = builder.enumType('WorkflowStatus', {
-  values: { ACTIVE: { value: 'active' }, PAUSED: { value: 'paused' }, DISABLED: { value: 'disabled' } } as const,
-});
+export const WorkflowStatus = builder.enumType('WorkflowStatus', { values: enumValues(WORKFLOW_STATUSES) });
 
 // Workflows are a plan feature: without it every workflow field, the node
 // lookup included, answers FEATURE_NOT_IN_PLAN instead of vanishing.

@@ -3,13 +3,12 @@ import { createTenant, rotateSigningKey } from '../../../control/tenants/tenant.
 import { purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../../../control/tenants/tenant-lifecycle.service.js';
 import { findTenantBySlug, listTenantsPage } from '../../../control/registry/tenant.repository.js';
 import { validateSlug } from '../../../control/registry/slug.js';
-import type { Tenant, TenantStatus } from '../../../db/control-database.js';
+import { TENANT_STATUSES, type Tenant, type TenantStatus } from '../../../db/control-database.js';
 import { inputError } from '../../../errors.js';
+import { enumValues } from '../../enum-values.js';
 import { adminBuilder } from '../builder.js';
 
-export const TenantStatusEnum = adminBuilder.enumType('TenantStatus', {
-  values: { ACTIVE: { value: 'active' }, SUSPENDED: { value: 'suspended' }, DELETED: { value: 'deleted' } } as const,
-});
+export const TenantStatusEnum = adminBuilder.enumType('TenantStatus', { values: enumValues(TENANT_STATUSES) });
 
 export const AdminTenantRef = adminBuilder.objectRef<Tenant>('Tenant').implement({
   description: 'A tenant as the registry holds it.',
