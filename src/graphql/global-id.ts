@@ -1,9 +1,21 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
+import { isInterfaceType, type GraphQLSchema } from 'graphql';
 import { isUuid } from '../db/identifiers.js';
 import { inputError, SchemataError } from '../errors.js';
 
-/** Types that implement Node; a global id naming anything else is refused before any loader runs. */
-const NODE_TYPES: ReadonlySet<string> = new Set(['User', 'Project', 'Deployment', 'Workflow']);
+/**
+ * Types that implement Node; a global id naming anything else is refused
+ * before any loader runs. The builder needs decodeNodeId before any type
+ * exists, so the list cannot be read where this file is imported: schema/index.ts
+ * hands over the built schema instead, and until it has, every id is refused.
+ */
+let nodeTypes: ReadonlySet<string> = new Set();
+
+/** Takes the node types from the built schema: the object types implementing `Node`. */
+export function registerNodeTypes(schema: GraphQLSchema): void {
+  const node = schema.getType('Node');
+  nodeTypes = new Set(isInterfaceType(node) ? schema.getImplementations(node).objects.map((type) => type.name) : []);
+}
 
 /** The decoded global id when it is well-formed and holds a uuid, else undefined. */
 function decodeUuidGlobalId(globalId: string): { typename: string; id: string } | undefined {
@@ -32,6 +44,6 @@ export function parseGlobalId(field: string, globalId: string, typename: string)
 export function decodeNodeId(globalId: string, context: { readonly currentUser: unknown }): { typename: string; id: string } {
   if (!context.currentUser) throw new SchemataError('UNAUTHENTICATED', 'Query.node needs a signed-in user: send "Authorization: Bearer <access token>"');
   const decoded = decodeUuidGlobalId(globalId);
-  if (!decoded || !NODE_TYPES.has(decoded.typename)) throw inputError('id', 'is not a valid id');
+  if (!decoded || !nodeTypes.has(decoded.typename)) throw inputError('id', 'is not a valid id');
   return decoded;
 }

@@ -1,5 +1,6 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from '../builder.js';
+import { registerNodeTypes } from '../global-id.js';
 // Each import registers its types, queries and mutations on the builder.
 import './user.js';
 import './project.js';
@@ -10,6 +11,7 @@ import './auth.js';
 import './audit-log.js';
 
 export const schema = builder.toSchema();
+registerNodeTypes(schema);
 
 /** The SDL committed as schema.graphql; sorted so the file diffs cleanly. */
 export function printSchemaSdl(): string {
