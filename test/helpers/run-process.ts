@@ -7,10 +7,10 @@ export interface ProcessResult {
   readonly stderr: string;
 }
 
-/** Runs a command from the project root and collects its output; never rejects on a non-zero exit. */
-export function runProcess(command: string, args: readonly string[], env: Record<string, string | undefined> = {}): Promise<ProcessResult> {
+/** Runs a command (from the project root unless `cwd` says otherwise) and collects its output; never rejects on a non-zero exit. */
+export function runProcess(command: string, args: readonly string[], env: Record<string, string | undefined> = {}, cwd = PROJECT_ROOT): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
