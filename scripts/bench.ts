@@ -56,6 +56,10 @@ const result = await runListPageBenchmark(loadConfig(), options);
 if (values.json) console.log(JSON.stringify(result, null, 2));
 else print(result);
 
+function ours(r: ListPageBenchmarkResult) {
+  return r.summaries.find((s) => s.target === 'schemata' && s.tenants === r.options.tenants)!;
+}
+
 function print(r: ListPageBenchmarkResult): void {
   const o = r.options;
   console.log(
@@ -72,9 +76,13 @@ function print(r: ListPageBenchmarkResult): void {
       failed: s.failed,
       'rows checked': `${s.sampled} responses`,
       'foreign rows': s.foreignRows,
+      'server cores': s.serverCores.toFixed(2),
+      'server ms/req': s.serverCpuMsPerRequest.toFixed(2),
+      'pg cores': s.postgresCores.toFixed(2),
+      'pg ms/req': s.postgresCpuMsPerRequest.toFixed(2),
     })),
   );
-  console.log(`ratio: schemata/floor throughput ${r.throughputRatio.toFixed(2)} × (target ≥ 0.5), p99 ${r.p99Ratio.toFixed(2)} × the floor's (target ≤ 1.5)`);
+  console.log(`ratio: schemata/floor throughput ${r.throughputRatio.toFixed(2)} × (target ≥ 0.5), p99 ${r.p99Ratio.toFixed(2)} × the floor's (target ≤ 1.5); schemata server CPU ${ours(r).serverCpuMsPerRequest.toFixed(2)} ms per request (target ≤ 1.0)`);
   const cached = r.summaries.find((s) => s.target === 'schemata' && s.tenants === o.tenants)!;
   if (o.responseCacheTtlMs) {
     const lookups = cached.cacheHits + cached.cacheMisses;

@@ -12,6 +12,7 @@ import { openDatabase } from '../../src/db/database.js';
 import { migrateControlPlane } from '../../src/migrations/migrate-control.js';
 import { loadTemplates } from '../../src/migrations/template.js';
 import { seedBenchTenants, type BenchDataSize } from './bench-tenants.js';
+import { clusterCpuMs, postmasterPid, processCpuMs } from './process-cpu.js';
 import type { Target } from './list-page-query.js';
 
 export interface ListPageBenchmarkOptions {
@@ -54,6 +55,12 @@ export interface LoadResult {
   readonly failedWrites: number;
   /** Response-cache lookups during the run, from the server's /metrics (schemata only). */
   readonly cache?: { readonly hits: number; readonly misses: number };
+  /** CPU the target's server process used during the run, from /proc (ms). */
+  readonly serverCpuMs: number;
+  /** CPU PostgreSQL (postmaster and every backend) used during the run (ms). */
+  readonly postgresCpuMs: number;
+  /** How long the run lasted, as the CPU figures were read (ms). */
+  readonly wallMs: number;
 }
 
 export interface Summary {
@@ -71,6 +78,11 @@ export interface Summary {
   readonly failedWrites: number;
   readonly cacheHits: number;
   readonly cacheMisses: number;
+  /** Medians of the rounds: cores busy on average, and CPU per request (ms). */
+  readonly serverCores: number;
+  readonly serverCpuMsPerRequest: number;
+  readonly postgresCores: number;
+  readonly postgresCpuMsPerRequest: number;
 }
 
 export interface ListPageBenchmarkResult {
@@ -136,6 +148,7 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
     const schemata = await startChild(path.join(PROJECT_ROOT, 'scripts/bench/run-schemata-server.ts'), [], env, children, profile);
     const floor = await startChild(path.join(PROJECT_ROOT, 'scripts/bench/run-floor-server.ts'), [tenantsFile], env, children);
     const allTenants = JSON.parse(await fs.readFile(tenantsFile, 'utf8')) as BenchTenant[];
+    const postgres = await postmasterPid(path.join(workDir, 'pg'));
 
     const targets: { target: Target; port: number; tenants: BenchTenant[] }[] = [
       { target: 'schemata', port: schemata.port, tenants: allTenants },
@@ -161,8 +174,12 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
         }),
       );
       const before = t.target === 'schemata' ? await cacheLookups(schemata.metricsPort!) : undefined;
+      const serverPid = (t.target === 'schemata' ? schemata : floor).child.pid!;
+      const cpuBefore = { server: await processCpuMs(serverPid), postgres: await clusterCpuMs(postgres), at: Date.now() };
       const output = await runToEnd(NODE_TS[0], [...NODE_TS.slice(1), path.join(PROJECT_ROOT, 'scripts/bench/run-load.ts'), planFile]);
-      const run = JSON.parse(output.trim().split('\n').at(-1)!) as LoadResult;
+      // Read at once: the load process's start-up is in the window, and it uses neither server.
+      const cpu = { serverCpuMs: (await processCpuMs(serverPid)) - cpuBefore.server, postgresCpuMs: (await clusterCpuMs(postgres)) - cpuBefore.postgres, wallMs: Date.now() - cpuBefore.at };
+      const run = { ...(JSON.parse(output.trim().split('\n').at(-1)!) as LoadResult), ...cpu };
       if (!before) return run;
       const after = await cacheLookups(schemata.metricsPort!);
       return { ...run, cache: { hits: after.hits - before.hits, misses: after.misses - before.misses } };
@@ -200,6 +217,10 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
         failedWrites: mine.reduce((sum, r) => sum + r.failedWrites, 0),
         cacheHits: mine.reduce((sum, r) => sum + (r.cache?.hits ?? 0), 0),
         cacheMisses: mine.reduce((sum, r) => sum + (r.cache?.misses ?? 0), 0),
+        serverCores: median(mine.map((r) => r.serverCpuMs / r.wallMs)),
+        serverCpuMsPerRequest: median(mine.map((r) => r.serverCpuMs / r.totalRequests)),
+        postgresCores: median(mine.map((r) => r.postgresCpuMs / r.wallMs)),
+        postgresCpuMsPerRequest: median(mine.map((r) => r.postgresCpuMs / r.totalRequests)),
       };
     });
     const find = (target: Target, count: number) => summaries.find((s) => s.target === target && s.tenants === count)!;

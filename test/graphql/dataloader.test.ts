@@ -30,8 +30,10 @@ describe('DataLoader batching', () => {
         return query(...args);
       };
     });
-    server = await startTestServer({ database });
+    // Seeded before the server listens: the creation's notification, landing
+    // after the warm-up request, would empty the caches it filled (6 round trips).
     tenant = await seedTenant(database, await tenantTemplate(), 'loader');
+    server = await startTestServer({ database });
     // 60 projects and 60 users, so a page of 50 touches 50 distinct parents of each kind.
     await withTenantTransaction(database, tenant, {}, async (db) => {
       await sql`INSERT INTO users (email, name) SELECT 'u' || i || '@x.example', 'User ' || i FROM generate_series(1, 60) i`.execute(db);
