@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { runScript } from '../src/cli/run-script.js';
 import { PROJECT_ROOT } from '../src/config.js';
-import { generateTableTypes } from '../src/migrations/table-types.js';
+import { generateTableTypes } from './db-types/table-types.js';
 
 // Writes the Kysely table types of both templates (src/db/*-tables.generated.ts);
 // test/db/table-types-file.test.ts fails while either is stale.

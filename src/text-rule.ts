@@ -1,6 +1,6 @@
 /**
  * The one rule for bounded free text. The tenant API's inputs
- * (data/validation.ts) and tenant display names (control/tenants/slug.ts) both
+ * (data/validation.ts) and tenant display names (control/registry/slug.ts) both
  * use it; they differ only in the error they raise and in `singleLine`.
  */
 export interface TextRule {

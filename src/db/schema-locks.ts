@@ -11,7 +11,12 @@ import { assertTenantSchemaName } from './identifiers.js';
 /** A tenant schema's migration lock: migrators, provisioning, purge and restore (exclusive), export and clone (shared). */
 export const LOCK_NAMESPACE = 0x5c4e4a7a;
 /** A tenant's user count, held by whoever counts users before adding one. */
-export const USER_COUNT_LOCK = 0x5c4e5553;
+const USER_COUNT_LOCK = 0x5c4e5553;
+
+/** Serialises whoever counts users before adding one in the tenant on `db`'s search_path, until the transaction ends. */
+export async function lockUserCount(db: AnyKysely): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${USER_COUNT_LOCK}, hashtext(current_schema()))`.execute(db);
+}
 
 /** Serialises every migrator and provisioner that touches `schema`, until the transaction ends. */
 export async function lockSchema(trx: AnyKysely, schema: string): Promise<void> {

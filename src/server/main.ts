@@ -26,18 +26,19 @@ export async function startServer(options: { config: Config; database: Database;
   const { config } = options;
   const services = await createServices(config, options.database, { latestTemplateVersion: options.templates.tenant.latestVersion });
   const { logger, metrics } = services;
-  const yoga = createSchemataYoga({ services });
-  const admin = createAdminYoga({ services, template: options.templates.tenant });
-  const escaped = (error: unknown) => logger.error({ err: error }, 'unexpected error outside GraphQL');
   let metricsServer: RunningHttpServer | undefined;
   let server: RunningHttpServer;
   try {
+    const yoga = createSchemataYoga({ services });
+    const admin = createAdminYoga({ services, template: options.templates.tenant });
+    const escaped = (error: unknown) => logger.error({ err: error }, 'unexpected error outside GraphQL');
     // Before the public port, so a taken metrics port fails the start before any request is taken.
     metricsServer = config.metricsPort === undefined ? undefined : await listenMetrics(metrics, { port: config.metricsPort, host: config.metricsHost, token: config.metricsToken });
     server = await listen(routeRequests(nodeListener(admin, escaped), nodeListener(yoga, escaped)), options.port ?? config.port);
   } catch (error) {
-    await metricsServer?.close();
-    await services.close();
+    // The start's own error is the one to report, whatever closing says.
+    await metricsServer?.close().catch(() => undefined);
+    await services.close().catch(() => undefined);
     throw error;
   }
   return {

@@ -108,41 +108,48 @@ export async function createServices(config: Config, database: Database, options
         : logger.warn('registry out of sync (its LISTEN is down or through a transaction pooler): every request reads tenants, keys and plans from the control plane until a probe comes back'),
     ...options.registry,
   });
-  const keys = new TenantKeyStore(database, registry);
-  const verifiedTokens = new VerifiedTokenCache();
-  registry.onInvalidate((tenantId) => verifiedTokens.forgetTenant(tenantId));
+  // The registry holds connections from here on: a failure building the rest must not leave them open.
+  try {
+    const keys = new TenantKeyStore(database, registry);
+    const verifiedTokens = new VerifiedTokenCache();
+    registry.onInvalidate((tenantId) => verifiedTokens.forgetTenant(tenantId));
 
-  const mailer = options.mailer !== undefined ? options.mailer : createConfiguredMailer(config);
-  if (options.mailer === undefined && !mailer) logger.warn('SMTP_URL is not set: inviteUser and requestPasswordReset answer MAIL_NOT_CONFIGURED');
-  const rateLimiter = options.rateLimiter ?? createTenantRateLimiter(rateLimiterSettings(config));
-  if (!(await rateLimiter.ready())) logger.warn('Redis did not answer within 2 s: rate limits count in this process until it does');
-  const usage =
-    options.usage !== undefined ? options.usage : new UsageRecorder(database, { onError: (error) => logger.warn({ err: error }, 'recording usage failed; kept for the next flush') });
-  const readiness =
-    options.readiness !== undefined ? options.readiness : options.latestTemplateVersion === undefined ? null : createReadiness(database, options.latestTemplateVersion);
+    const mailer = options.mailer !== undefined ? options.mailer : createConfiguredMailer(config);
+    if (options.mailer === undefined && !mailer) logger.warn('SMTP_URL is not set: inviteUser and requestPasswordReset answer MAIL_NOT_CONFIGURED');
+    const rateLimiter = options.rateLimiter ?? createTenantRateLimiter(rateLimiterSettings(config));
+    const redisWaitMs = 2_000;
+    if (!(await rateLimiter.ready(redisWaitMs))) logger.warn(`Redis did not answer within ${redisWaitMs} ms: rate limits count in this process until it does`);
+    const usage =
+      options.usage !== undefined ? options.usage : new UsageRecorder(database, { onError: (error) => logger.warn({ err: error }, 'recording usage failed; kept for the next flush') });
+    const readiness =
+      options.readiness !== undefined ? options.readiness : options.latestTemplateVersion === undefined ? null : createReadiness(database, options.latestTemplateVersion);
 
-  return {
-    config,
-    database,
-    logger,
-    metrics: options.metrics ?? createMetrics({ pool: database.pool }),
-    registry,
-    keys,
-    verifiedTokens,
-    loginThrottle: options.loginThrottle ?? new LoginThrottle(),
-    resetMails: new ResetMailLimit(),
-    mailer,
-    plans: options.plans ?? new PlanCatalog(database, registry),
-    storageMeter: options.storageMeter ?? new TenantStorageMeter(),
-    rateLimiter,
-    tenantConcurrency: options.tenantConcurrency ?? new TenantConcurrency({ perTenant: Math.max(2, Math.floor((database.pool.options.max ?? 10) / 4)) }),
-    heavyLane: options.heavyLane ?? new HeavyOperationLane(),
-    readiness,
-    usage,
-    async close() {
-      await registry.close();
-      if (!options.rateLimiter) await rateLimiter.close();
-      if (options.usage === undefined) await usage?.close();
-    },
-  };
+    return {
+      config,
+      database,
+      logger,
+      metrics: options.metrics ?? createMetrics({ pool: database.pool }),
+      registry,
+      keys,
+      verifiedTokens,
+      loginThrottle: options.loginThrottle ?? new LoginThrottle(),
+      resetMails: new ResetMailLimit(),
+      mailer,
+      plans: options.plans ?? new PlanCatalog(database, registry),
+      storageMeter: options.storageMeter ?? new TenantStorageMeter(),
+      rateLimiter,
+      tenantConcurrency: options.tenantConcurrency ?? new TenantConcurrency({ perTenant: Math.max(2, Math.floor((database.pool.options.max ?? 10) / 4)) }),
+      heavyLane: options.heavyLane ?? new HeavyOperationLane(),
+      readiness,
+      usage,
+      async close() {
+        await registry.close();
+        if (!options.rateLimiter) await rateLimiter.close();
+        if (options.usage === undefined) await usage?.close();
+      },
+    };
+  } catch (error) {
+    await registry.close();
+    throw error;
+  }
 }

@@ -1,4 +1,4 @@
-import { Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
 import pg from 'pg';
 import type { AnyKysely } from '../db/any-kysely.js';
 import { assertTenantSchemaName, CONTROL_SCHEMA, quoteIdentifier } from '../db/identifiers.js';
@@ -50,7 +50,7 @@ export function scopeStatement(scope: TransactionScope, settings: Partial<Record
   const calls: string[] = [];
   if (scope.searchPath !== undefined) calls.push(setLocal('search_path', quoteIdentifier(assertScopeSchemaName(scope.searchPath))));
   if (scope.role !== undefined) calls.push(setLocal('role', assertTenantSchemaName(scope.role)));
-  for (const [name, value] of Object.entries(settings)) calls.push(setLocal(name, String(Math.trunc(value))));
+  for (const [name, value] of Object.entries(settings)) if (value !== undefined) calls.push(setLocal(name, String(Math.trunc(value))));
   if (calls.length === 0) throw new Error('an empty transaction scope sets nothing');
   return `SELECT ${calls.join(', ')}`;
 }
@@ -58,8 +58,9 @@ export function scopeStatement(scope: TransactionScope, settings: Partial<Record
 /** Enters `scope` inside the transaction already open on `on` (a Kysely transaction or a checked-out client). */
 export async function enterScope(on: AnyKysely | pg.ClientBase, scope: TransactionScope): Promise<void> {
   const statement = scopeStatement(scope);
-  if (on instanceof Kysely) await sql.raw(statement).execute(on);
-  else await on.query(statement);
+  // By shape, not instanceof: a second copy of Kysely (its CommonJS build) is a Kysely too.
+  if ('query' in on && typeof on.query === 'function') await on.query(statement);
+  else await sql.raw(statement).execute(on as AnyKysely);
 }
 
 function setLocal(name: string, value: string): string {

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
 import type { Database } from '../../src/db/database.js';
-import { CONTROL_TABLES_FILE, generateTableTypes, TENANT_TABLES_FILE, type TableTypesFile } from '../../src/migrations/table-types.js';
+import { CONTROL_TABLES_FILE, generateTableTypes, TENANT_TABLES_FILE, type TableTypesFile } from '../../scripts/db-types/table-types.js';
 import { loadTemplates } from '../../src/migrations/template.js';
 import { openTestDatabase, TEMPLATES_DIR } from '../helpers/test-database.js';
 

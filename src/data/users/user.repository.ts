@@ -1,5 +1,4 @@
 import { sql, type Selectable } from 'kysely';
-import { USER_COUNT_LOCK } from '../../db/schema-locks.js';
 import type { UserRole, UsersTable } from '../../db/tenant-database.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import { nameContains } from '../filters.js';
@@ -27,11 +26,6 @@ export async function updateUserRole(db: TenantDb, id: string, role: UserRole): 
   if (!before) return undefined;
   const user = await db.updateTable('users').set({ role, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
   return { before: before.role, user };
-}
-
-/** Serialises whoever counts users before adding one in this tenant, until the transaction ends. */
-export async function lockUserCount(db: TenantDb): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(${USER_COUNT_LOCK}, hashtext(current_schema()))`.execute(db);
 }
 
 /** `id` as a value for a created_by column: the user if it exists in this tenant, otherwise null. */

@@ -4,7 +4,8 @@ import type { UserRole } from '../../db/tenant-database.js';
 import { SchemataError } from '../../errors.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import { insertAuditEntry } from '../audit/audit-log.repository.js';
-import { lockUserCount, updateUserRole as updateUserRoleRow, userList, type User } from './user.repository.js';
+import { lockUserCount } from '../../db/schema-locks.js';
+import { updateUserRole as updateUserRoleRow, userList, type User } from './user.repository.js';
 
 export async function updateUserRole(db: TenantDb, actorId: string | null, input: { readonly userId: string; readonly role: UserRole }): Promise<User> {
   const changed = await updateUserRoleRow(db, input.userId, input.role);

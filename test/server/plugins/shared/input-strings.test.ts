@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Tenant } from '../../src/db/control-database.js';
-import { startAdminTestServer, type AdminTestServer } from '../helpers/admin-server.js';
-import { seedTenant, tenantTemplate } from '../helpers/test-database.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import type { Tenant } from '../../../../src/db/control-database.js';
+import { startAdminTestServer, type AdminTestServer } from '../../../helpers/admin-server.js';
+import { seedTenant, tenantTemplate } from '../../../helpers/test-database.js';
+import { startTestServer, type TestServer } from '../../../helpers/test-server.js';
 
 const NUL = '\u0000';
 const FILTER = 'query($f: DeploymentFilter) { deployments(first: 1, filter: $f) { totalCount } }';

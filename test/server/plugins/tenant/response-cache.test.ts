@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rotateSigningKey } from '../../src/control/tenants/tenant.service.js';
-import { suspendTenant } from '../../src/control/tenants/tenant-lifecycle.service.js';
-import type { Tenant } from '../../src/db/control-database.js';
-import type { Database } from '../../src/db/database.js';
-import { createMetrics, type Metrics } from '../../src/server/observability/metrics.js';
-import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
-import { eventually } from '../helpers/eventually.js';
-import { fingerprintsIn, ownerOf, seedFingerprintedRows } from '../helpers/fingerprints.js';
-import { openTestDatabase, seedTenant, tenantTemplate, testConfig } from '../helpers/test-database.js';
-import { startTestServer, type GraphQLResponse, type TestServer, type TestServerOverrides } from '../helpers/test-server.js';
+import { rotateSigningKey } from '../../../../src/control/tenants/tenant.service.js';
+import { suspendTenant } from '../../../../src/control/tenants/tenant-lifecycle.service.js';
+import type { Tenant } from '../../../../src/db/control-database.js';
+import type { Database } from '../../../../src/db/database.js';
+import { createMetrics, type Metrics } from '../../../../src/server/observability/metrics.js';
+import { withTenantTransaction } from '../../../../src/tenancy/tenant-transaction.js';
+import { eventually } from '../../../helpers/eventually.js';
+import { fingerprintsIn, ownerOf, seedFingerprintedRows } from '../../../helpers/fingerprints.js';
+import { openTestDatabase, seedTenant, tenantTemplate, testConfig } from '../../../helpers/test-database.js';
+import { startTestServer, type GraphQLResponse, type TestServer, type TestServerOverrides } from '../../../helpers/test-server.js';
 
 const PAGE = '{ deployments(first: 10) { totalCount edges { node { url project { name } } } } }';
 const PROJECTS = '{ projects(first: 50) { totalCount edges { node { name } } } }';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Tenant } from '../../src/db/control-database.js';
-import { startAdminTestServer, type AdminTestServer } from '../helpers/admin-server.js';
-import { seedTenant, tenantTemplate, testConfig } from '../helpers/test-database.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import type { Tenant } from '../../../../src/db/control-database.js';
+import { startAdminTestServer, type AdminTestServer } from '../../../helpers/admin-server.js';
+import { seedTenant, tenantTemplate, testConfig } from '../../../helpers/test-database.js';
+import { startTestServer, type TestServer } from '../../../helpers/test-server.js';
 
 /** Ways to reach __schema or __type without naming them at the top of the operation. */
 const HIDDEN_INTROSPECTION: Record<string, string> = {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DatabaseMetadata, generate, PostgresDialect, type GenerateOptions } from 'kysely-codegen';
 import { sql } from 'kysely';
-import type { AnyKysely } from '../db/any-kysely.js';
-import { quoteIdentifier, tenantSchemaName } from '../db/identifiers.js';
-import { migrateSchema } from './migrate-schema.js';
-import type { Template, Templates } from './template.js';
+import type { AnyKysely } from '../../src/db/any-kysely.js';
+import { quoteIdentifier, tenantSchemaName } from '../../src/db/identifiers.js';
+import { migrateSchema } from '../../src/migrations/migrate-schema.js';
+import type { Template, Templates } from '../../src/migrations/template.js';
 
 /** A file `npm run db:types` writes, relative to the project root. */
 export interface TableTypesFile {
