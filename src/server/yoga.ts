@@ -22,6 +22,7 @@ import { useStrictUtf8 } from './plugins/shared/use-strict-utf8.js';
 import { useStringInputLimits } from './plugins/shared/use-string-input-limits.js';
 import { useTenantResponseCache, type TenantResponseCacheOptions } from './plugins/tenant/use-tenant-response-cache.js';
 import { useRequestTelemetry } from './plugins/tenant/use-request-telemetry.js';
+import { useCompiledExecution } from './plugins/tenant/use-compiled-execution.js';
 import { useTenantTransaction } from './plugins/tenant/use-tenant-transaction.js';
 import type { Services } from './services.js';
 
@@ -135,6 +136,8 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       ...(config.responseCacheTtlMs > 0
         ? [useTenantResponseCache({ ttlMs: config.responseCacheTtlMs, shareKey: options.responseCacheShareKey, registry, metrics })]
         : []),
+      // Before the transaction, so the transaction wraps the compiled executor.
+      ...useCompiledExecution(),
       useTenantTransaction({
         database,
         scope: options.tenantScope,
