@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import type { ControlDatabase } from './control-database.js';
+import { inlineParameters } from './inline-parameters.js';
 import { ensureEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import type { TenantDatabase } from './tenant-database.js';
 
@@ -17,6 +18,17 @@ export interface StatementMeter {
   afterResult(rows: number): void;
 }
 
+/**
+ * SQL that must run before the first statement of a transaction (BEGIN and
+ * its scope), sent in the same round trip as that statement: one message,
+ * so the statement cannot run without it. `sent` says whether it went out;
+ * if it never did, no transaction was opened.
+ */
+export interface TransactionOpening {
+  readonly sql: string;
+  sent: boolean;
+}
+
 export interface Database {
   readonly pool: pg.Pool;
   /** Control-plane handle; its tables are schema-qualified (`control.tenants`). */
@@ -27,7 +39,7 @@ export interface Database {
    * no schema: they mean something only once the transaction has entered a
    * tenant's scope (src/tenancy/transaction-scope.ts).
    */
-  bindClient(client: pg.PoolClient, meter?: StatementMeter): Kysely<TenantDatabase>;
+  bindClient(client: pg.PoolClient, meter?: StatementMeter, opening?: TransactionOpening): Kysely<TenantDatabase>;
   /** Connection string of the pool, password included; never print it, print `description`. */
   readonly url: string;
   /**
@@ -99,23 +111,36 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
   const bound = new WeakMap<pg.PoolClient, Kysely<TenantDatabase>>();
   // The meter of the transaction each client is in now; a client serves one transaction at a time.
   const meters = new WeakMap<pg.PoolClient, StatementMeter>();
+  const openings = new WeakMap<pg.PoolClient, TransactionOpening>();
   let closed = false;
   return {
     pool,
     control,
-    bindClient(client, meter) {
+    bindClient(client, meter, opening) {
       if (meter) meters.set(client, meter);
       else meters.delete(client);
+      if (opening) openings.set(client, opening);
+      else openings.delete(client);
       let db = bound.get(client);
       if (!db) {
         // Kysely asks its "pool" for a connection per query; this one always
         // hands out this client and never releases it, so every statement
         // stays inside the caller's transaction on it.
+        const send = (text: string, values?: unknown[]) => {
+          const opening = openings.get(client);
+          if (!opening || opening.sent) return client.query(text, values);
+          // Marked before anything is awaited: a statement issued meanwhile queues behind this one.
+          opening.sent = true;
+          const inlined = values?.length ? inlineParameters(text, values) : text;
+          if (inlined === undefined) return client.query(opening.sql).then(() => client.query(text, values));
+          // One simple-protocol message; PostgreSQL stops at the first failing statement of it.
+          return client.query(`${opening.sql}; ${inlined}`).then((results) => (results as unknown as pg.QueryResult[]).at(-1)!);
+        };
         const query = async (text: string, values?: unknown[]) => {
           const metering = meters.get(client);
-          if (!metering) return client.query(text, values);
+          if (!metering) return send(text, values);
           metering.beforeStatement();
-          const result = await client.query(text, values);
+          const result = await send(text, values);
           metering.afterResult(result.rows.length);
           return result;
         };

@@ -60,12 +60,15 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
     statement_timeout: options.statementTimeoutMs ?? 5_000,
     idle_in_transaction_session_timeout: options.idleTimeoutMs ?? 10_000,
   });
+  // BEGIN and the scope go out with the request's first statement, in one
+  // round trip (see TransactionOpening): no statement can run outside them,
+  // and a request that runs none opens no transaction at all.
+  const opening = { sql: `${options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'}; ${enter}`, sent: false };
   const client = await database.pool.connect();
   let broken: Error | undefined;
   try {
-    // Simple-protocol multi-statement: one round trip for BEGIN and the scope.
-    await client.query(`${options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'}; ${enter}`);
-    const result = await work(database.bindClient(client, options.limits && new StatementBudget(client, options.limits)));
+    const result = await work(database.bindClient(client, options.limits && new StatementBudget(client, options.limits), opening));
+    if (!opening.sent) return result;
     // COMMIT of an aborted transaction "succeeds" as ROLLBACK. For a read that
     // loses nothing (the failed statement's error is already in the result);
     // for a write it must not pass for success.
@@ -76,7 +79,7 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
     return result;
   } catch (error) {
     try {
-      await client.query('ROLLBACK');
+      if (opening.sent) await client.query('ROLLBACK');
     } catch (rollbackError) {
       broken = rollbackError as Error;
     }

@@ -1,0 +1,85 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tenant } from '../../src/db/control-database.js';
+import type { Database } from '../../src/db/database.js';
+import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
+import { openTestDatabase, seedTenant, tenantTemplate } from '../helpers/test-database.js';
+
+interface Scope {
+  role: string;
+  path: string;
+  read_only: string;
+  timeout: string;
+  echo: string | null;
+}
+// The request's first statement, which travels with BEGIN and the scope in one message.
+const scopeSeen = (echo: unknown) =>
+  sql<Scope>`SELECT current_user AS role, current_setting('search_path') AS path, current_setting('transaction_read_only') AS read_only,
+    current_setting('statement_timeout') AS timeout, ${echo}::text AS echo`;
+
+describe('the request transaction', () => {
+  let database: Database;
+  let tenant: Tenant;
+  let owner: string;
+  /** Messages sent on pooled clients. */
+  const sent: string[] = [];
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    tenant = await seedTenant(database, await tenantTemplate(), 'opening');
+    owner = (await database.pool.query<{ role: string }>('SELECT current_user AS role')).rows[0]!.role;
+    const wrapped = new WeakSet<object>();
+    database.pool.on('acquire', (client) => {
+      if (wrapped.has(client)) return;
+      wrapped.add(client);
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as { query: unknown }).query = (text: unknown, ...rest: unknown[]) => {
+        sent.push(typeof text === 'string' ? text : '(config)');
+        return query(text, ...rest);
+      };
+    });
+  });
+  afterAll(() => database.close());
+
+  it.each([
+    ['with its values inlined', "o'k; RESET ROLE; --"],
+    ['with no values', null],
+    ['with a value that has no literal (bytes: BEGIN and the scope go first, on their own)', Buffer.from('x')],
+  ])('runs its first statement %s inside BEGIN READ ONLY and the tenant scope', async (_label, value) => {
+    const before = sent.length;
+    const seen = await withTenantTransaction(database, tenant, { readOnly: true }, async (db) => (await scopeSeen(value).execute(db)).rows[0]!);
+    expect(seen).toMatchObject({ role: tenant.schema_name, path: `"${tenant.schema_name}"`, read_only: 'on', timeout: '5s' });
+    if (typeof value === 'string') expect(seen.echo).toBe(value);
+    const messages = sent.slice(before);
+    expect(messages[0]).toMatch(/^BEGIN READ ONLY; SELECT set_config\('search_path'/);
+    expect(messages.at(-1)).toBe('COMMIT');
+    expect(messages).toHaveLength(Buffer.isBuffer(value) ? 3 : 2);
+  });
+
+  it('a statement sent while the first is in flight still runs after BEGIN and the scope', async () => {
+    const [a, b] = await withTenantTransaction(database, tenant, { readOnly: true }, (db) => Promise.all([scopeSeen('a').execute(db), scopeSeen('b').execute(db)]));
+    expect([a.rows[0]!.role, b.rows[0]!.role]).toEqual([tenant.schema_name, tenant.schema_name]);
+  });
+
+  it("the statement timeout set in the same message cancels that message's own statement", async () => {
+    const slow = withTenantTransaction(database, tenant, { readOnly: true, statementTimeoutMs: 100 }, (db) => sql`SELECT pg_sleep(${2})`.execute(db));
+    await expect(slow).rejects.toMatchObject({ code: '57014' });
+    // The aborted transaction was rolled back: the next checkout is the owner's, outside any tenant.
+    const after = (await database.pool.query<{ role: string; path: string }>(`SELECT current_user AS role, current_setting('search_path') AS path`)).rows[0]!;
+    expect(after.role).toBe(owner);
+    expect(after.path).not.toContain('tenant_');
+  });
+
+  it("a write's first statement carries its values, hostile text included, and commits", async () => {
+    const name = `it's "x" \\ $1 -- ${Date.now()}`;
+    await withTenantTransaction(database, tenant, {}, (db) => db.insertInto('projects').values({ name }).execute());
+    const stored = await withTenantTransaction(database, tenant, { readOnly: true }, (db) => db.selectFrom('projects').select('name').where('name', '=', name).execute());
+    expect(stored).toEqual([{ name }]);
+  });
+
+  it('a request that runs no statement opens no transaction and sends nothing', async () => {
+    const before = sent.length;
+    expect(await withTenantTransaction(database, tenant, { readOnly: true }, async () => 'answered from memory')).toBe('answered from memory');
+    expect(sent.slice(before)).toEqual([]);
+  });
+});
