@@ -138,7 +138,7 @@ export async function createServices(config: Config, database: Database, options
       plans: options.plans ?? new PlanCatalog(database, registry),
       storageMeter: options.storageMeter ?? new TenantStorageMeter(),
       rateLimiter,
-      tenantConcurrency: options.tenantConcurrency ?? new TenantConcurrency({ perTenant: Math.max(2, Math.floor((database.pool.options.max ?? 10) / 4)) }),
+      tenantConcurrency: options.tenantConcurrency ?? new TenantConcurrency({ perTenant: Math.max(2, Math.floor((database.pool.options.max ?? 10) / 4)), total: database.pool.options.max ?? 10 }),
       heavyLane: options.heavyLane ?? new HeavyOperationLane(),
       readiness,
       usage,
