@@ -1,6 +1,6 @@
 import { useGenericAuth } from '@envelop/generic-auth';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { renderGraphiQL } from './lazy-graphiql.js';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import pLimit from 'p-limit';
 import { authenticatePlatformAdmin } from '../auth/authenticate-platform-admin.js';

@@ -1,6 +1,6 @@
 import { useGenericAuth } from '@envelop/generic-auth';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { renderGraphiQL } from './lazy-graphiql.js';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from '../auth/authenticate.js';
 import type { IdentityDeps } from '../data/identity/identity.service.js';
