@@ -32,13 +32,13 @@ describe('the transaction scope', () => {
   });
 
   it.each([
-    ['a hostile search_path', { searchPath: `tenant_${'0'.repeat(32)}", public` }],
-    ['public on search_path', { searchPath: 'public' }],
-    ['the control schema as a role', { role: 'control' }],
-    ['a hostile role', { role: `tenant_${'0'.repeat(32)}'; RESET ROLE; --` }],
-    ['an empty scope', {}],
-  ])('%s is refused before any SQL is built', (_label, scope) => {
-    expect(() => scopeStatement(scope)).toThrow();
+    ['a hostile search_path', { searchPath: `tenant_${'0'.repeat(32)}", public` }, /refusing non-tenant schema name/],
+    ['public on search_path', { searchPath: 'public' }, /refusing non-tenant schema name/],
+    ['the control schema as a role', { role: 'control' }, /refusing non-tenant schema name/],
+    ['a hostile role', { role: `tenant_${'0'.repeat(32)}'; RESET ROLE; --` }, /refusing non-tenant schema name/],
+    ['an empty scope', {}, /an empty transaction scope sets nothing/],
+  ])('%s is refused before any SQL is built', (_label, scope, refusal) => {
+    expect(() => scopeStatement(scope)).toThrow(refusal);
   });
 
   it('entered on a Kysely transaction, it holds inside and is gone after commit on the same connection', async () => {
