@@ -21,12 +21,18 @@ export interface StatementMeter {
 /**
  * SQL that must run before the first statement of a transaction (BEGIN and
  * its scope), sent in the same round trip as that statement: one message,
- * so the statement cannot run without it. `sent` says whether it went out;
- * if it never did, no transaction was opened.
+ * so the statement cannot run without it.
  */
 export interface TransactionOpening {
   readonly sql: string;
-  sent: boolean;
+  /**
+   * Set when the first statement goes out; settles once the message has run,
+   * and rejects only if no transaction began: a message PostgreSQL refused
+   * whole (a NUL byte, a syntax error) never ran BEGIN. Every later statement
+   * waits for it and fails with it, so nothing runs outside the scope. Unset:
+   * no statement was sent, so no transaction was opened.
+   */
+  opened?: Promise<void>;
 }
 
 export interface Database {
@@ -126,15 +132,36 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
         // Kysely asks its "pool" for a connection per query; this one always
         // hands out this client and never releases it, so every statement
         // stays inside the caller's transaction on it.
-        const send = (text: string, values?: unknown[]) => {
+        const send = (text: string, values?: unknown[]): Promise<pg.QueryResult> => {
           const opening = openings.get(client);
-          if (!opening || opening.sent) return client.query(text, values);
-          // Marked before anything is awaited: a statement issued meanwhile queues behind this one.
-          opening.sent = true;
-          const inlined = values?.length ? inlineParameters(text, values) : text;
-          if (inlined === undefined) return client.query(opening.sql).then(() => client.query(text, values));
+          if (!opening) return client.query(text, values);
+          if (opening.opened) return opening.opened.then(() => client.query(text, values));
+          let inlined: string | undefined;
+          try {
+            inlined = values?.length ? inlineParameters(text, values) : text;
+          } catch {
+            inlined = undefined;
+          }
+          // Failed with the transaction open (aborted, 'E'): later statements go on and PostgreSQL refuses
+          // them there. Failed with none ('I'): the message was refused whole, and so is every later statement.
+          const settle = (sent: Promise<unknown>) => {
+            opening.opened = sent.then(
+              () => undefined,
+              (error: unknown) => {
+                if (client.getTransactionStatus() === 'I') throw error;
+              },
+            );
+            opening.opened.catch(() => undefined);
+          };
+          if (inlined === undefined) {
+            const began = client.query(opening.sql);
+            settle(began);
+            return began.then(() => client.query(text, values));
+          }
           // One simple-protocol message; PostgreSQL stops at the first failing statement of it.
-          return client.query(`${opening.sql}; ${inlined}`).then((results) => (results as unknown as pg.QueryResult[]).at(-1)!);
+          const first = client.query(`${opening.sql}; ${inlined}`).then((results) => (results as unknown as pg.QueryResult[]).at(-1)!);
+          settle(first);
+          return first;
         };
         const query = async (text: string, values?: unknown[]) => {
           const metering = meters.get(client);

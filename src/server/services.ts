@@ -149,7 +149,7 @@ export async function createServices(config: Config, database: Database, options
       },
     };
   } catch (error) {
-    await registry.close();
+    await registry.close().catch(() => undefined);
     throw error;
   }
 }

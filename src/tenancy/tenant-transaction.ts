@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import type { Tenant } from '../db/control-database.js';
-import type { Database } from '../db/database.js';
+import type { Database, TransactionOpening } from '../db/database.js';
 import type { TenantDatabase } from '../db/tenant-database.js';
 import { StatementBudget, type StatementLimits } from './statement-budget.js';
 import { requestScope, scopeStatement } from './transaction-scope.js';
@@ -63,12 +63,22 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
   // BEGIN and the scope go out with the request's first statement, in one
   // round trip (see TransactionOpening): no statement can run outside them,
   // and a request that runs none opens no transaction at all.
-  const opening = { sql: `${options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'}; ${enter}`, sent: false };
+  const opening: TransactionOpening = { sql: `${options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'}; ${enter}` };
+  // The pooled client's handle outlives this transaction; this one does not. A
+  // resolver still holding it after the answer went out (graphql-js returns
+  // early when a null bubbles up) would otherwise reach the client's next
+  // transaction, maybe another tenant's.
+  const guard = new EndedTransactionGuard();
   const client = await database.pool.connect();
   let broken: Error | undefined;
   try {
-    const result = await work(database.bindClient(client, options.limits && new StatementBudget(client, options.limits), opening));
-    if (!opening.sent) return result;
+    const result = await work(database.bindClient(client, options.limits && new StatementBudget(client, options.limits), opening).withPlugin(guard));
+    if (!opening.opened) return result;
+    // A message PostgreSQL refused whole opened no transaction: COMMIT there would "succeed" with a warning.
+    if (!(await opening.opened.then(() => true, () => false))) {
+      if (options.readOnly) return result;
+      throw new Error('the tenant transaction could not begin');
+    }
     // COMMIT of an aborted transaction "succeeds" as ROLLBACK. For a read that
     // loses nothing (the failed statement's error is already in the result);
     // for a write it must not pass for success.
@@ -79,12 +89,27 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
     return result;
   } catch (error) {
     try {
-      if (opening.sent) await client.query('ROLLBACK');
+      // Always, once anything was sent: a statement may still be in flight, and ROLLBACK queues behind it.
+      if (opening.opened) await client.query('ROLLBACK');
     } catch (rollbackError) {
       broken = rollbackError as Error;
     }
     throw error;
   } finally {
+    guard.ended = true;
     client.release(broken);
   }
 };
+
+class EndedTransactionGuard implements KyselyPlugin {
+  ended = false;
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    if (this.ended) throw new Error('tenant data accessed after its transaction ended');
+    return args.node;
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tenant } from '../../src/db/control-database.js';
 import type { Database } from '../../src/db/database.js';
-import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
+import { withTenantTransaction, type TenantDb } from '../../src/tenancy/tenant-transaction.js';
 import { openTestDatabase, seedTenant, tenantTemplate } from '../helpers/test-database.js';
 
 interface Scope {
@@ -75,6 +75,35 @@ describe('the request transaction', () => {
     await withTenantTransaction(database, tenant, {}, (db) => db.insertInto('projects').values({ name }).execute());
     const stored = await withTenantTransaction(database, tenant, { readOnly: true }, (db) => db.selectFrom('projects').select('name').where('name', '=', name).execute());
     expect(stored).toEqual([{ name }]);
+  });
+
+  it.each([
+    ['a NUL byte in a value (the message is refused whole)', sql`SELECT ${'a\u0000b'}::text`],
+    ['a syntax error (the message is parsed whole first)', sql`SELECT FROM WHERE ${1}`],
+  ])('when the first message never ran BEGIN, no later statement runs at all: %s', async (_label, first) => {
+    const probes: unknown[] = [];
+    const outcome = withTenantTransaction(database, tenant, {}, async (db) => {
+      const [failed, alongside] = await Promise.allSettled([first.execute(db), scopeSeen('alongside').execute(db)]);
+      // What a sibling resolver does after the failure: carry on.
+      const after = await scopeSeen('after').execute(db).then((r) => r.rows[0], (error: unknown) => error);
+      probes.push(alongside.status === 'fulfilled' ? alongside.value.rows[0] : 'refused', after instanceof Error ? 'refused' : after);
+      return failed.status;
+    });
+    // A write must not pass for committed when no transaction began.
+    await expect(outcome).rejects.toThrow(/could not begin/);
+    expect(probes).toEqual(['refused', 'refused']);
+  });
+
+  it('a handle kept past its transaction is refused, and sends nothing on the pooled client', async () => {
+    let kept: TenantDb | undefined;
+    await withTenantTransaction(database, tenant, { readOnly: true }, async (db) => {
+      kept = db;
+      await scopeSeen('inside').execute(db);
+    });
+    const before = sent.length;
+    await expect(scopeSeen('late').execute(kept!)).rejects.toThrow(/after its transaction ended/);
+    await expect(kept!.selectFrom('projects').selectAll().execute()).rejects.toThrow(/after its transaction ended/);
+    expect(sent.slice(before)).toEqual([]);
   });
 
   it('a request that runs no statement opens no transaction and sends nothing', async () => {
