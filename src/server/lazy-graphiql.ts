@@ -1,9 +1,18 @@
 import type { YogaServerOptions } from 'graphql-yoga';
 
+type Render = NonNullable<YogaServerOptions<object, object>['renderGraphiQL']>;
+
+let loaded: Render | undefined;
+
 /**
- * GraphiQL's page, imported on first use: the package inlines the whole
- * editor (about 70 MB of resident memory once loaded), and a production
- * server, which never serves GraphiQL, should not carry it.
+ * Imports GraphiQL's page. The package inlines the whole editor (about 70 MB
+ * of resident memory once loaded), so a production server, which never
+ * serves GraphiQL, never calls this; a development server calls it before it
+ * listens, so the first page is answered at once.
  */
-export const renderGraphiQL: NonNullable<YogaServerOptions<object, object>['renderGraphiQL']> = async (options) =>
-  (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options);
+export async function loadGraphiQL(): Promise<void> {
+  loaded ??= (await import('@graphql-yoga/render-graphiql')).renderGraphiQL;
+}
+
+/** Yoga's renderGraphiQL: synchronous once loaded, else it loads first. */
+export const renderGraphiQL: Render = (options) => (loaded ? loaded(options) : loadGraphiQL().then(() => loaded!(options)));

@@ -7,6 +7,7 @@ import { listen, type RunningHttpServer } from './http/http-server.js';
 import { nodeListener } from './http/node-listener.js';
 import { listenMetrics } from './observability/metrics-server.js';
 import { createServices } from './services.js';
+import { loadGraphiQL } from './lazy-graphiql.js';
 import { createSchemataYoga } from './yoga.js';
 
 export interface RunningServer {
@@ -24,6 +25,8 @@ export interface RunningServer {
 /** The GraphQL server over node:http, as `npm start` runs it. */
 export async function startServer(options: { config: Config; database: Database; templates: Templates; port?: number }): Promise<RunningServer> {
   const { config } = options;
+  // Both APIs serve GraphiQL outside production (see lazy-graphiql.ts).
+  if (!config.production) await loadGraphiQL();
   const services = await createServices(config, options.database, { latestTemplateVersion: options.templates.tenant.latestVersion });
   const { logger, metrics } = services;
   let metricsServer: RunningHttpServer | undefined;
