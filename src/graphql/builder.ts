@@ -46,6 +46,7 @@ export const builder = new SchemaBuilder<{
 // mutations) and delete, but no mutation that needs a member may write.
 builder.queryType({ authScopes: { viewer: true } });
 builder.mutationType({ authScopes: { $all: { member: true, withinStorage: true } } });
+builder.subscriptionType({ authScopes: { viewer: true } });
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('UUID', UUIDResolver);
