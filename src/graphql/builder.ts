@@ -31,7 +31,8 @@ export const builder = new SchemaBuilder<{
   // Scope auth goes first so its checks wrap every other plugin's resolvers.
   plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin],
   defaultFieldNullability: false,
-  scopeAuth: { authScopes: authScopesFor, unauthorizedError },
+  // A subscription is refused when it starts, not at its first event: an unauthorised one holds nothing open.
+  scopeAuth: { authScopes: authScopesFor, unauthorizedError, authorizeOnSubscribe: true },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
