@@ -29,6 +29,11 @@ export class ListeningSession {
     return this.client !== undefined;
   }
 
+  /** The session's backend pid (pg_stat_activity.pid) while it listens. */
+  get backendPid(): number | undefined {
+    return (this.client as (pg.Client & { processID?: number }) | undefined)?.processID;
+  }
+
   /** The first LISTEN; rejects when it fails (later ones are retried instead). */
   async start(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url });

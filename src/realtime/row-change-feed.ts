@@ -48,12 +48,23 @@ export class RowChangeFeed {
     this.session = new ListeningSession(sessionUrl, ROW_CHANGED_CHANNEL, options.reconnectDelayMs ?? 1_000, {
       notification: (payload) => this.deliver(payload),
       listening: () => undefined,
-      lost: () => undefined,
+      // Whatever was committed until LISTEN is back is never heard: rather than
+      // a stream that silently skips, each ends and its client subscribes
+      // again and refetches (graphql-ws and SSE clients retry on their own).
+      lost: () => {
+        const lost = new SchemataError('DATABASE_UNAVAILABLE', 'the change feed lost its database session and events may have been missed: subscribe again and refetch');
+        for (const stream of [...this.rechecks.keys()]) stream.end(lost);
+      },
     });
   }
 
   start(): Promise<void> {
     return this.session.start();
+  }
+
+  /** The LISTEN session's backend pid while it listens. */
+  get backendPid(): number | undefined {
+    return this.session.backendPid;
   }
 
   /** Open streams, for tests and metrics. */

@@ -74,7 +74,7 @@ export interface Services {
   /** The one LISTEN session for every subscription of the process. */
   readonly rowChanges: RowChangeFeed;
   /**
-   * Stops what the root started: the registry's LISTEN connection, the rate
+   * Stops what the root started: the subscriptions' feed (ending its streams), the registry's LISTEN connection, the rate
    * limiter's Redis, then the last usage flush. Call it after the listeners
    * stopped taking requests, and close the database after it.
    */

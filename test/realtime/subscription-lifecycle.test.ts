@@ -93,4 +93,67 @@ describe('a subscription ends with a code', () => {
     for (const admin of admins) expect((await admin.received(1))[0]!.data).toEqual({ auditLogAppended: { action: 'project.created', entityType: 'project' } });
     await Promise.all(admins.map((admin) => admin.close()));
   });
+
+  it('an unknown tenant over WebSocket is refused with TENANT_NOT_FOUND, as over HTTP', async () => {
+    const known = await tenant();
+    const subscriber = wsSubscribe(`ws://127.0.0.1:${http.port}/t/nosuchtenant/graphql`, await server.tokenFor(known.slug, 'viewer'), DEPLOYMENTS);
+    await subscriber.ended;
+    expect(subscriber.results.at(-1)?.errors?.[0]?.extensions?.code).toBe('TENANT_NOT_FOUND');
+  });
+
+  it('workflowChanged sends each workflow created and updated, as it is then', async () => {
+    const flows = await tenant();
+    const [sse, ws] = await both(flows, 'subscription { workflowChanged { name status } }', 'viewer');
+    const created = await server.graphql<{ createWorkflow: { id: string } }>(flows.slug, 'mutation { createWorkflow(input: { name: "Nightly" }) { id } }');
+    await server.graphql(flows.slug, 'mutation($id: ID!) { updateWorkflow(input: { id: $id, status: PAUSED }) { id } }', { id: created.body.data!.createWorkflow.id });
+    for (const subscriber of [sse!, ws!]) {
+      expect((await subscriber.received(2)).map((result) => result.data)).toEqual([
+        { workflowChanged: { name: 'Nightly', status: 'ACTIVE' } },
+        { workflowChanged: { name: 'Nightly', status: 'PAUSED' } },
+      ]);
+      await subscriber.close();
+    }
+  });
+});
+
+describe('the change feed', () => {
+  it('reconnects when its session is killed, and ends the streams that may have missed events with DATABASE_UNAVAILABLE', async () => {
+    const server = await startTestServer();
+    const http = await listen(server.yoga, 0);
+    try {
+      const tenant = await seedTenant(server.database, await tenantTemplate(), 'feed');
+      const subscribe = async () => {
+        const subscriber = await sseSubscribe(`http://127.0.0.1:${http.port}/graphql`, { 'x-tenant-id': tenant.slug, authorization: `Bearer ${await server.tokenFor(tenant.slug, 'viewer')}` }, DEPLOYMENTS);
+        while (server.services.rowChanges.size < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+        return subscriber;
+      };
+      const before = await subscribe();
+      const pid = server.services.rowChanges.backendPid;
+      const killed = await server.database.pool.query('SELECT pg_terminate_backend($1) AS killed', [pid]);
+      expect(killed.rows).toEqual([{ killed: true }]);
+      await before.ended;
+      expect(before.results.at(-1)?.errors?.[0]?.extensions?.code).toBe('DATABASE_UNAVAILABLE');
+
+      // Within the reconnect delay (1 s) and a little: a new stream hears changes again.
+      const project = await server.graphql<{ createProject: { id: string } }>(tenant.slug, 'mutation { createProject(input: { name: "Again" }) { id } }');
+      const deadline = Date.now() + 5_000;
+      let after: Awaited<ReturnType<typeof subscribe>> | undefined;
+      while (Date.now() < deadline) {
+        after = await subscribe();
+        await server.graphql(tenant.slug, 'mutation($p: ID!) { createDeployment(input: { projectId: $p }) { id } }', { p: project.body.data!.createProject.id });
+        const heard = await after.received(1, 500).catch(() => undefined);
+        if (heard && !heard[0]!.errors) {
+          expect(server.services.rowChanges.backendPid).not.toBe(pid);
+          break;
+        }
+        await after.close();
+        after = undefined;
+      }
+      expect(after, 'no event after the reconnect').toBeDefined();
+      await after!.close();
+    } finally {
+      await http.close({ graceMs: 0, timeoutMs: 1_000 });
+      await server.close();
+    }
+  });
 });

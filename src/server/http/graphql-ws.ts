@@ -46,7 +46,8 @@ export function serveGraphqlWs(server: http.Server, yoga: YogaServerInstance<Rec
         try {
           contextValue = await enveloped.contextFactory();
         } catch (error) {
-          // An unknown or suspended tenant, a bad token: the same coded refusal as over HTTP.
+          // An unknown or suspended tenant, a bad token: the same coded refusal as over HTTP (Yoga has masked it already).
+          if (error instanceof GraphQLError) return [error];
           if (isSchemataError(error)) return [new GraphQLError(error.message, { extensions: { code: error.code } })];
           throw error;
         }
