@@ -31,7 +31,8 @@ export const builder = new SchemaBuilder<{
   // Scope auth goes first so its checks wrap every other plugin's resolvers.
   plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin],
   defaultFieldNullability: false,
-  scopeAuth: { authScopes: authScopesFor, unauthorizedError },
+  // A subscription is refused when it starts, not at its first event: an unauthorised one holds nothing open.
+  scopeAuth: { authScopes: authScopesFor, unauthorizedError, authorizeOnSubscribe: true },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
@@ -46,6 +47,7 @@ export const builder = new SchemaBuilder<{
 // mutations) and delete, but no mutation that needs a member may write.
 builder.queryType({ authScopes: { viewer: true } });
 builder.mutationType({ authScopes: { $all: { member: true, withinStorage: true } } });
+builder.subscriptionType({ authScopes: { viewer: true } });
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('UUID', UUIDResolver);

@@ -2,6 +2,7 @@ import type { AuthUser } from '../auth/access-token.js';
 import type { Plan } from '../control/plans/plan.repository.js';
 import type { Tenant } from '../db/control-database.js';
 import type { IdentityDeps } from '../data/identity/identity.service.js';
+import type { ChangeStream, RowChangeTable } from '../realtime/change-stream.js';
 import type { TenantDb } from '../tenancy/tenant-transaction.js';
 
 export interface GraphQLContext {
@@ -19,4 +20,10 @@ export interface GraphQLContext {
   readonly currentUser: AuthUser | null;
   /** What built-in identity needs: the tenant's signing keys, token settings, throttle and mailer. */
   identity(): Promise<IdentityDeps>;
+  /**
+   * The tenant's committed changes to `tables`, for a subscription: ends with
+   * a coded error when the caller's token expires or the tenant is suspended,
+   * deleted or its keys rotate. Each event is loaded in a transaction of its own.
+   */
+  rowChanges(tables: readonly RowChangeTable[]): ChangeStream;
 }

@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js';
 import type { Templates } from '../migrations/template.js';
 import type http from 'node:http';
 import { createAdminYoga, ADMIN_GRAPHQL_ENDPOINT } from './admin-yoga.js';
+import { serveGraphqlWs, type GraphqlWsServer } from './http/graphql-ws.js';
 import { listen, type RunningHttpServer } from './http/http-server.js';
 import { nodeListener } from './http/node-listener.js';
 import { listenMetrics } from './observability/metrics-server.js';
@@ -16,7 +17,7 @@ export interface RunningServer {
   readonly metricsPort: number | undefined;
   /**
    * Graceful stop: /ready turns 503 at once, the listeners stop accepting,
-   * in-flight requests finish, then the registry's LISTEN connection closes.
+   * in-flight requests finish, open subscriptions end, then the LISTEN connections close.
    * The caller closes the database afterwards.
    */
   shutdown(): Promise<void>;
@@ -31,6 +32,7 @@ export async function startServer(options: { config: Config; database: Database;
   const { logger, metrics } = services;
   let metricsServer: RunningHttpServer | undefined;
   let server: RunningHttpServer;
+  let subscriptions: GraphqlWsServer;
   try {
     const yoga = createSchemataYoga({ services });
     const admin = createAdminYoga({ services, template: options.templates.tenant });
@@ -38,6 +40,8 @@ export async function startServer(options: { config: Config; database: Database;
     // Before the public port, so a taken metrics port fails the start before any request is taken.
     metricsServer = config.metricsPort === undefined ? undefined : await listenMetrics(metrics, { port: config.metricsPort, host: config.metricsHost, token: config.metricsToken });
     server = await listen(routeRequests(nodeListener(admin, escaped), nodeListener(yoga, escaped)), options.port ?? config.port);
+    // WebSocket subscriptions share the port: upgrades to a tenant endpoint go to graphql-ws.
+    subscriptions = serveGraphqlWs(server.server, yoga);
   } catch (error) {
     // The start's own error is the one to report, whatever closing says.
     await metricsServer?.close().catch(() => undefined);
@@ -49,7 +53,10 @@ export async function startServer(options: { config: Config; database: Database;
     metricsPort: metricsServer?.port,
     async shutdown() {
       services.readiness?.drain();
-      await Promise.all([server.close(), metricsServer?.close()]);
+      // Upgraded sockets are the HTTP server's connections too: it cannot finish closing while they are open.
+      // Open subscriptions (SSE responses too) would hold the close until its timeout: they end first.
+      await services.rowChanges.close();
+      await Promise.all([server.close(), subscriptions.close(), metricsServer?.close()]);
       await services.close();
     },
   };

@@ -5,6 +5,7 @@ import { TenantKeyStore } from '../auth/tenant-keys.js';
 import { VerifiedTokenCache } from '../auth/verified-token-cache.js';
 import type { Config } from '../config.js';
 import { PlanCatalog } from '../control/plans/plan-catalog.js';
+import { RowChangeFeed, type FanOut } from '../realtime/row-change-feed.js';
 import { TenantRegistry, type TenantRegistryOptions } from '../control/registry/tenant-registry.js';
 import type { Database } from '../db/database.js';
 import { HeavyOperationLane } from './limits/heavy-operation-lane.js';
@@ -47,6 +48,8 @@ export interface ServiceOptions {
   readonly usage?: UsageRecorder | null;
   /** Where each tenant's heavy operations wait their turn. @default a HeavyOperationLane with its defaults */
   readonly heavyLane?: HeavyOperationLane;
+  /** How the subscriptions' feed picks the streams a change reaches. @default byTenant */
+  readonly rowChangeFanOut?: FanOut;
 }
 
 /** Every service shared by the requests of one process, each built once. */
@@ -68,8 +71,10 @@ export interface Services {
   readonly heavyLane: HeavyOperationLane;
   readonly readiness: Readiness | null;
   readonly usage: UsageRecorder | null;
+  /** The one LISTEN session for every subscription of the process. */
+  readonly rowChanges: RowChangeFeed;
   /**
-   * Stops what the root started: the registry's LISTEN connection, the rate
+   * Stops what the root started: the subscriptions' feed (ending its streams), the registry's LISTEN connection, the rate
    * limiter's Redis, then the last usage flush. Call it after the listeners
    * stopped taking requests, and close the database after it.
    */
@@ -113,6 +118,10 @@ export async function createServices(config: Config, database: Database, options
     const keys = new TenantKeyStore(database, registry);
     const verifiedTokens = new VerifiedTokenCache();
     registry.onInvalidate((tenantId) => verifiedTokens.forgetTenant(tenantId));
+    const rowChanges = new RowChangeFeed(database.sessionUrl, { fanOut: options.rowChangeFanOut });
+    await rowChanges.start();
+    // After the token cache forgot the tenant, so a rotated key is checked against the new keys.
+    registry.onInvalidate((tenantId) => rowChanges.tenantChanged(tenantId));
 
     const mailer = options.mailer !== undefined ? options.mailer : createConfiguredMailer(config);
     if (options.mailer === undefined && !mailer) logger.warn('SMTP_URL is not set: inviteUser and requestPasswordReset answer MAIL_NOT_CONFIGURED');
@@ -142,7 +151,9 @@ export async function createServices(config: Config, database: Database, options
       heavyLane: options.heavyLane ?? new HeavyOperationLane(),
       readiness,
       usage,
+      rowChanges,
       async close() {
+        await rowChanges.close();
         await registry.close();
         if (!options.rateLimiter) await rateLimiter.close();
         if (options.usage === undefined) await usage?.close();

@@ -2,6 +2,7 @@ import { useGenericAuth } from '@envelop/generic-auth';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from './lazy-graphiql.js';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { decodeJwt } from 'jose';
 import { authenticate } from '../auth/authenticate.js';
 import type { IdentityDeps } from '../data/identity/identity.service.js';
 import { SchemataError } from '../errors.js';
@@ -23,6 +24,7 @@ import { useStringInputLimits } from './plugins/shared/use-string-input-limits.j
 import { useTenantResponseCache, type TenantResponseCacheOptions } from './plugins/tenant/use-tenant-response-cache.js';
 import { useRequestTelemetry } from './plugins/tenant/use-request-telemetry.js';
 import { useCompiledExecution } from './plugins/tenant/use-compiled-execution.js';
+import { useSubscriptionEvents } from './plugins/tenant/use-subscription-events.js';
 import { useTenantTransaction } from './plugins/tenant/use-tenant-transaction.js';
 import type { Services } from './services.js';
 
@@ -62,7 +64,7 @@ query NewestActiveDeployments {
 
 export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
   const { config, database, registry, logger, metrics, keys, verifiedTokens: verified, plans, storageMeter: storage } = options.services;
-  const { loginThrottle: throttle, resetMails, mailer } = options.services;
+  const { loginThrottle: throttle, resetMails, mailer, rowChanges } = options.services;
   const logError = options.logError ?? ((error: unknown) => logger.error({ err: error }, 'unexpected error'));
   const identityFor = async (tenant: GraphQLContext['tenant'], plan: Plan, clientAddress: string): Promise<IdentityDeps> => {
     const tenantKeys = await keys.forTenant(tenant.id);
@@ -97,7 +99,8 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     renderGraphiQL,
     context: async ({ request, ...serverContext }): Promise<GraphQLContext> => {
       const address = clientAddress(serverContext, config.trustProxy);
-      const tenant = await resolveTenant(tenantSources(request, config.baseDomain), registry, address);
+      const sources = tenantSources(request, config.baseDomain);
+      const tenant = await resolveTenant(sources, registry, address);
       const plan = await plans.forTenant(tenant);
       let identity: Promise<IdentityDeps> | undefined;
       return {
@@ -108,6 +111,20 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         currentUser: null,
         identity: () => (identity ??= identityFor(tenant, plan, address)),
         storageBytes: (db) => storage.bytes(tenant.id, () => readStorageBytes(db)),
+        rowChanges: (tables) => {
+          const authorization = request.headers.get('authorization');
+          return rowChanges.stream({
+            tenant,
+            tables,
+            expiresAtMs: tokenExpiresAt(authorization),
+            // The same resolution and verification as at connect, with what the registry now says.
+            recheck: async () => {
+              const now = await resolveTenant(sources, registry, address);
+              if (now.id !== tenant.id) throw new SchemataError('TENANT_NOT_FOUND', 'the tenant this subscription was for is gone');
+              await authenticate(authorization, now, { keys, registry, settings: config, verified, client: address });
+            },
+          });
+        },
       };
     },
     // /health is Yoga's liveness answer: 200 while the process serves at all.
@@ -145,6 +162,19 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         heavy: options.services.heavyLane,
         concurrency: options.services.tenantConcurrency,
       }),
+      useSubscriptionEvents({ database, scope: options.tenantScope, limits: options.statementLimits, concurrency: options.services.tenantConcurrency }),
     ],
   });
+}
+
+/** When the bearer token expires; verified by authenticate, read here only to end streams on time. */
+function tokenExpiresAt(authorization: string | null): number | undefined {
+  const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!token) return undefined;
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }

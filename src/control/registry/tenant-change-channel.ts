@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { ListeningSession } from '../../db/listening-session.js';
 import type { TenantChange } from './tenant-cache.js';
 
 const TENANT_CHANGED_CHANNEL = 'schemata_tenant_changed';
@@ -43,8 +44,7 @@ export interface TenantChangeEvents {
  * pooler) must not keep a cache alive.
  */
 export class TenantChangeChannel {
-  private listener: pg.Client | undefined;
-  private listening = false;
+  private listener: ListeningSession | undefined;
   private closed = false;
   /** A probe came back since the channel was (re)established, and none is overdue. */
   private confirmed = false;
@@ -75,57 +75,42 @@ export class TenantChangeChannel {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.listening = false;
     this.confirmed = false;
     clearInterval(this.heartbeat);
     const listener = this.listener;
-    this.listener = undefined;
-    await Promise.all([listener?.end().catch(() => undefined), this.prober?.then((client) => client.end()).catch(() => undefined)]);
+    await Promise.all([listener?.close().catch(() => undefined), this.prober?.then((client) => client.end()).catch(() => undefined)]);
   }
 
-  private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.sessionUrl });
-    client.on('notification', (message) => {
-      let change: TenantChange & { probe?: string };
-      try {
-        change = JSON.parse(message.payload ?? '{}') as typeof change;
-      } catch {
-        return this.events.reset();
-      }
-      // Probes change nothing; another server's are not ours to count.
-      if (change.probe !== undefined) return this.probeArrived(change.probe);
-      this.events.changed(change);
+  private listen(): Promise<void> {
+    this.listener ??= new ListeningSession(this.sessionUrl, TENANT_CHANGED_CHANNEL, this.options.reconnectDelayMs ?? 1_000, {
+      notification: (payload) => {
+        let change: TenantChange & { probe?: string };
+        try {
+          change = JSON.parse(payload || '{}') as typeof change;
+        } catch {
+          return this.events.reset();
+        }
+        // Probes change nothing; another server's are not ours to count.
+        if (change.probe !== undefined) return this.probeArrived(change.probe);
+        this.events.changed(change);
+      },
+      // Anything cached before LISTEN took effect may have missed a notification.
+      listening: () => this.events.reset(),
+      lost: () => this.lostListener(),
     });
-    client.on('error', () => this.lostListener(client));
-    client.on('end', () => this.lostListener(client));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${TENANT_CHANGED_CHANNEL}`);
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    this.listener = client;
-    // Anything cached before LISTEN took effect may have missed a notification.
-    this.events.reset();
-    this.listening = true;
+    return this.listener.start();
   }
 
-  private lostListener(client: pg.Client): void {
-    if (this.listener !== client) return;
-    this.listener = undefined;
-    this.listening = false;
+  private get listening(): boolean {
+    return this.listener?.listening ?? false;
+  }
+
+  private lostListener(): void {
     const wasSynced = this.confirmed;
     this.confirmed = false;
     this.outstanding = undefined;
     this.events.reset();
     if (wasSynced) this.reportLoss();
-    if (this.closed) return;
-    const retry = () => {
-      if (this.closed) return;
-      this.listen().catch(() => setTimeout(retry, this.options.reconnectDelayMs ?? 1_000).unref());
-    };
-    setTimeout(retry, this.options.reconnectDelayMs ?? 1_000).unref();
   }
 
   private async startHeartbeat(): Promise<void> {
@@ -160,7 +145,7 @@ export class TenantChangeChannel {
         this.reportLoss();
       }
     }
-    if (this.outstanding || !this.listener || this.closed) return;
+    if (this.outstanding || !this.listening || this.closed) return;
     const probe = { seq: ++this.probeSeq, sentAt: now, lagMs: 0 };
     this.outstanding = probe;
     try {

@@ -2,6 +2,7 @@ import { auditLogList, type AuditLogEntry } from '../../data/audit/audit-log.rep
 import { boundedText } from '../../data/validation.js';
 import { builder, CreatedOrder } from '../builder.js';
 import { keysetConnection } from '../connection.js';
+import type { RowChange } from '../../realtime/change-stream.js';
 
 const AuditLogEntryRef = builder.objectRef<AuditLogEntry>('AuditLogEntry').implement({
   description: 'One change, written in the same transaction as the change itself.',
@@ -32,5 +33,16 @@ builder.queryField('auditLog', (t) =>
       };
       return keysetConnection(auditLogList, { context, info, args, filter });
     },
+  }),
+);
+
+builder.subscriptionField('auditLogAppended', (t) =>
+  t.field({
+    type: AuditLogEntryRef,
+    nullable: true,
+    authScopes: { admin: true },
+    description: 'Each audit entry as it is committed.',
+    subscribe: (_root, _args, context) => context.rowChanges(['audit_log']),
+    resolve: async (change: RowChange, _args, context) => (await auditLogList.findByIds(context.db, [change.id]))[0] ?? null,
   }),
 );

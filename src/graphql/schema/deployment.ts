@@ -13,6 +13,7 @@ import { loadByIds } from './load-by-ids.js';
 // project.ts imports this file too (for Project.deployments): each uses the other's refs only inside field thunks and resolvers, which Pothos runs after every file has loaded.
 import { ProjectRef } from './project.js';
 import { UserRef } from './user.js';
+import type { RowChange } from '../../realtime/change-stream.js';
 
 export const DeploymentStatus = builder.enumType('DeploymentStatus', { values: enumValues(DEPLOYMENT_STATUSES) });
 
@@ -121,5 +122,29 @@ builder.mutationField('updateDeploymentStatus', (t) =>
     args: { input: t.arg({ type: UpdateDeploymentStatusInput, required: true }) },
     resolve: (_root, { input }, context) =>
       updateDeploymentStatus(context.db, actorOf(context), { id: parseGlobalId('input.id', String(input.id), 'Deployment'), status: input.status }),
+  }),
+);
+
+const DeploymentChangeFilter = builder.inputType('DeploymentChangeFilter', {
+  fields: (t) => ({
+    projectId: t.id(),
+    status: t.field({ type: [DeploymentStatus], description: 'Changes that leave the deployment in any of these statuses.' }),
+    environment: t.string(),
+  }),
+});
+
+builder.subscriptionField('deploymentChanged', (t) =>
+  t.field({
+    type: DeploymentRef,
+    // Never null in an event sent: a change the filter excludes is not sent at all.
+    nullable: true,
+    description: 'Each deployment created, and each status transition, committed by anyone (this server, another, a CLI), with the deployment as it is then.',
+    args: { filter: t.arg({ type: DeploymentChangeFilter }) },
+    subscribe: (_root, args, context) => {
+      deploymentFilter(args.filter); // bad input is refused when subscribing, not at the first event
+      return context.rowChanges(['deployments']);
+    },
+    resolve: async (change: RowChange, args, context) =>
+      (await deploymentList.filtered(context.db, deploymentFilter(args.filter)).selectAll().where('id', '=', change.id).executeTakeFirst()) ?? null,
   }),
 );

@@ -8,6 +8,7 @@ import { keysetConnection } from '../connection.js';
 import { enumValues } from '../enum-values.js';
 import { parseGlobalId } from '../global-id.js';
 import { loadByIds } from './load-by-ids.js';
+import type { RowChange } from '../../realtime/change-stream.js';
 
 export const WorkflowStatus = builder.enumType('WorkflowStatus', { values: enumValues(WORKFLOW_STATUSES) });
 
@@ -100,3 +101,14 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+builder.subscriptionField('workflowChanged', (t) =>
+  t.field({
+    type: WorkflowRef,
+    nullable: true,
+    authScopes: { feature: 'workflows' },
+    description: 'Each workflow created or updated, committed by anyone, with the workflow as it is then.',
+    subscribe: (_root, _args, context) => context.rowChanges(['workflows']),
+    resolve: async (change: RowChange, _args, context) => (await workflowList.findByIds(context.db, [change.id]))[0] ?? null,
+  }),
+);

@@ -1,0 +1,127 @@
+import { ListeningSession } from '../db/listening-session.js';
+import { SchemataError } from '../errors.js';
+import { ChangeStream, ROW_CHANGE_TABLES, type RowChange, type RowChangeTable } from './change-stream.js';
+
+/** The channel schema-templates/tenant/0003_notify_row_changes.sql notifies. */
+export const ROW_CHANGED_CHANNEL = 'schemata_row_changed';
+
+/** Which open streams hear a change; `bySchema` holds each tenant schema's streams. */
+export type FanOut = (change: RowChange, bySchema: ReadonlyMap<string, ReadonlySet<ChangeStream>>) => Iterable<ChangeStream>;
+
+/** Only the streams of the changed row's own tenant. */
+export const byTenant: FanOut = (change, bySchema) => bySchema.get(change.schema) ?? [];
+
+export interface RowChangeFeedOptions {
+  /** @default 1000 */
+  readonly reconnectDelayMs?: number;
+  /** Tests substitute one that ignores the tenant, to prove the isolation test can see a leak. @default byTenant */
+  readonly fanOut?: FanOut;
+}
+
+export interface ChangeStreamOptions {
+  readonly tenant: { readonly id: string; readonly schema_name: string };
+  readonly tables: readonly RowChangeTable[];
+  /** When the subscriber's token expires (ms since the epoch): the stream ends with TOKEN_EXPIRED then. */
+  readonly expiresAtMs?: number | undefined;
+  /**
+   * Asked again whenever the registry says the tenant (or its keys) changed:
+   * a rejection with a SchemataError (suspended, deleted, token no longer
+   * valid) ends the stream with that error.
+   */
+  readonly recheck?: () => Promise<void>;
+}
+
+/**
+ * The one LISTEN session of a process for every tenant's subscriptions:
+ * notifications carry ids only and are fanned out in memory to the open
+ * streams of the notifying schema. Loading the rows is the subscriber's job,
+ * in its own tenant transaction, so nothing here reads tenant data.
+ */
+export class RowChangeFeed {
+  private readonly bySchema = new Map<string, Set<ChangeStream>>();
+  private readonly rechecks = new Map<ChangeStream, () => Promise<void>>();
+  private readonly session: ListeningSession;
+  private readonly fanOut: FanOut;
+
+  constructor(sessionUrl: string, options: RowChangeFeedOptions = {}) {
+    this.fanOut = options.fanOut ?? byTenant;
+    this.session = new ListeningSession(sessionUrl, ROW_CHANGED_CHANNEL, options.reconnectDelayMs ?? 1_000, {
+      notification: (payload) => this.deliver(payload),
+      listening: () => undefined,
+      // Whatever was committed until LISTEN is back is never heard: rather than
+      // a stream that silently skips, each ends and its client subscribes
+      // again and refetches (graphql-ws and SSE clients retry on their own).
+      lost: () => {
+        const lost = new SchemataError('DATABASE_UNAVAILABLE', 'the change feed lost its database session and events may have been missed: subscribe again and refetch');
+        for (const stream of [...this.rechecks.keys()]) stream.end(lost);
+      },
+    });
+  }
+
+  start(): Promise<void> {
+    return this.session.start();
+  }
+
+  /** The LISTEN session's backend pid while it listens. */
+  get backendPid(): number | undefined {
+    return this.session.backendPid;
+  }
+
+  /** Open streams, for tests and metrics. */
+  get size(): number {
+    return this.rechecks.size;
+  }
+
+  stream(options: ChangeStreamOptions): ChangeStream {
+    const schema = options.tenant.schema_name;
+    let expiry: NodeJS.Timeout | undefined;
+    const stream = new ChangeStream(options.tenant.id, new Set(options.tables), (ended) => {
+      clearTimeout(expiry);
+      this.rechecks.delete(ended);
+      const streams = this.bySchema.get(schema);
+      streams?.delete(ended);
+      if (streams?.size === 0) this.bySchema.delete(schema);
+    });
+    const streams = this.bySchema.get(schema) ?? new Set();
+    this.bySchema.set(schema, streams.add(stream));
+    this.rechecks.set(stream, options.recheck ?? (() => Promise.resolve()));
+    if (options.expiresAtMs !== undefined) {
+      const expired = () => stream.end(new SchemataError('TOKEN_EXPIRED', 'the access token has expired: subscribe again with a fresh one'));
+      // setTimeout's longest delay is about 24.8 days; a token valid longer is re-armed then.
+      const arm = () => {
+        const left = options.expiresAtMs! - Date.now();
+        if (left <= 0) return expired();
+        expiry = setTimeout(arm, Math.min(left, 2 ** 31 - 1)).unref();
+      };
+      arm();
+    }
+    return stream;
+  }
+
+  /** The registry's invalidation: each open stream of `tenantId` (every stream when undefined) asks again whether it may stay open. */
+  tenantChanged(tenantId: string | undefined): void {
+    for (const [stream, recheck] of this.rechecks) {
+      if (tenantId !== undefined && stream.tenantId !== tenantId) continue;
+      recheck().catch((error: unknown) =>
+        stream.end(error instanceof SchemataError ? error : new SchemataError('DATABASE_UNAVAILABLE', 'the subscription could not be checked again; subscribe again')),
+      );
+    }
+  }
+
+  /** Completes every open stream, then closes the session. */
+  async close(): Promise<void> {
+    for (const stream of [...this.rechecks.keys()]) stream.end();
+    await this.session.close();
+  }
+
+  private deliver(payload: string): void {
+    let change: RowChange;
+    try {
+      change = JSON.parse(payload) as RowChange;
+    } catch {
+      return;
+    }
+    if (typeof change.schema !== 'string' || typeof change.id !== 'string' || !ROW_CHANGE_TABLES.includes(change.table)) return;
+    for (const stream of this.fanOut(change, this.bySchema)) stream.push(change);
+  }
+}
