@@ -76,8 +76,11 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
     if (!opening.opened) return result;
     // A message PostgreSQL refused whole opened no transaction: COMMIT there would "succeed" with a warning.
     if (!(await opening.opened.then(() => true, () => false))) {
-      if (options.readOnly) return result;
-      throw new Error('the tenant transaction could not begin');
+      if (!options.readOnly) throw new Error('the tenant transaction could not begin');
+      // pg reports the error before the server's ReadyForQuery, so "no transaction" may be stale:
+      // end whatever is open (a warning if nothing is) before the connection goes back.
+      await client.query('ROLLBACK');
+      return result;
     }
     // COMMIT of an aborted transaction "succeeds" as ROLLBACK. For a read that
     // loses nothing (the failed statement's error is already in the result);
