@@ -105,6 +105,9 @@ describe('a subscription ends with a code', () => {
     const flows = await tenant();
     const [sse, ws] = await both(flows, 'subscription { workflowChanged { name status } }', 'viewer');
     const created = await server.graphql<{ createWorkflow: { id: string } }>(flows.slug, 'mutation { createWorkflow(input: { name: "Nightly" }) { id } }');
+    // An event carries the node as it is when the event is loaded: the update waits until the creation was
+    // delivered, or both events may show it paused (it failed so once in CI).
+    for (const subscriber of [sse!, ws!]) await subscriber.received(1);
     await server.graphql(flows.slug, 'mutation($id: ID!) { updateWorkflow(input: { id: $id, status: PAUSED }) { id } }', { id: created.body.data!.createWorkflow.id });
     for (const subscriber of [sse!, ws!]) {
       expect((await subscriber.received(2)).map((result) => result.data)).toEqual([
