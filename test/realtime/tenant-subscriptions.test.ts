@@ -127,10 +127,14 @@ describe('tenant-scoped subscriptions', () => {
     const staging = await setup.deploy(acme, 'staging');
     await setup.deploy(acme, 'production');
     await server.graphql(acme.slug, 'mutation($id: ID!) { updateDeploymentStatus(input: { id: $id, status: BUILDING }) { id } }', { id: staging });
-    const [only] = await subscriber.received(1);
-    expect(only!.data).toMatchObject({ deploymentChanged: { id: staging, status: 'BUILDING', environment: 'staging' } });
+    await subscriber.received(1);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(subscriber.results).toHaveLength(1);
+    // Usually one event (the change to BUILDING). The creation's event is loaded when it is handled, so if
+    // that came after the update it shows BUILDING too and passes the filter: never the production deployment,
+    // never a PENDING one.
+    expect(subscriber.results.length).toBeGreaterThanOrEqual(1);
+    expect(subscriber.results.length).toBeLessThanOrEqual(2);
+    for (const result of subscriber.results) expect(result.data).toMatchObject({ deploymentChanged: { id: staging, status: 'BUILDING', environment: 'staging' } });
     await subscriber.close();
   });
 });
