@@ -66,6 +66,8 @@ export const ERROR_HTTP_STATUS = {
   TENANT_BUSY: 503,
   COST_LIMIT: 400,
   RESULT_TOO_LARGE: 400,
+  TOO_MANY_SUBSCRIPTIONS: 429,
+  SLOW_CONSUMER: 200,
 } as const;
 
 export type SchemataErrorCode = keyof typeof ERROR_HTTP_STATUS;

@@ -27,6 +27,8 @@ export class ChangeStream implements AsyncIterableIterator<RowChange> {
     readonly tenantId: string,
     private readonly tables: ReadonlySet<RowChangeTable>,
     private readonly onEnd: (stream: ChangeStream) => void,
+    /** Changes that may wait for a consumer that does not keep up; past it the stream ends with SLOW_CONSUMER. */
+    private readonly maxQueued = 1_000,
   ) {}
 
   get open(): boolean {
@@ -39,6 +41,9 @@ export class ChangeStream implements AsyncIterableIterator<RowChange> {
       const { resolve } = this.waiting;
       this.waiting = undefined;
       resolve({ done: false, value: change });
+    } else if (this.queue.length >= this.maxQueued) {
+      // Its memory is bounded, and every other subscriber keeps receiving.
+      this.end(new SchemataError('SLOW_CONSUMER', `this subscription fell ${this.maxQueued} changes behind and was ended: subscribe again and refetch`));
     } else this.queue.push(change);
   }
 

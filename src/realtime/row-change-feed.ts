@@ -16,6 +16,12 @@ export interface RowChangeFeedOptions {
   readonly reconnectDelayMs?: number;
   /** Tests substitute one that ignores the tenant, to prove the isolation test can see a leak. @default byTenant */
   readonly fanOut?: FanOut;
+  /** Open streams one tenant may hold in this process, so one tenant cannot take them all. @default 200 */
+  readonly maxPerTenant?: number;
+  /** Open streams in this process. @default 5000 */
+  readonly maxStreams?: number;
+  /** Changes a stream may hold unconsumed before it is ended with SLOW_CONSUMER. @default 1000 */
+  readonly maxQueued?: number;
 }
 
 export interface ChangeStreamOptions {
@@ -42,9 +48,11 @@ export class RowChangeFeed {
   private readonly rechecks = new Map<ChangeStream, () => Promise<void>>();
   private readonly session: ListeningSession;
   private readonly fanOut: FanOut;
+  private readonly limits: { readonly perTenant: number; readonly streams: number; readonly queued: number };
 
   constructor(sessionUrl: string, options: RowChangeFeedOptions = {}) {
     this.fanOut = options.fanOut ?? byTenant;
+    this.limits = { perTenant: options.maxPerTenant ?? 200, streams: options.maxStreams ?? 5_000, queued: options.maxQueued ?? 1_000 };
     this.session = new ListeningSession(sessionUrl, ROW_CHANGED_CHANNEL, options.reconnectDelayMs ?? 1_000, {
       notification: (payload) => this.deliver(payload),
       listening: () => undefined,
@@ -74,6 +82,12 @@ export class RowChangeFeed {
 
   stream(options: ChangeStreamOptions): ChangeStream {
     const schema = options.tenant.schema_name;
+    if ((this.bySchema.get(schema)?.size ?? 0) >= this.limits.perTenant) {
+      throw new SchemataError('TOO_MANY_SUBSCRIPTIONS', `this tenant has ${this.limits.perTenant} subscriptions open on this server, the most it may: close one first`, { limit: 'maxPerTenant', max: this.limits.perTenant });
+    }
+    if (this.rechecks.size >= this.limits.streams) {
+      throw new SchemataError('TOO_MANY_SUBSCRIPTIONS', 'this server holds as many subscriptions as it may: retry in a moment', { limit: 'maxStreams', max: this.limits.streams });
+    }
     let expiry: NodeJS.Timeout | undefined;
     const stream = new ChangeStream(options.tenant.id, new Set(options.tables), (ended) => {
       clearTimeout(expiry);
@@ -81,7 +95,7 @@ export class RowChangeFeed {
       const streams = this.bySchema.get(schema);
       streams?.delete(ended);
       if (streams?.size === 0) this.bySchema.delete(schema);
-    });
+    }, this.limits.queued);
     const streams = this.bySchema.get(schema) ?? new Set();
     this.bySchema.set(schema, streams.add(stream));
     this.rechecks.set(stream, options.recheck ?? (() => Promise.resolve()));

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { RowChangeFeed } from '../../src/realtime/row-change-feed.js';
+
+const tenant = (n: number) => ({ id: `t${n}`, schema_name: `tenant_${String(n).padStart(32, '0')}` });
+/** A notification as the template's trigger sends it. */
+const notify = (feed: RowChangeFeed, n: number, id: string) =>
+  (feed as unknown as { deliver(payload: string): void }).deliver(JSON.stringify({ schema: tenant(n).schema_name, table: 'deployments', id, op: 'INSERT' }));
+
+describe('the change feed bounds what subscribers may hold', () => {
+  // Never started: these limits are about the streams in memory, not the LISTEN session.
+  const feed = () => new RowChangeFeed('postgres://127.0.0.1:1/unused', { maxPerTenant: 2, maxStreams: 3, maxQueued: 2 });
+
+  it('refuses a tenant past its share of open streams, and the server past its total, with TOO_MANY_SUBSCRIPTIONS', () => {
+    const f = feed();
+    const open = [f.stream({ tenant: tenant(1), tables: ['deployments'] }), f.stream({ tenant: tenant(1), tables: ['deployments'] })];
+    expect(() => f.stream({ tenant: tenant(1), tables: ['deployments'] })).toThrow(expect.objectContaining({ code: 'TOO_MANY_SUBSCRIPTIONS', details: expect.objectContaining({ limit: 'maxPerTenant' }) }));
+    // Another tenant still gets one; then the server is full.
+    open.push(f.stream({ tenant: tenant(2), tables: ['deployments'] }));
+    expect(() => f.stream({ tenant: tenant(3), tables: ['deployments'] })).toThrow(expect.objectContaining({ code: 'TOO_MANY_SUBSCRIPTIONS', details: expect.objectContaining({ limit: 'maxStreams' }) }));
+    // A closed stream gives its place back.
+    void open[0]!.return();
+    expect(f.stream({ tenant: tenant(1), tables: ['deployments'] }).open).toBe(true);
+  });
+
+  it('ends a stream that falls behind with SLOW_CONSUMER, while the others keep receiving', async () => {
+    const f = feed();
+    const slow = f.stream({ tenant: tenant(1), tables: ['deployments'] });
+    const fast = f.stream({ tenant: tenant(1), tables: ['deployments'] });
+    const heard: string[] = [];
+    for (const id of ['a', 'b', 'c', 'd']) {
+      notify(f, 1, id);
+      heard.push(((await fast.next()).value as { id: string }).id);
+    }
+    expect(heard).toEqual(['a', 'b', 'c', 'd']);
+    expect(slow.open).toBe(false);
+    // The slow one's client is told why, then the stream is done.
+    await expect(slow.next()).rejects.toMatchObject({ code: 'SLOW_CONSUMER' });
+    expect(await slow.next()).toEqual({ done: true, value: undefined });
+    expect(f.size).toBe(1);
+  });
+});
