@@ -47,9 +47,9 @@ export type TenantScope = <T>(
 /**
  * The request's tenant transaction. One pooled connection, one transaction:
  * BEGIN and the tenant scope (its schema alone on search_path, its role; see
- * TransactionScope) sent together in one round trip. Statement and idle
- * timeouts travel in the same statement, transaction-local like the scope,
- * so a runaway query cannot hold a connection.
+ * TransactionScope) go out with the first statement, in one message.
+ * Statement and idle timeouts travel in the same statement as the scope,
+ * transaction-local like it, so a runaway query cannot hold a connection.
  *
  * Commits when `work` resolves and rolls back when it throws. A connection
  * that cannot even roll back is released as broken, so the pool destroys it.

@@ -8,7 +8,7 @@ import { serveGraphqlWs, type GraphqlWsServer } from '../../src/server/http/grap
 import { listen, type RunningHttpServer } from '../../src/server/http/http-server.js';
 import { sseSubscribe, wsSubscribe, type Subscriber } from '../helpers/subscription-clients.js';
 import { seedTenant, tenantTemplate } from '../helpers/test-database.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startTestServer } from '../helpers/test-server.js';
 
 const DEPLOYMENT_CHANGED = 'subscription($filter: DeploymentChangeFilter) { deploymentChanged(filter: $filter) { id status environment project { name } } }';
 

@@ -4,7 +4,7 @@ import type { Database } from '../../src/db/database.js';
 import { seedFingerprintedRows } from '../helpers/fingerprints.js';
 import { fuzz, leakySessionScope } from '../helpers/isolation-fuzz.js';
 import { openTestDatabase, seedTenant, tenantTemplate } from '../helpers/test-database.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startTestServer } from '../helpers/test-server.js';
 
 const TENANTS = 24;
 const REQUESTS = 3_000;

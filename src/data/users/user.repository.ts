@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { UserRole, UsersTable } from '../../db/tenant-database.js';
 import type { TenantDb } from '../../tenancy/tenant-transaction.js';
 import { nameContains } from '../filters.js';
