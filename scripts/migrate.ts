@@ -88,6 +88,7 @@ await runScript(
 
 function printSummary(result: MigrateTenantsResult, target: number | MigrationDirection): void {
   const goal = typeof target === 'number' ? `template version ${target}` : target.direction === 'down' && target.toVersion !== undefined ? `version ${target.toVersion}` : 'one step down';
+  if (result.rolesGivenLogin > 0) console.log(`tenant roles: ${result.rolesGivenLogin} given LOGIN and a credential (TENANT_ROLE_LOGIN)`);
   console.log(
     `summary (${goal}): ${result.migrated} migrated, ${result.alreadyCurrent} already current, ${result.failed} failed, in ${(result.durationMs / 1000).toFixed(2)} s`,
   );

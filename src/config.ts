@@ -16,6 +16,14 @@ export interface Config {
    * clone). Absent: DATABASE_URL serves both.
    */
   readonly databaseDirectUrl: string | undefined;
+  /**
+   * Whether tenant roles may log in (TENANT_ROLE_LOGIN=auto|on|off). Citus
+   * opens its worker connections as the current role, which inside a tenant
+   * transaction is the tenant's, so on Citus tenant roles need LOGIN and a
+   * credential the workers accept. 'auto' (the default) means on exactly when
+   * the citus extension is installed.
+   */
+  readonly tenantRoleLogin: 'auto' | 'on' | 'off';
   /** Where the embedded server keeps its cluster and credentials. */
   readonly dataDir: string;
   /** Root of `control/` and `tenant/` migration templates. */
@@ -140,12 +148,18 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`MAIL_FROM must be an address such as no-reply@example.com or "Name <no-reply@example.com>", got "${env.MAIL_FROM}"`);
   }
 
+  const tenantRoleLogin = env.TENANT_ROLE_LOGIN || 'auto';
+  if (tenantRoleLogin !== 'auto' && tenantRoleLogin !== 'on' && tenantRoleLogin !== 'off') {
+    problems.push(`TENANT_ROLE_LOGIN must be auto, on or off, got "${tenantRoleLogin}"`);
+  }
+
   if (env.METRICS_TOKEN && !/^[\x21-\x7e]{16,200}$/.test(env.METRICS_TOKEN)) problems.push('METRICS_TOKEN must be 16 to 200 printable characters without spaces');
 
   const config: Config = {
     databaseUrl: postgresUrl('DATABASE_URL'),
     databaseDirectUrl: postgresUrl('DATABASE_DIRECT_URL'),
     testDatabaseUrl: postgresUrl('TEST_DATABASE_URL'),
+    tenantRoleLogin: tenantRoleLogin as Config['tenantRoleLogin'],
     dataDir: path.resolve(PROJECT_ROOT, env.SCHEMATA_DATA_DIR || '.data'),
     templatesDir: path.resolve(PROJECT_ROOT, env.SCHEMATA_TEMPLATES_DIR || 'schema-templates'),
     poolSize: int('PG_POOL_SIZE', 20, 1, 1000),

@@ -17,6 +17,9 @@ export function printUsage(usage: TenantUsage): void {
   );
   console.log(`  storage ${formatBytes(usage.storageBytes)}; requests today ${requests.requestsToday}, last 30 days ${requests.requestsLast30Days} (${requests.errorsLast30Days} failed)`);
   console.log(`  last activity ${requests.lastActivityAt?.toISOString() ?? 'never'}`);
+  if (usage.citusNodes !== undefined) {
+    console.log(`  Citus: ${usage.citusNodes.length > 0 ? `on ${usage.citusNodes.join(', ')}` : 'not distributed (on the coordinator)'}`);
+  }
   console.table(usage.tables.map((t) => ({ table: t.table, rows: t.rows, size: formatBytes(t.bytes) })));
 }
 

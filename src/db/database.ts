@@ -55,6 +55,10 @@ export interface Database {
   readonly sessionUrl: string;
   /** One line saying which database is in use, safe to log. */
   readonly description: string;
+  /** The citus extension's version when the database is a Citus coordinator, read at connect. */
+  readonly citusVersion: string | undefined;
+  /** Whether tenant roles are created with LOGIN and a credential (TENANT_ROLE_LOGIN, 'auto' resolved against citusVersion). */
+  readonly tenantRoleLogin: boolean;
   close(): Promise<void>;
 }
 
@@ -97,8 +101,15 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
   pool.on('connect', (client) => client.on('error', () => undefined));
 
   let version: string;
+  let citusVersion: string | undefined;
   try {
-    version = (await pool.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?';
+    const engine = (
+      await pool.query<{ server_version: string; citus: string | null }>(
+        "SELECT current_setting('server_version') AS server_version, (SELECT extversion FROM pg_extension WHERE extname = 'citus') AS citus",
+      )
+    ).rows[0];
+    version = engine?.server_version ?? '?';
+    citusVersion = engine?.citus ?? undefined;
   } catch (error) {
     await pool.end().catch(() => undefined);
     await embedded?.stop();
@@ -109,6 +120,7 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
   const control = new Kysely<ControlDatabase>({ dialect: new PostgresDialect({ pool }), ...(log && { log }) });
 
   const where = redact(url);
+  if (citusVersion !== undefined) version += ` with Citus ${citusVersion}`;
   const description = embedded
     ? `database: embedded PostgreSQL ${version} at ${where} (${embedded.owned ? 'started by this process' : 'already running, reused'}; data in ${path.relative(process.cwd(), config.dataDir) || '.'}/pg)`
     : `database: PostgreSQL ${version} at ${where} (from ${url === direct ? 'DATABASE_DIRECT_URL' : 'DATABASE_URL'})${direct && url !== direct ? `; sessions at ${redact(direct)}` : ''}`;
@@ -180,6 +192,8 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
     url,
     sessionUrl: direct ?? url,
     description,
+    citusVersion,
+    tenantRoleLogin: config.tenantRoleLogin === 'auto' ? citusVersion !== undefined : config.tenantRoleLogin === 'on',
     async close() {
       if (closed) return;
       closed = true;

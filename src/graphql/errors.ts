@@ -24,11 +24,25 @@ function toGraphQLError(error: SchemataError, source?: GraphQLError, headers?: R
  * client should retry, so they answer 503 with Retry-After, not 500.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+  if (!(error instanceof Error) || isNodeAuthenticationFailure(error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code))) return true;
   if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND'].includes(code)) return true;
   return /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error/.test(error.message);
+}
+
+/**
+ * A Citus coordinator, which is up and answering, could not open its
+ * connection to a worker as the current role (the tenant's): the worker
+ * refused the credentials, typically a NOLOGIN tenant role (see
+ * TENANT_ROLE_LOGIN), a missing pg_hba entry or a wrong password. Citus
+ * reports it with SQLSTATE 08006 like an outage, but retrying cannot help.
+ */
+export function isNodeAuthenticationFailure(error: unknown): boolean {
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== '08006') return false;
+  return /^connection to the remote node \S+ failed with the following error: [\s\S]*(is not permitted to log in|password authentication failed|no pg_hba\.conf entry|role "[^"]*" does not exist|password is required)/.test(
+    error.message,
+  );
 }
 
 /**
@@ -50,6 +64,13 @@ export function createErrorMask(log: ErrorLogger) {
       return new GraphQLError('Unexpected error.', { nodes: source?.nodes, path: source?.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     };
     if (isSchemataError(cause)) return toGraphQLError(cause, source);
+    if (isNodeAuthenticationFailure(cause)) {
+      log(cause);
+      return toGraphQLError(
+        new SchemataError('NODE_AUTHENTICATION_FAILED', "a database node refused this tenant's connection; the server is misconfigured, so retrying will not help"),
+        source,
+      );
+    }
     if (isDatabaseUnavailable(cause)) {
       log(cause);
       return toGraphQLError(new SchemataError('DATABASE_UNAVAILABLE', 'the database is unavailable; retry in a moment'), source, { 'retry-after': '1' });

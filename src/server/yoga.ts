@@ -110,7 +110,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         clientAddress: address,
         currentUser: null,
         identity: () => (identity ??= identityFor(tenant, plan, address)),
-        storageBytes: (db) => storage.bytes(tenant.id, () => readStorageBytes(db)),
+        storageBytes: (db) => storage.bytes(tenant.id, () => readStorageBytes(db, database)),
         rowChanges: (tables) => {
           const authorization = request.headers.get('authorization');
           return rowChanges.stream({

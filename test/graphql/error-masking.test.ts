@@ -30,6 +30,44 @@ describe('error masking', () => {
     expect(String(logged.at(-1))).toMatch(/relation "workflows" does not exist/);
   });
 
+  it("a Citus worker refusing the tenant role's connection is NODE_AUTHENTICATION_FAILED (500), while a worker that is down stays DATABASE_UNAVAILABLE", async () => {
+    // What a Citus coordinator sends when it cannot reach a worker as the current role:
+    // SQLSTATE 08006 and this message (remote_commands.c, ReportConnectionError). A view
+    // raises it from inside the tenant's own query, as the coordinator would.
+    const citusFailure = (name: string, detail: string) => sql`
+      CREATE FUNCTION ${sql.id(tenant.schema_name, name)}() RETURNS boolean LANGUAGE plpgsql AS $fn$
+      BEGIN
+        RAISE EXCEPTION USING ERRCODE = '08006',
+          MESSAGE = format('connection to the remote node %s@127.0.0.1:9701 failed with the following error: %s', current_user, ${sql.lit(detail)}::text);
+      END $fn$`;
+    const db = server.database.control;
+    const projects = sql.id(tenant.schema_name, 'projects');
+    // A row for the view's condition to be evaluated on.
+    await sql`INSERT INTO ${projects} (name) VALUES ('on a worker')`.execute(db);
+    await sql`ALTER TABLE ${projects} RENAME TO projects_on_worker`.execute(db);
+    try {
+      for (const [name, detail, code, status] of [
+        ['refused_login', `FATAL:  role "${tenant.schema_name}" is not permitted to log in`, 'NODE_AUTHENTICATION_FAILED', 500],
+        ['refused_password', `FATAL:  password authentication failed for user "${tenant.schema_name}"`, 'NODE_AUTHENTICATION_FAILED', 500],
+        // Negative control: the same SQLSTATE and shape for a worker that is down is an outage worth retrying.
+        ['worker_down', 'connection to server at "127.0.0.1", port 9701 failed: Connection refused', 'DATABASE_UNAVAILABLE', 503],
+      ] as const) {
+        await citusFailure(name, detail).execute(db);
+        await sql`CREATE OR REPLACE VIEW ${projects} AS SELECT * FROM ${sql.id(tenant.schema_name, 'projects_on_worker')} WHERE ${sql.id(tenant.schema_name, name)}()`.execute(db);
+        const response = await server.graphql(tenant.slug, '{ projects { totalCount } }');
+        expect(response.status, name).toBe(status);
+        expect(response.body.errors?.[0]?.extensions?.code, name).toBe(code);
+        // Neither the node's address nor the role reaches the client; the operator's log has both.
+        expect(response.text).not.toMatch(/9701|127\.0\.0\.1|remote node/);
+        for (const pattern of LEAKS) expect(response.text).not.toMatch(pattern);
+        expect(String((logged.at(-1) as Error).message)).toContain(`${tenant.schema_name}@127.0.0.1:9701`);
+      }
+    } finally {
+      await sql`DROP VIEW IF EXISTS ${projects}`.execute(db);
+      await sql`ALTER TABLE ${sql.id(tenant.schema_name, 'projects_on_worker')} RENAME TO projects`.execute(db);
+    }
+  });
+
   it('malformed GraphQL gets a precise syntax error and nothing else', async () => {
     const response = await server.graphql(tenant.slug, '{ deployments(first: 1 { id }');
     expect(response.body.errors).toEqual([expect.objectContaining({ message: 'Syntax Error: Expected Name, found "{".', extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);

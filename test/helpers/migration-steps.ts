@@ -31,7 +31,7 @@ export async function tenantAtVersion(version: number, prefix: string): Promise<
   const template = (await loadTemplates(TEMPLATES_DIR)).tenant;
   const tenant = await database.control
     .transaction()
-    .execute((trx) => provisionTenantInTransaction(trx, template, { slug: uniqueSlug(prefix), plan: 'enterprise' }, { toVersion: version }));
+    .execute((trx) => provisionTenantInTransaction(trx, template, database, { slug: uniqueSlug(prefix), plan: 'enterprise' }, { toVersion: version }));
   return {
     database,
     template,

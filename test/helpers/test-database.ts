@@ -17,6 +17,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     databaseUrl: inject('databaseUrl'),
     databaseDirectUrl: undefined,
     testDatabaseUrl: undefined,
+    tenantRoleLogin: 'auto',
     dataDir: path.join(PROJECT_ROOT, '.data', 'test'),
     templatesDir: TEMPLATES_DIR,
     poolSize: 20,

@@ -1,20 +1,30 @@
 import { sql } from 'kysely';
+import { randomSecret } from '../../auth/random-secret.js';
+import type { Database } from '../../db/database.js';
 import { assertTenantSchemaName } from '../../db/identifiers.js';
+import { scramSha256Verifier } from '../../db/scram-verifier.js';
 import type { AnyKysely } from '../../db/any-kysely.js';
 
+/** How tenant roles are made on this database: see Config.tenantRoleLogin. */
+export type TenantRoleOptions = Pick<Database, 'tenantRoleLogin' | 'citusVersion'>;
+
 /**
- * Creates the tenant's schema and its NOLOGIN role (same name), lets the
+ * Creates the tenant's schema and its role (same name), lets the
  * server's login role switch to it, and sets the schema's default privileges
  * so every table and sequence a migration creates in it is usable by the
  * tenant role (DML only). Default privileges, not GRANT … ON ALL TABLES IN
  * SCHEMA: the latter scans all of pg_class, which at 10,000 tenants made
  * every provisioning and every migrated tenant pay for the whole fleet.
  */
-export async function createTenantSchemaAndRole(db: AnyKysely, schemaName: string): Promise<void> {
+export async function createTenantSchemaAndRole(db: AnyKysely, schemaName: string, roles: TenantRoleOptions): Promise<void> {
   const name = assertTenantSchemaName(schemaName);
   const id = sql.id(name);
   await sql`CREATE SCHEMA ${id}`.execute(db);
-  await sql`CREATE ROLE ${id} NOLOGIN`.execute(db);
+  if (roles.tenantRoleLogin) {
+    await createLoginRole(db, name, roles.citusVersion !== undefined);
+  } else {
+    await sql`CREATE ROLE ${id} NOLOGIN`.execute(db);
+  }
   // A superuser may SET ROLE to anyone, and granting it membership in every
   // tenant role would grow a membership list that each grant re-checks.
   // PostgreSQL 16 split membership into INHERIT and SET; the login role needs
@@ -33,6 +43,51 @@ export async function createTenantSchemaAndRole(db: AnyKysely, schemaName: strin
     ALTER DEFAULT PRIVILEGES IN SCHEMA ${id} GRANT USAGE, SELECT ON SEQUENCES TO ${id}`.execute(db);
 }
 
+/**
+ * A tenant role that can log in, for engines that connect onward as the
+ * current role (Citus reaches its workers as the tenant role). Its password is
+ * 256 random bits that nothing prints: PostgreSQL gets only the SCRAM
+ * verifier, and on Citus the password goes to pg_dist_authinfo (readable by
+ * superusers only), which the coordinator presents to every node (nodeid 0).
+ * The role still holds only its own schema's privileges.
+ */
+async function createLoginRole(db: AnyKysely, name: string, citus: boolean): Promise<void> {
+  const password = randomSecret();
+  await sql`CREATE ROLE ${sql.id(name)} LOGIN PASSWORD ${sql.lit(scramSha256Verifier(password))}`.execute(db);
+  if (citus) await registerCitusPassword(db, name, password);
+}
+
+async function registerCitusPassword(db: AnyKysely, name: string, password: string): Promise<void> {
+  await sql`DELETE FROM pg_catalog.pg_dist_authinfo WHERE rolename = ${name}`.execute(db);
+  await sql`INSERT INTO pg_catalog.pg_dist_authinfo (nodeid, rolename, authinfo) VALUES (0, ${name}, ${`password=${password}`})`.execute(db);
+}
+
+/**
+ * Gives LOGIN and a new credential to the tenant roles that lack them, when
+ * this database wants login roles: tenants provisioned before Citus was
+ * installed, or before TENANT_ROLE_LOGIN was turned on. Each role in its own
+ * transaction; returns the schemas it changed. With nothing to do, one query.
+ */
+export async function grantLoginToTenantRoles(database: Database): Promise<string[]> {
+  if (!database.tenantRoleLogin) return [];
+  const citus = database.citusVersion !== undefined;
+  const lacking = await sql<{ schema_name: string }>`
+    SELECT t.schema_name FROM control.tenants t JOIN pg_catalog.pg_roles r ON r.rolname = t.schema_name
+    WHERE NOT r.rolcanlogin ${citus ? sql`OR NOT EXISTS (SELECT FROM pg_catalog.pg_dist_authinfo a WHERE a.rolename = t.schema_name)` : sql``}
+    ORDER BY t.schema_name`.execute(database.control);
+  const changed: string[] = [];
+  for (const { schema_name } of lacking.rows) {
+    const name = assertTenantSchemaName(schema_name);
+    await database.control.transaction().execute(async (trx) => {
+      const password = randomSecret();
+      await sql`ALTER ROLE ${sql.id(name)} LOGIN PASSWORD ${sql.lit(scramSha256Verifier(password))}`.execute(trx);
+      if (citus) await registerCitusPassword(trx, name, password);
+    });
+    changed.push(name);
+  }
+  return changed;
+}
+
 /** The migration ledger is the one table the tenant role must not touch; call after every migration run. */
 export async function revokeLedgerAccess(db: AnyKysely, schemaName: string): Promise<void> {
   const name = assertTenantSchemaName(schemaName);
@@ -42,5 +97,11 @@ export async function revokeLedgerAccess(db: AnyKysely, schemaName: string): Pro
 export async function dropTenantSchemaAndRole(db: AnyKysely, schemaName: string): Promise<void> {
   const name = sql.id(assertTenantSchemaName(schemaName));
   await sql`DROP SCHEMA IF EXISTS ${name} CASCADE`.execute(db);
+  // Citus keeps a login role's password beside the role, and would keep it after the role is gone.
+  await sql`DO $forget$ BEGIN
+    IF to_regclass('pg_catalog.pg_dist_authinfo') IS NOT NULL THEN
+      EXECUTE 'DELETE FROM pg_catalog.pg_dist_authinfo WHERE rolename = $1' USING ${sql.lit(assertTenantSchemaName(schemaName))}::name;
+    END IF;
+  END $forget$`.execute(db);
   await sql`DROP ROLE IF EXISTS ${name}`.execute(db);
 }

@@ -11,7 +11,7 @@ import { migrateSchema, type MigrationDirection } from '../../migrations/migrate
 import type { Template } from '../../migrations/template.js';
 import { requirePlan } from '../plans/plan.service.js';
 import { validateSlug, validateTenantName } from '../registry/slug.js';
-import { createTenantSchemaAndRole, revokeLedgerAccess } from './tenant-schema.repository.js';
+import { createTenantSchemaAndRole, revokeLedgerAccess, type TenantRoleOptions } from './tenant-schema.repository.js';
 import { findTenantBySlug, insertTenant, setTemplateVersion } from '../registry/tenant.repository.js';
 
 export interface CreateTenantInput {
@@ -44,7 +44,7 @@ export async function createTenant(database: Database, template: Template, input
   const slug = validateSlug(input.slug);
   const name = validateTenantName(input.name ?? slug);
   const started = performance.now();
-  const tenant = await database.control.transaction().execute((trx) => provisionTenantInTransaction(trx, template, { slug, name, plan: input.plan }));
+  const tenant = await database.control.transaction().execute((trx) => provisionTenantInTransaction(trx, template, database, { slug, name, plan: input.plan }));
   return { tenant, durationMs: performance.now() - started };
 }
 
@@ -58,6 +58,7 @@ export async function createTenant(database: Database, template: Template, input
 export async function provisionTenantInTransaction(
   trx: Kysely<ControlDatabase>,
   template: Template,
+  roles: TenantRoleOptions,
   input: CreateTenantInput,
   options: ProvisionOptions = {},
 ): Promise<Tenant> {
@@ -77,7 +78,7 @@ export async function provisionTenantInTransaction(
     throw error;
   }
   await insertTenantAuth(trx, row.id, randomSecret());
-  await createTenantSchemaAndRole(trx, schemaName);
+  await createTenantSchemaAndRole(trx, schemaName, roles);
   return (await migrateTenantInTransaction(trx, template, row, { direction: 'up', toVersion: options.toVersion })).tenant;
 }
 

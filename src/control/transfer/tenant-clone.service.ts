@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
 import type { ControlDatabase, Tenant } from '../../db/control-database.js';
 import type { Database } from '../../db/database.js';
+import type { TenantRoleOptions } from '../tenants/tenant-schema.repository.js';
 import { SchemataError } from '../../errors.js';
 import { findDrift } from '../../migrations/drift.js';
 import { readLedgers } from '../../migrations/ledger.repository.js';
@@ -54,7 +55,7 @@ export async function cloneTenant(database: Database, template: Template, source
   // One connection for the hold and the transaction: the hold must exist before the snapshot does.
   const hold = await holdSchemaForReading(database, found.schema_name);
   try {
-    return await cloneInTransaction(hold.db, template, found, { slug, name: nameOverride ?? defaultName(found) }, started);
+    return await cloneInTransaction(hold.db, template, database, found, { slug, name: nameOverride ?? defaultName(found) }, started);
   } finally {
     await hold.release();
   }
@@ -63,6 +64,7 @@ export async function cloneTenant(database: Database, template: Template, source
 async function cloneInTransaction(
   db: Kysely<ControlDatabase>,
   template: Template,
+  roles: TenantRoleOptions,
   found: Tenant,
   target: { readonly slug: string; readonly name: string },
   started: number,
@@ -87,6 +89,7 @@ async function cloneInTransaction(
       const copy = await provisionTenantInTransaction(
         trx,
         template,
+        roles,
         { slug: target.slug, name: target.name, plan: source.plan },
         { toVersion: source.template_version },
       );

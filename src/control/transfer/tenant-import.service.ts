@@ -71,7 +71,7 @@ export async function importTenant(
     }
 
     return await database.control.transaction().execute(async (trx) => {
-      const provisioned = await provisionTenantInTransaction(trx, template, { slug, name, plan: header.tenant.plan }, { toVersion: header.templateVersion }).catch(
+      const provisioned = await provisionTenantInTransaction(trx, template, database, { slug, name, plan: header.tenant.plan }, { toVersion: header.templateVersion }).catch(
         (error: unknown) => {
           // Plans are data (control.plans), so the exporting server may have had one this server lacks.
           if (isSchemataError(error) && error.code === 'PLAN_NOT_FOUND') {

@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { ControlDatabase } from '../../db/control-database.js';
+import type { Database } from '../../db/database.js';
 import { assertTenantSchemaName } from '../../db/identifiers.js';
+import { totalRelationSize } from '../../db/relation-size.js';
 
 type Db = Kysely<ControlDatabase>;
 
@@ -70,14 +72,14 @@ export async function countActiveTenants(db: Db, since: Date): Promise<number> {
 export interface TableUsage {
   readonly table: string;
   readonly rows: number;
-  /** pg_total_relation_size: heap, indexes and TOAST. */
+  /** Total relation size: heap, indexes and TOAST (on the workers under Citus). */
   readonly bytes: number;
 }
 
 export interface SchemaUsage {
   /** Every table but the migration ledger. */
   readonly tables: readonly TableUsage[];
-  /** The sum of pg_total_relation_size over every table of the schema, the ledger included. */
+  /** The sum of the tables' total relation sizes, the ledger included. */
   readonly storageBytes: number;
 }
 
@@ -86,10 +88,10 @@ export interface SchemaUsage {
  * round trips. Table names come from the catalog and are quoted; the schema
  * name is checked against the allowlist.
  */
-export async function readSchemaUsage(db: Db, schemaName: string): Promise<SchemaUsage> {
+export async function readSchemaUsage(db: Db, engine: Pick<Database, 'citusVersion'>, schemaName: string): Promise<SchemaUsage> {
   const schema = assertTenantSchemaName(schemaName);
   const tables = await sql<{ table: string; bytes: string }>`
-    SELECT c.relname AS table, pg_total_relation_size(c.oid) AS bytes
+    SELECT c.relname AS table, ${totalRelationSize(engine, 'c.oid')} AS bytes
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p')
     ORDER BY c.relname
@@ -103,4 +105,27 @@ export async function readSchemaUsage(db: Db, schemaName: string): Promise<Schem
   )}`.execute(db);
   const rowsByTable = new Map(counts.rows.map((row) => [row.table, Number(row.rows)]));
   return { tables: data.map((t) => ({ table: t.table, rows: rowsByTable.get(t.table) ?? 0, bytes: Number(t.bytes) })), storageBytes };
+}
+
+/**
+ * The Citus nodes (`host:port`) holding the shards of a tenant schema's
+ * tables, from Citus's own metadata on the coordinator (no worker is asked).
+ * Undefined when the database is not Citus; empty when the schema is not
+ * distributed (created with citus.enable_schema_based_sharding off).
+ */
+export async function readCitusPlacement(db: Db, engine: Pick<Database, 'citusVersion'>, schemaName: string): Promise<string[] | undefined> {
+  if (engine.citusVersion === undefined) return undefined;
+  const schema = assertTenantSchemaName(schemaName);
+  const nodes = await sql<{ node: string }>`
+    SELECT DISTINCT n.nodename || ':' || n.nodeport AS node
+    FROM pg_catalog.pg_dist_partition p
+    JOIN pg_catalog.pg_class c ON c.oid = p.logicalrelid
+    JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
+    JOIN pg_catalog.pg_dist_shard s ON s.logicalrelid = p.logicalrelid
+    JOIN pg_catalog.pg_dist_placement pl ON pl.shardid = s.shardid
+    JOIN pg_catalog.pg_dist_node n ON n.groupid = pl.groupid
+    WHERE ns.nspname = ${schema}
+    ORDER BY node
+  `.execute(db);
+  return nodes.rows.map((row) => row.node);
 }

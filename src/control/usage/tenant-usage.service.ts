@@ -4,7 +4,7 @@ import type { DriftProblem } from '../../migrations/drift.js';
 import { readExistingLedgers, tenantDrift } from '../fleet/migration-status.js';
 import type { Template } from '../../migrations/template.js';
 import { countTenantsBy } from '../registry/tenant.repository.js';
-import { countActiveTenants, readRequestUsage, readSchemaUsage, type RequestUsage, type TableUsage } from './tenant-usage.repository.js';
+import { countActiveTenants, readCitusPlacement, readRequestUsage, readSchemaUsage, type RequestUsage, type TableUsage } from './tenant-usage.repository.js';
 
 export interface TenantHealth {
   readonly templateVersion: number;
@@ -19,20 +19,24 @@ export interface TenantUsage {
   readonly storageBytes: number;
   readonly requests: RequestUsage;
   readonly health: TenantHealth;
+  /** On Citus, the nodes (`host:port`) that hold the tenant's tables; undefined elsewhere. */
+  readonly citusNodes: readonly string[] | undefined;
 }
 
 /** One tenant's usage and health, read live: exact row counts, storage, request counts, version and drift. */
 export async function tenantUsage(database: Database, template: Template, tenant: Tenant): Promise<TenantUsage> {
-  const [schema, requests, ledgers] = await Promise.all([
-    readSchemaUsage(database.control, tenant.schema_name),
+  const [schema, requests, ledgers, citusNodes] = await Promise.all([
+    readSchemaUsage(database.control, database, tenant.schema_name),
     readRequestUsage(database.control, tenant.id),
     readExistingLedgers(database, [tenant.schema_name]),
+    readCitusPlacement(database.control, database, tenant.schema_name),
   ]);
   return {
     tenant,
     tables: schema.tables,
     storageBytes: schema.storageBytes,
     requests,
+    citusNodes,
     health: {
       templateVersion: tenant.template_version,
       latestVersion: template.latestVersion,

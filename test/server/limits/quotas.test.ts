@@ -118,7 +118,7 @@ describe('plans and quotas', () => {
 
   it('the tenant role measures its own schema, as the server login role does', async () => {
     const tenant = await newTenant('basic');
-    const asTenant = await withTenantTransaction(database, tenant, { readOnly: true }, (db) => readStorageBytes(db));
+    const asTenant = await withTenantTransaction(database, tenant, { readOnly: true }, (db) => readStorageBytes(db, database));
     const asServer = await sql<{ bytes: string }>`
       SELECT sum(pg_total_relation_size(c.oid)) AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = ${tenant.schema_name} AND c.relkind IN ('r', 'p')`.execute(database.control);
@@ -153,7 +153,7 @@ describe('plans and quotas', () => {
   });
 
   it("storage is measured per tenant: one tenant's size never decides another's writes", async () => {
-    const measure = (tenant: Tenant) => withTenantTransaction(database, tenant, { readOnly: true }, readStorageBytes);
+    const measure = (tenant: Tenant) => withTenantTransaction(database, tenant, { readOnly: true }, (db) => readStorageBytes(db, database));
     const [small, big] = [await newTenant('enterprise', 'q_small'), await newTenant('enterprise', 'q_big')];
     await withTenantTransaction(database, big, {}, (db) => insertDemoData(db, big.slug, { users: 20, projects: 10, deployments: 3000, workflows: 300 }));
     const [smallBytes, bigBytes] = [await measure(small), await measure(big)];

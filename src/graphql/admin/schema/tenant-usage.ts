@@ -8,7 +8,7 @@ const TableUsageRef = adminBuilder.objectRef<TableUsage>('TableUsage').implement
   fields: (t) => ({
     table: t.exposeString('table'),
     rows: t.expose('rows', { type: 'SafeInt', description: 'Exact count at the time of the query.' }),
-    bytes: t.expose('bytes', { type: 'SafeInt', description: 'pg_total_relation_size: heap, indexes and TOAST.' }),
+    bytes: t.expose('bytes', { type: 'SafeInt', description: 'Heap, indexes and TOAST (pg_total_relation_size; on Citus, citus_total_relation_size: on the workers).' }),
   }),
 });
 
@@ -20,7 +20,12 @@ const TenantUsageRef = adminBuilder.objectRef<TenantUsage>('TenantUsage').implem
   description: "A tenant's usage and health, read live.",
   fields: (t) => ({
     tables: t.field({ type: [TableUsageRef], resolve: (usage) => [...usage.tables] }),
-    storageBytes: t.expose('storageBytes', { type: 'SafeInt', description: 'The sum of pg_total_relation_size over the schema.' }),
+    storageBytes: t.expose('storageBytes', { type: 'SafeInt', description: "The sum of the tables' sizes over the schema, the migration ledger included." }),
+    citusNodes: t.stringList({
+      nullable: true,
+      description: 'On a Citus coordinator, the nodes (host:port) holding the tenant schema; null on plain PostgreSQL, empty for a schema Citus did not distribute.',
+      resolve: (u) => (u.citusNodes === undefined ? null : [...u.citusNodes]),
+    }),
     requestsToday: t.field({ type: 'SafeInt', description: 'Operations executed today (UTC); servers flush counts every 10 s.', resolve: (u) => u.requests.requestsToday }),
     requestsLast30Days: t.field({ type: 'SafeInt', resolve: (u) => u.requests.requestsLast30Days }),
     errorsLast30Days: t.field({ type: 'SafeInt', resolve: (u) => u.requests.errorsLast30Days }),
