@@ -8,6 +8,7 @@ import { listPlans } from '../src/control/plans/plan.repository.js';
 import { changeTenantPlan, purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../src/control/tenants/tenant-lifecycle.service.js';
 import { fleetOverview, tenantUsage } from '../src/control/usage/tenant-usage.service.js';
 import { createTenant, getTenant, rotateSigningKey } from '../src/control/tenants/tenant.service.js';
+import { moveTenantToCitusNode } from '../src/control/tenants/citus-placement.service.js';
 import { SchemataError } from '../src/errors.js';
 
 const USAGE = `usage:
@@ -24,6 +25,8 @@ const USAGE = `usage:
   npm run tenant -- change-plan <slug> <plan>
   npm run tenant -- plans                         the plans and their limits
   npm run tenant -- rotate-key <slug>             new signing secret: every access token of the tenant stops working
+  npm run tenant -- citus-move <slug> --to <host:port>
+                                                  on Citus: moves the tenant's schema to that worker, online (citus_schema_move)
   npm run tenant -- export <slug> [--without-credentials] > acme.ndjson
                                                   every table's rows as NDJSON on stdout (the summary goes to stderr);
                                                   --without-credentials leaves out password hashes and token rows
@@ -38,6 +41,7 @@ const { positionals, values } = parseArgs({
     name: { type: 'string' },
     plan: { type: 'string' },
     as: { type: 'string' },
+    to: { type: 'string' },
     json: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
     'without-credentials': { type: 'boolean', default: false },
@@ -134,6 +138,16 @@ await runScript(
       case 'rotate-key': {
         const tenant = await rotateSigningKey(database, needSlug('rotate-key'));
         console.log(`rotated the signing key of ${tenant.slug}: its access tokens issued before now are rejected; refresh tokens still work`);
+        return;
+      }
+      case 'citus-move': {
+        if (!values.to) throw new UsageError(`citus-move needs --to <host:port>\n${USAGE}`);
+        const move = await moveTenantToCitusNode(database, needSlug('citus-move'), values.to);
+        console.log(
+          move.moved
+            ? `moved ${move.tenant.slug} from ${move.from.join(', ')} to ${move.to} in ${(move.durationMs / 1000).toFixed(2)} s`
+            : `${move.tenant.slug} is already on ${move.to}: nothing moved`,
+        );
         return;
       }
       case 'export':

@@ -107,25 +107,3 @@ export async function readSchemaUsage(db: Db, engine: Pick<Database, 'citusVersi
   return { tables: data.map((t) => ({ table: t.table, rows: rowsByTable.get(t.table) ?? 0, bytes: Number(t.bytes) })), storageBytes };
 }
 
-/**
- * The Citus nodes (`host:port`) holding the shards of a tenant schema's
- * tables, from Citus's own metadata on the coordinator (no worker is asked).
- * Undefined when the database is not Citus; empty when the schema is not
- * distributed (created with citus.enable_schema_based_sharding off).
- */
-export async function readCitusPlacement(db: Db, engine: Pick<Database, 'citusVersion'>, schemaName: string): Promise<string[] | undefined> {
-  if (engine.citusVersion === undefined) return undefined;
-  const schema = assertTenantSchemaName(schemaName);
-  const nodes = await sql<{ node: string }>`
-    SELECT DISTINCT n.nodename || ':' || n.nodeport AS node
-    FROM pg_catalog.pg_dist_partition p
-    JOIN pg_catalog.pg_class c ON c.oid = p.logicalrelid
-    JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
-    JOIN pg_catalog.pg_dist_shard s ON s.logicalrelid = p.logicalrelid
-    JOIN pg_catalog.pg_dist_placement pl ON pl.shardid = s.shardid
-    JOIN pg_catalog.pg_dist_node n ON n.groupid = pl.groupid
-    WHERE ns.nspname = ${schema}
-    ORDER BY node
-  `.execute(db);
-  return nodes.rows.map((row) => row.node);
-}

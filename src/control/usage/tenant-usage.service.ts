@@ -4,7 +4,8 @@ import type { DriftProblem } from '../../migrations/drift.js';
 import { readExistingLedgers, tenantDrift } from '../fleet/migration-status.js';
 import type { Template } from '../../migrations/template.js';
 import { countTenantsBy } from '../registry/tenant.repository.js';
-import { countActiveTenants, readCitusPlacement, readRequestUsage, readSchemaUsage, type RequestUsage, type TableUsage } from './tenant-usage.repository.js';
+import { readCitusPlacement } from '../tenants/citus-placement.repository.js';
+import { countActiveTenants, readRequestUsage, readSchemaUsage, type RequestUsage, type TableUsage } from './tenant-usage.repository.js';
 
 export interface TenantHealth {
   readonly templateVersion: number;

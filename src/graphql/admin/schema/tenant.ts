@@ -1,5 +1,6 @@
 import { cloneTenant } from '../../../control/transfer/tenant-clone.service.js';
 import { createTenant, rotateSigningKey } from '../../../control/tenants/tenant.service.js';
+import { moveTenantToCitusNode, type CitusMove } from '../../../control/tenants/citus-placement.service.js';
 import { purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../../../control/tenants/tenant-lifecycle.service.js';
 import { findTenantBySlug, listTenantsPage } from '../../../control/registry/tenant.repository.js';
 import { validateSlug } from '../../../control/registry/slug.js';
@@ -66,6 +67,16 @@ const CreatedTenantRef = adminBuilder.objectRef<{ tenant: Tenant; durationMs: nu
   }),
 });
 
+const CitusMoveRef = adminBuilder.objectRef<CitusMove>('CitusMove').implement({
+  fields: (t) => ({
+    tenant: t.field({ type: AdminTenantRef, resolve: (move) => move.tenant }),
+    from: t.stringList({ description: 'The nodes (host:port) that held the schema before.', resolve: (move) => [...move.from] }),
+    to: t.exposeString('to'),
+    moved: t.exposeBoolean('moved', { description: 'False when the tenant was already on that node.' }),
+    durationMs: t.exposeFloat('durationMs'),
+  }),
+});
+
 adminBuilder.mutationFields((t) => ({
   createTenant: t.field({
     type: CreatedTenantRef,
@@ -119,6 +130,12 @@ adminBuilder.mutationFields((t) => ({
     description: 'A new slug (and optionally name). The schema is named after the id, so no data moves.',
     args: { slug: t.arg.string({ required: true }), newSlug: t.arg.string({ required: true }), name: t.arg.string({ required: false }) },
     resolve: (_root, args, { database }) => renameTenant(database, args.slug, { newSlug: args.newSlug, name: args.name ?? undefined }),
+  }),
+  moveTenantToCitusNode: t.field({
+    type: CitusMoveRef,
+    description: "On a Citus coordinator: moves the tenant's schema to the worker `node` (host:port) with citus_schema_move, while it keeps serving.",
+    args: { slug: t.arg.string({ required: true }), node: t.arg.string({ required: true }) },
+    resolve: (_root, args, { database }) => moveTenantToCitusNode(database, args.slug, args.node),
   }),
   rotateSigningKey: t.field({
     type: AdminTenantRef,
