@@ -1,5 +1,5 @@
 import type { AppliedMigration } from './ledger.repository.js';
-import type { Template } from './template.js';
+import { acceptsChecksum, type Template } from './template.js';
 
 export interface DriftProblem {
   readonly file: string;
@@ -14,7 +14,7 @@ export function findDrift(template: Template, applied: readonly AppliedMigration
     const file = files.get(row.name);
     if (!file) {
       problems.push({ file: row.name, problem: 'applied, but the file no longer exists in the template' });
-    } else if (file.checksum !== row.checksum) {
+    } else if (!acceptsChecksum(file, row.checksum)) {
       problems.push({
         file: row.name,
         problem: `changed since it was applied (checksum ${row.checksum.slice(0, 12)}… applied, ${file.checksum.slice(0, 12)}… now)`,

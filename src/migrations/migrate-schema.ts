@@ -58,14 +58,15 @@ export async function migrateSchema(
     storage,
     migrations: template.migrations.map((migration) => ({
       name: migration.name,
+      // One statement per query, all in the caller's transaction (see TemplateMigration.up).
       up: async ({ context }) => {
-        await sql.raw(migration.up).execute(context);
+        for (const statement of migration.up) await sql.raw(statement).execute(context);
       },
       down: async ({ context }) => {
         if (migration.down === undefined) {
           throw new SchemataError('NO_DOWN_MIGRATION', `${label}: ${migration.name} has no "-- migrate:down" section, so it cannot be reverted`);
         }
-        await sql.raw(migration.down).execute(context);
+        for (const statement of migration.down) await sql.raw(statement).execute(context);
       },
     })),
   });

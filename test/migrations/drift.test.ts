@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -38,6 +39,32 @@ describe('drift', () => {
     const columns = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = ${tenant.schema_name} AND column_name = 'schedule'`.execute(database.control);
     expect(columns.rows[0]!.n).toBe(0);
+  });
+
+  it('a ledger row holding a checksum the file supersedes is no drift; any other checksum still is', async () => {
+    const shipped = await tenantTemplate();
+    const superseded = createHash('sha256')
+      .update(await fs.readFile(path.resolve('test/fixtures/templates/tenant-0002-add-identity-before-named-constraints.sql')))
+      .digest('hex');
+    expect(shipped.migrations.find((m) => m.name === '0002_add_identity.sql')!.supersededChecksums).toEqual([superseded]);
+    const [before, other] = await Promise.all([seedTenant(database, shipped, 'superseded'), seedTenant(database, shipped, 'other_sum')]);
+    for (const [tenant, checksum] of [
+      [before!, superseded],
+      [other!, randomBytes(32).toString('hex')],
+    ] as const) {
+      await sql`UPDATE ${sql.id(tenant.schema_name, 'schema_migrations')} SET checksum = ${checksum} WHERE name = '0002_add_identity.sql'`.execute(database.control);
+    }
+    const next = await loadTemplate(await templatesWith({ '0101_add_schedule.sql': NEXT }), 'tenant');
+
+    const result = await migrateTenants(database, next, { direction: { direction: 'up' }, concurrency: 1, slugs: [before!.slug, other!.slug] });
+
+    expect(result.results.find((r) => r.slug === before!.slug)).toMatchObject({ ok: true, files: ['0101_add_schedule.sql'] });
+    const refused = result.results.find((r) => r.slug === other!.slug);
+    expect(refused).toMatchObject({ ok: false, code: 'MIGRATION_DRIFT' });
+    expect(refused && !refused.ok && refused.error).toMatch(/0002_add_identity\.sql: changed since it was applied/);
+    const status = await migrationStatus(database, { ...(await loadTemplates(path.resolve('schema-templates'))), tenant: next });
+    expect(status.tenants.drift.filter((d) => d.slug === before!.slug)).toEqual([]);
+    expect(status.tenants.drift.filter((d) => d.slug === other!.slug)).toEqual([expect.objectContaining({ file: '0002_add_identity.sql' })]);
   });
 
   it('status reports per-tenant drift (an unknown ledger entry, a registry out of step) and nothing for a clean tenant', async () => {

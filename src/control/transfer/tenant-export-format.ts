@@ -1,7 +1,7 @@
 import type { TenantPlan } from '../../db/control-database.js';
 import { SchemataError } from '../../errors.js';
 import type { AppliedMigration } from '../../migrations/ledger.repository.js';
-import type { Template } from '../../migrations/template.js';
+import { acceptsChecksum, type Template } from '../../migrations/template.js';
 import type { SequenceState } from './tenant-tables.repository.js';
 
 /*
@@ -117,12 +117,12 @@ export function parseHeader(line: string | undefined, template: Template): Expor
   return value as unknown as ExportHeader;
 }
 
-/** The rows fit only a schema built from the very same files, so a renamed or edited file refuses the import. */
+/** The rows fit only a schema built from the very same files (or a text one supersedes, which gives the same catalog), so a renamed or edited file refuses the import. */
 function checkSameTemplate(migrations: readonly AppliedMigration[], templateVersion: number, template: Template): void {
   const expected = template.migrations.filter((m) => m.version <= templateVersion);
   const byName = new Map(migrations.map((m) => [m.name, m.checksum]));
   const missing = expected.filter((m) => !byName.has(m.name)).map((m) => m.name);
-  const differing = expected.filter((m) => byName.has(m.name) && byName.get(m.name) !== m.checksum).map((m) => m.name);
+  const differing = expected.filter((m) => byName.has(m.name) && !acceptsChecksum(m, byName.get(m.name)!)).map((m) => m.name);
   const unknown = migrations.filter((m) => !expected.some((e) => e.name === m.name)).map((m) => m.name);
   const problems = [
     ...(missing.length > 0 ? [`it lacks ${missing.join(', ')}`] : []),

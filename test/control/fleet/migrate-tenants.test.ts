@@ -108,7 +108,7 @@ describe('migrating the tenant fleet', () => {
     const apply = () =>
       database.control.transaction().execute(async (trx) => {
         await sql`SELECT set_config('search_path', ${`"${tenant.schema_name}"`}, true)`.execute(trx);
-        await sql.raw(v3.migrations.find((m) => m.version === 101)!.up).execute(trx);
+        for (const statement of v3.migrations.find((m) => m.version === 101)!.up) await sql.raw(statement).execute(trx);
       });
     const outcomes = await Promise.allSettled([apply(), apply()]);
     expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(1);

@@ -34,6 +34,19 @@ describe('provisioning', () => {
   });
   afterAll(() => database.close());
 
+  it('sends each statement of a template file as a query of its own, as a Citus coordinator needs', async () => {
+    const sent: string[] = [];
+    const recording = await openTestDatabase({ onQuery: (statement) => sent.push(statement) });
+    try {
+      await createTenant(recording, template, { slug: uniqueSlug('prov_stmt') });
+    } finally {
+      await recording.close();
+    }
+    const statements = template.migrations.flatMap((m) => m.up);
+    expect(statements.length).toBeGreaterThan(template.migrations.length);
+    for (const statement of statements) expect(sent, statement).toContain(statement);
+  });
+
   it('creates the registry row, schema, NOLOGIN role and every template table, and reports its duration', async () => {
     const slug = uniqueSlug('prov');
     const { tenant, durationMs } = await createTenant(database, template, { slug, name: 'Provisioned Ltd' });

@@ -122,14 +122,37 @@ describe('tenant export and import', () => {
     expect(ledger.rows.map((row) => row.name)).toEqual(newer.migrations.map((m) => m.name));
   });
 
+  it('an export written while the ledger held a text a file now supersedes still imports, and an unknown checksum still does not', async () => {
+    const source = await seedTenant(database, template, 'exp_sup');
+    await fillTenant(database, source, { users: 3, projects: 2, deployments: 2, workflows: 1 });
+    const identity = template.migrations.find((m) => m.name === '0002_add_identity.sql')!;
+    expect(identity.supersededChecksums).toHaveLength(1);
+    // As a tenant migrated before the file named its constraints records it.
+    await sql`UPDATE ${sql.id(source.schema_name, 'schema_migrations')} SET checksum = ${identity.supersededChecksums[0]!} WHERE name = ${identity.name}`.execute(database.control);
+    const text = await exportText(database, source.slug);
+    expect((JSON.parse(text.slice(0, text.indexOf('\n'))) as { migrations: { name: string; checksum: string }[] }).migrations).toContainEqual({
+      name: identity.name,
+      checksum: identity.supersededChecksums[0],
+    });
+
+    const imported = await importTenant(database, template, textStream(text), { slug: uniqueSlug('exp_sup_copy') });
+    expect(await tenantContents(database, imported.tenant.schema_name)).toEqual(await tenantContents(database, source.schema_name));
+
+    const unknown = text.replace(identity.supersededChecksums[0]!, 'f'.repeat(64));
+    await expect(importTenant(database, template, textStream(unknown), { slug: uniqueSlug('exp_sup_bad') })).rejects.toMatchObject({
+      code: 'INVALID_EXPORT',
+      message: expect.stringContaining(`${identity.name} differ from this server's files`),
+    });
+  });
+
   it('tables a later template adds round-trip too: identity and generated columns, numerics, arrays, sequences, found in foreign-key order', async () => {
     // "annotations" sorts before "projects" but references it, so loading by name would fail.
     const withNotes = await loadTemplate(
       await templatesWith({
         '0101_create_annotations.sql': `-- migrate:up
 CREATE TABLE annotations (
-  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  project_id  uuid NOT NULL REFERENCES projects (id),
+  id          bigint GENERATED ALWAYS AS IDENTITY CONSTRAINT annotations_pkey PRIMARY KEY,
+  project_id  uuid NOT NULL CONSTRAINT annotations_project_id_fkey REFERENCES projects (id),
   amount      numeric(40, 20),
   body        text,
   body_length integer GENERATED ALWAYS AS (length(body)) STORED,
