@@ -22,6 +22,8 @@ export interface RowChangeFeedOptions {
   readonly maxStreams?: number;
   /** Changes a stream may hold unconsumed before it is ended with SLOW_CONSUMER. @default 1000 */
   readonly maxQueued?: number;
+  /** Set where no change is ever announced (on Citus, see tenant migration 0004): every subscription is refused with SUBSCRIPTIONS_UNAVAILABLE and this reason. */
+  readonly unavailable?: string | undefined;
 }
 
 export interface ChangeStreamOptions {
@@ -49,9 +51,11 @@ export class RowChangeFeed {
   private readonly session: ListeningSession;
   private readonly fanOut: FanOut;
   private readonly limits: { readonly perTenant: number; readonly streams: number; readonly queued: number };
+  private readonly unavailable: string | undefined;
 
   constructor(sessionUrl: string, options: RowChangeFeedOptions = {}) {
     this.fanOut = options.fanOut ?? byTenant;
+    this.unavailable = options.unavailable;
     this.limits = { perTenant: options.maxPerTenant ?? 200, streams: options.maxStreams ?? 5_000, queued: options.maxQueued ?? 1_000 };
     this.session = new ListeningSession(sessionUrl, ROW_CHANGED_CHANNEL, options.reconnectDelayMs ?? 1_000, {
       notification: (payload) => this.deliver(payload),
@@ -81,6 +85,8 @@ export class RowChangeFeed {
   }
 
   stream(options: ChangeStreamOptions): ChangeStream {
+    // A stream that would never receive anything is worse than a clear refusal.
+    if (this.unavailable !== undefined) throw new SchemataError('SUBSCRIPTIONS_UNAVAILABLE', this.unavailable);
     const schema = options.tenant.schema_name;
     if ((this.bySchema.get(schema)?.size ?? 0) >= this.limits.perTenant) {
       throw new SchemataError('TOO_MANY_SUBSCRIPTIONS', `this tenant has ${this.limits.perTenant} subscriptions open on this server, the most it may: close one first`, { limit: 'maxPerTenant', max: this.limits.perTenant });

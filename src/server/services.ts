@@ -118,7 +118,10 @@ export async function createServices(config: Config, database: Database, options
     const keys = new TenantKeyStore(database, registry);
     const verifiedTokens = new VerifiedTokenCache();
     registry.onInvalidate((tenantId) => verifiedTokens.forgetTenant(tenantId));
-    const rowChanges = new RowChangeFeed(database.sessionUrl, { fanOut: options.rowChangeFanOut });
+    const rowChanges = new RowChangeFeed(database.sessionUrl, {
+      fanOut: options.rowChangeFanOut,
+      unavailable: database.citusVersion === undefined ? undefined : 'subscriptions are not available on a Citus cluster yet: poll the query instead',
+    });
     await rowChanges.start();
     // After the token cache forgot the tenant, so a rotated key is checked against the new keys.
     registry.onInvalidate((tenantId) => rowChanges.tenantChanged(tenantId));

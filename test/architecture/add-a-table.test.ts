@@ -79,7 +79,7 @@ describe('ARCHITECTURE.md, "How to add a tenant table"', () => {
   it('followed to the letter on a copy of the project, gives a table served through GraphQL', { timeout: 240_000 }, async () => {
     const steps = await workedExample();
     expect(steps.map((step) => `${step.kind} ${step.target}`)).toEqual([
-      'file schema-templates/tenant/0004_create_notes.sql',
+      'file schema-templates/tenant/0005_create_notes.sql',
       'file src/data/notes/note.repository.ts',
       'file src/graphql/schema/note.ts',
       'import-into src/graphql/schema/index.ts',

@@ -57,11 +57,13 @@ describe('template files', () => {
   });
 
   it('every shipped file splits into its statements, which together say all the file says', async () => {
+    let severalStatements = 0;
     for (const kind of ['control', 'tenant'] as const) {
       const template = await loadTemplate(TEMPLATES_DIR, kind);
       for (const migration of template.migrations) {
         const [, up, down] = sectionsOf(await fs.readFile(path.join(TEMPLATES_DIR, kind, migration.name), 'utf8'));
-        expect(migration.up.length, migration.name).toBeGreaterThan(1);
+        expect(migration.up.length, migration.name).toBeGreaterThan(0);
+        if (migration.up.length > 1) severalStatements += 1;
         expect(content(migration.up.join('\n')), migration.name).toBe(content(up!));
         expect(content(migration.down!.join('\n')), migration.name).toBe(content(down!));
         for (const statement of [...migration.up, ...migration.down!]) {
@@ -70,6 +72,8 @@ describe('template files', () => {
         }
       }
     }
+    // Most files hold several statements: the split is exercised, not just passed through.
+    expect(severalStatements).toBeGreaterThanOrEqual(8);
   });
 
   it("a function's body with semicolons inside stays one statement", async () => {

@@ -38,4 +38,10 @@ describe('the change feed bounds what subscribers may hold', () => {
     expect(await slow.next()).toEqual({ done: true, value: undefined });
     expect(f.size).toBe(1);
   });
+
+  it('refuses every subscription with SUBSCRIPTIONS_UNAVAILABLE where no change is ever announced (Citus)', () => {
+    const f = new RowChangeFeed('postgres://127.0.0.1:1/unused', { unavailable: 'subscriptions are not available on a Citus cluster yet: poll the query instead' });
+    expect(() => f.stream({ tenant: tenant(1), tables: ['deployments'] })).toThrow(expect.objectContaining({ code: 'SUBSCRIPTIONS_UNAVAILABLE', message: expect.stringMatching(/Citus/) }));
+    expect(f.size).toBe(0);
+  });
 });
