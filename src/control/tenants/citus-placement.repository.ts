@@ -46,5 +46,5 @@ export async function listCitusWorkers(db: Db): Promise<CitusNode[]> {
  * One statement outside any transaction, as citus_schema_move requires.
  */
 export async function moveCitusSchema(db: Db, schemaName: string, host: string, port: number): Promise<void> {
-  await sql`SELECT pg_catalog.citus_schema_move(${assertTenantSchemaName(schemaName)}::regnamespace, ${host}, ${port})`.execute(db);
+  await sql`SELECT pg_catalog.citus_schema_move(${assertTenantSchemaName(schemaName)}::regnamespace, ${host}::text, ${port}::integer)`.execute(db);
 }
