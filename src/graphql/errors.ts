@@ -35,12 +35,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  * A Citus coordinator, which is up and answering, could not open its
  * connection to a worker as the current role (the tenant's): the worker
  * refused the credentials, typically a NOLOGIN tenant role (see
- * TENANT_ROLE_LOGIN), a missing pg_hba entry or a wrong password. Citus
+ * TENANT_ROLE_LOGIN), a role with no password in pg_dist_authinfo where the
+ * worker asks for one, a missing pg_hba entry or a wrong password. Citus
  * reports it with SQLSTATE 08006 like an outage, but retrying cannot help.
  */
 export function isNodeAuthenticationFailure(error: unknown): boolean {
   if (!(error instanceof Error) || (error as { code?: unknown }).code !== '08006') return false;
-  return /^connection to the remote node \S+ failed with the following error: [\s\S]*(is not permitted to log in|password authentication failed|no pg_hba\.conf entry|role "[^"]*" does not exist|password is required)/.test(
+  return /^connection to the remote node \S+ failed with the following error: [\s\S]*(is not permitted to log in|password authentication failed|fe_sendauth: no password supplied|no pg_hba\.conf entry|role "[^"]*" does not exist|password is required)/.test(
     error.message,
   );
 }

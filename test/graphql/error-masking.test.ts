@@ -49,6 +49,8 @@ describe('error masking', () => {
       for (const [name, detail, code, status] of [
         ['refused_login', `FATAL:  role "${tenant.schema_name}" is not permitted to log in`, 'NODE_AUTHENTICATION_FAILED', 500],
         ['refused_password', `FATAL:  password authentication failed for user "${tenant.schema_name}"`, 'NODE_AUTHENTICATION_FAILED', 500],
+        // As seen on a real Citus 13.2 worker demanding scram-sha-256 from a role with no password in pg_dist_authinfo.
+        ['no_password', 'fe_sendauth: no password supplied', 'NODE_AUTHENTICATION_FAILED', 500],
         // Negative control: the same SQLSTATE and shape for a worker that is down is an outage worth retrying.
         ['worker_down', 'connection to server at "127.0.0.1", port 9701 failed: Connection refused', 'DATABASE_UNAVAILABLE', 503],
       ] as const) {
