@@ -88,7 +88,9 @@ await runScript(
 
 function printSummary(result: MigrateTenantsResult, target: number | MigrationDirection): void {
   const goal = typeof target === 'number' ? `template version ${target}` : target.direction === 'down' && target.toVersion !== undefined ? `version ${target.toVersion}` : 'one step down';
-  if (result.rolesGivenLogin > 0) console.log(`tenant roles: ${result.rolesGivenLogin} given LOGIN and a credential (TENANT_ROLE_LOGIN)`);
+  const { changed, failed } = result.roleLogins;
+  if (changed.length > 0) console.log(`tenant roles: ${changed.length} given LOGIN and a credential (TENANT_ROLE_LOGIN)`);
+  for (const f of failed) console.log(`  role of ${f.schema} kept as it was: ${f.error}`);
   console.log(
     `summary (${goal}): ${result.migrated} migrated, ${result.alreadyCurrent} already current, ${result.failed} failed, in ${(result.durationMs / 1000).toFixed(2)} s`,
   );

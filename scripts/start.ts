@@ -11,6 +11,7 @@ await runScript(
       console.log(`tenants: ${migration.migrated} migrated to version ${templates.tenant.latestVersion}, ${migration.failed} failed`);
       for (const r of migration.results) if (!r.ok) console.log(`  failed ${r.slug} [${r.code}]: ${r.error}`);
     }
+    for (const f of migration.roleLogins.failed) console.log(`tenant role of ${f.schema} not given LOGIN (TENANT_ROLE_LOGIN): ${f.error}`);
     if ((await listTenants(database.control)).length === 0) {
       console.log('empty database: creating the demo tenants');
       for (const result of await seedDemoTenants(database, templates.tenant)) console.log(`  ${describeSeedResult(result)}`);

@@ -38,6 +38,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  * TENANT_ROLE_LOGIN), a role with no password in pg_dist_authinfo where the
  * worker asks for one, a missing pg_hba entry or a wrong password. Citus
  * reports it with SQLSTATE 08006 like an outage, but retrying cannot help.
+ * Only the message tells the two apart, so this matches Citus's English
+ * wording (remote_commands.c) and libpq's; under another lc_messages it falls
+ * back to DATABASE_UNAVAILABLE, which is wrong about retrying but not unsafe.
  */
 export function isNodeAuthenticationFailure(error: unknown): boolean {
   if (!(error instanceof Error) || (error as { code?: unknown }).code !== '08006') return false;

@@ -45,9 +45,9 @@ export async function migrateSchema(
   // search_path only: the owner creates the objects (see TransactionScope).
   await enterScope(trx, { searchPath: schema });
   // Citus refuses triggers on distributed tables unless this is on; it then
-  // runs them on the worker holding the shard. The template's triggers only
-  // pg_notify about their own row, which is safe there (see RowChangeFeed).
-  // On plain PostgreSQL it is an unused placeholder setting.
+  // runs them on the worker holding the shard, where tenant migration 0004
+  // keeps them from notifying (a NOTIFY there breaks Citus's two-phase
+  // commit). On plain PostgreSQL it is an unused placeholder setting.
   await sql`SELECT set_config('citus.enable_unsafe_triggers', 'on', true)`.execute(trx);
   await ensureMigrationTable(trx);
 

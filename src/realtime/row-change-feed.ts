@@ -27,7 +27,9 @@ export interface RowChangeFeedOptions {
 }
 
 export interface ChangeStreamOptions {
-  readonly tenant: { readonly id: string; readonly schema_name: string };
+  readonly tenant: { readonly id: string; readonly slug: string; readonly schema_name: string };
+  /** The tenant's plan limit (control.plans.max_subscriptions); null: only the server's per-tenant cap. */
+  readonly plan: { readonly name: string; readonly maxSubscriptions: number | null };
   readonly tables: readonly RowChangeTable[];
   /** When the subscriber's token expires (ms since the epoch): the stream ends with TOKEN_EXPIRED then. */
   readonly expiresAtMs?: number | undefined;
@@ -47,6 +49,8 @@ export interface ChangeStreamOptions {
  */
 export class RowChangeFeed {
   private readonly bySchema = new Map<string, Set<ChangeStream>>();
+  /** The slug of each schema with open streams, for metrics. */
+  private readonly slugs = new Map<string, string>();
   private readonly rechecks = new Map<ChangeStream, () => Promise<void>>();
   private readonly session: ListeningSession;
   private readonly fanOut: FanOut;
@@ -84,11 +88,25 @@ export class RowChangeFeed {
     return this.rechecks.size;
   }
 
+  /** Open streams per tenant slug, for /metrics. */
+  openByTenant(): Map<string, number> {
+    return new Map([...this.bySchema].map(([schema, streams]) => [this.slugs.get(schema)!, streams.size]));
+  }
+
   stream(options: ChangeStreamOptions): ChangeStream {
     // A stream that would never receive anything is worse than a clear refusal.
     if (this.unavailable !== undefined) throw new SchemataError('SUBSCRIPTIONS_UNAVAILABLE', this.unavailable);
     const schema = options.tenant.schema_name;
-    if ((this.bySchema.get(schema)?.size ?? 0) >= this.limits.perTenant) {
+    const open = this.bySchema.get(schema)?.size ?? 0;
+    const planMax = options.plan.maxSubscriptions;
+    if (planMax !== null && planMax < this.limits.perTenant && open >= planMax) {
+      throw new SchemataError(
+        'TOO_MANY_SUBSCRIPTIONS',
+        `this tenant has ${open} subscriptions open on this server and its plan "${options.plan.name}" allows ${planMax} (maxSubscriptions): close one or change plans`,
+        { limit: 'maxSubscriptions', max: planMax, current: open, plan: options.plan.name },
+      );
+    }
+    if (open >= this.limits.perTenant) {
       throw new SchemataError('TOO_MANY_SUBSCRIPTIONS', `this tenant has ${this.limits.perTenant} subscriptions open on this server, the most it may: close one first`, { limit: 'maxPerTenant', max: this.limits.perTenant });
     }
     if (this.rechecks.size >= this.limits.streams) {
@@ -100,10 +118,14 @@ export class RowChangeFeed {
       this.rechecks.delete(ended);
       const streams = this.bySchema.get(schema);
       streams?.delete(ended);
-      if (streams?.size === 0) this.bySchema.delete(schema);
+      if (streams?.size === 0) {
+        this.bySchema.delete(schema);
+        this.slugs.delete(schema);
+      }
     }, this.limits.queued);
     const streams = this.bySchema.get(schema) ?? new Set();
     this.bySchema.set(schema, streams.add(stream));
+    this.slugs.set(schema, options.tenant.slug);
     this.rechecks.set(stream, options.recheck ?? (() => Promise.resolve()));
     if (options.expiresAtMs !== undefined) {
       const expired = () => stream.end(new SchemataError('TOKEN_EXPIRED', 'the access token has expired: subscribe again with a fresh one'));

@@ -140,7 +140,7 @@ export async function createServices(config: Config, database: Database, options
       config,
       database,
       logger,
-      metrics: options.metrics ?? createMetrics({ pool: database.pool }),
+      metrics: options.metrics ?? createMetrics({ pool: database.pool, subscriptions: () => rowChanges.openByTenant() }),
       registry,
       keys,
       verifiedTokens,

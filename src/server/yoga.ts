@@ -103,6 +103,10 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       const tenant = await resolveTenant(sources, registry, address);
       const plan = await plans.forTenant(tenant);
       let identity: Promise<IdentityDeps> | undefined;
+      // One measurement per request, taken by its first storage check, which
+      // runs before the first write: Citus refuses size functions in a
+      // transaction that has modified a shard.
+      let storageBytes: Promise<number> | undefined;
       return {
         tenant,
         plan,
@@ -110,11 +114,12 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         clientAddress: address,
         currentUser: null,
         identity: () => (identity ??= identityFor(tenant, plan, address)),
-        storageBytes: (db) => storage.bytes(tenant.id, () => readStorageBytes(db, database)),
+        storageBytes: (db) => (storageBytes ??= storage.bytes(tenant.id, () => readStorageBytes(db, database))),
         rowChanges: (tables) => {
           const authorization = request.headers.get('authorization');
           return rowChanges.stream({
             tenant,
+            plan,
             tables,
             expiresAtMs: tokenExpiresAt(authorization),
             // The same resolution and verification as at connect, with what the registry now says.

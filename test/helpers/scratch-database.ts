@@ -14,7 +14,7 @@ export interface ScratchDatabase {
  * An empty database of its own on the test server, for tests that need the
  * control plane at an older version or fixed slugs such as the demo's.
  */
-export async function openScratchDatabase(): Promise<ScratchDatabase> {
+export async function openScratchDatabase({ poolSize = 4 }: { poolSize?: number } = {}): Promise<ScratchDatabase> {
   const serverUrl = new URL(inject('databaseUrl'));
   const name = `schemata_scratch_${randomBytes(4).toString('hex')}`;
   const onServer = async <T>(url: URL, work: (client: pg.Client) => Promise<T>): Promise<T> => {
@@ -29,7 +29,7 @@ export async function openScratchDatabase(): Promise<ScratchDatabase> {
   await onServer(serverUrl, (client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`));
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const database = await openDatabase(testConfig({ databaseUrl: url.toString(), poolSize: 4 }));
+  const database = await openDatabase(testConfig({ databaseUrl: url.toString(), poolSize }));
   return {
     database,
     async drop() {

@@ -26,7 +26,8 @@ describe('creating the control schema (Citus-safe)', () => {
     (await sql<SeenCreateSchema>`SELECT command, sharding FROM public.seen_create_schema ORDER BY id`.execute(scratch.database.control)).rows;
 
   beforeAll(async () => {
-    scratch = await openScratchDatabase();
+    // One connection, so the tenant below reuses the one the control migration ran on: a session-level setting would still be there.
+    scratch = await openScratchDatabase({ poolSize: 1 });
     templates = await loadTemplates(TEMPLATES_DIR);
     await sql`
       CREATE TABLE public.seen_create_schema (id serial PRIMARY KEY, command text NOT NULL, sharding text);

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tenant } from '../../src/db/control-database.js';
 import type { Database } from '../../src/db/database.js';
+import { ROW_CHANGE_TABLES } from '../../src/realtime/change-stream.js';
 import { asTenant, listen, tenantAtVersion, type Listener, type TenantUnderTest } from '../helpers/migration-steps.js';
 
 const CHANNEL = 'schemata_row_changed';
@@ -47,6 +48,17 @@ describe('tenant migration 0004 (no notifications from Citus shards)', () => {
     expect(await subject.migrate({ direction: 'up', toVersion: 4 })).toEqual(['0004_skip_row_notifications_on_citus_shards.sql']);
     const id = await insertBoth();
     expect(await mine()).toEqual([{ schema: tenant.schema_name, table: 'deployments', id, op: 'INSERT' }]);
+  });
+
+  it("names exactly the tables the change feed listens for, which are exactly those with the trigger", async () => {
+    const source = await sql<{ src: string }>`
+      SELECT prosrc AS src FROM pg_proc WHERE proname = 'notify_row_change' AND pronamespace = ${tenant.schema_name}::regnamespace`.execute(database.control);
+    const listed = /TG_TABLE_NAME IN \(([^)]*)\)/.exec(source.rows[0]!.src)![1]!.split(',').map((name) => name.trim().replace(/'/g, ''));
+    expect(listed.sort()).toEqual([...ROW_CHANGE_TABLES].sort());
+    const triggered = await sql<{ table: string }>`
+      SELECT DISTINCT c.relname::text AS table FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+      WHERE c.relnamespace = ${tenant.schema_name}::regnamespace AND NOT g.tgisinternal AND c.relname <> 'deployments_102030' ORDER BY 1`.execute(database.control);
+    expect(triggered.rows.map((row) => row.table)).toEqual([...ROW_CHANGE_TABLES].sort());
   });
 
   it('goes down to announcing from every table again', async () => {

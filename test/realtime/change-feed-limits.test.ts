@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { RowChangeFeed } from '../../src/realtime/row-change-feed.js';
 
-const tenant = (n: number) => ({ id: `t${n}`, schema_name: `tenant_${String(n).padStart(32, '0')}` });
+const tenant = (n: number) => ({ id: `t${n}`, slug: `tenant${n}`, schema_name: `tenant_${String(n).padStart(32, '0')}` });
+/** A plan with no subscription limit of its own: the feed's caps decide. */
+const UNLIMITED = { name: 'enterprise', maxSubscriptions: null };
 /** A notification as the template's trigger sends it. */
 const notify = (feed: RowChangeFeed, n: number, id: string) =>
   (feed as unknown as { deliver(payload: string): void }).deliver(JSON.stringify({ schema: tenant(n).schema_name, table: 'deployments', id, op: 'INSERT' }));
@@ -12,20 +14,20 @@ describe('the change feed bounds what subscribers may hold', () => {
 
   it('refuses a tenant past its share of open streams, and the server past its total, with TOO_MANY_SUBSCRIPTIONS', () => {
     const f = feed();
-    const open = [f.stream({ tenant: tenant(1), tables: ['deployments'] }), f.stream({ tenant: tenant(1), tables: ['deployments'] })];
-    expect(() => f.stream({ tenant: tenant(1), tables: ['deployments'] })).toThrow(expect.objectContaining({ code: 'TOO_MANY_SUBSCRIPTIONS', details: expect.objectContaining({ limit: 'maxPerTenant' }) }));
+    const open = [f.stream({ plan: UNLIMITED, tenant: tenant(1), tables: ['deployments'] }), f.stream({ plan: UNLIMITED, tenant: tenant(1), tables: ['deployments'] })];
+    expect(() => f.stream({ plan: UNLIMITED, tenant: tenant(1), tables: ['deployments'] })).toThrow(expect.objectContaining({ code: 'TOO_MANY_SUBSCRIPTIONS', details: expect.objectContaining({ limit: 'maxPerTenant' }) }));
     // Another tenant still gets one; then the server is full.
-    open.push(f.stream({ tenant: tenant(2), tables: ['deployments'] }));
-    expect(() => f.stream({ tenant: tenant(3), tables: ['deployments'] })).toThrow(expect.objectContaining({ code: 'TOO_MANY_SUBSCRIPTIONS', details: expect.objectContaining({ limit: 'maxStreams' }) }));
+    open.push(f.stream({ plan: UNLIMITED, tenant: tenant(2), tables: ['deployments'] }));
+    expect(() => f.stream({ plan: UNLIMITED, tenant: tenant(3), tables: ['deployments'] })).toThrow(expect.objectContaining({ code: 'TOO_MANY_SUBSCRIPTIONS', details: expect.objectContaining({ limit: 'maxStreams' }) }));
     // A closed stream gives its place back.
     void open[0]!.return();
-    expect(f.stream({ tenant: tenant(1), tables: ['deployments'] }).open).toBe(true);
+    expect(f.stream({ plan: UNLIMITED, tenant: tenant(1), tables: ['deployments'] }).open).toBe(true);
   });
 
   it('ends a stream that falls behind with SLOW_CONSUMER, while the others keep receiving', async () => {
     const f = feed();
-    const slow = f.stream({ tenant: tenant(1), tables: ['deployments'] });
-    const fast = f.stream({ tenant: tenant(1), tables: ['deployments'] });
+    const slow = f.stream({ plan: UNLIMITED, tenant: tenant(1), tables: ['deployments'] });
+    const fast = f.stream({ plan: UNLIMITED, tenant: tenant(1), tables: ['deployments'] });
     const heard: string[] = [];
     for (const id of ['a', 'b', 'c', 'd']) {
       notify(f, 1, id);
@@ -41,7 +43,21 @@ describe('the change feed bounds what subscribers may hold', () => {
 
   it('refuses every subscription with SUBSCRIPTIONS_UNAVAILABLE where no change is ever announced (Citus)', () => {
     const f = new RowChangeFeed('postgres://127.0.0.1:1/unused', { unavailable: 'subscriptions are not available on a Citus cluster yet: poll the query instead' });
-    expect(() => f.stream({ tenant: tenant(1), tables: ['deployments'] })).toThrow(expect.objectContaining({ code: 'SUBSCRIPTIONS_UNAVAILABLE', message: expect.stringMatching(/Citus/) }));
+    expect(() => f.stream({ plan: UNLIMITED, tenant: tenant(1), tables: ['deployments'] })).toThrow(expect.objectContaining({ code: 'SUBSCRIPTIONS_UNAVAILABLE', message: expect.stringMatching(/Citus/) }));
     expect(f.size).toBe(0);
+  });
+
+  it("refuses past the plan's maxSubscriptions, naming the plan, while another tenant's plan still has room; counts by tenant for /metrics", () => {
+    const f = feed();
+    const basic = { name: 'basic', maxSubscriptions: 1 };
+    f.stream({ tenant: tenant(1), plan: basic, tables: ['deployments'] });
+    expect(() => f.stream({ tenant: tenant(1), plan: basic, tables: ['deployments'] })).toThrow(
+      expect.objectContaining({ code: 'TOO_MANY_SUBSCRIPTIONS', details: { limit: 'maxSubscriptions', max: 1, current: 1, plan: 'basic' } }),
+    );
+    f.stream({ tenant: tenant(2), plan: basic, tables: ['deployments'] });
+    // A plan above the server's per-tenant cap (2 here) is bounded by the cap.
+    const generous = { name: 'custom', maxSubscriptions: 50 };
+    f.stream({ tenant: tenant(3), plan: generous, tables: ['deployments'] });
+    expect(f.openByTenant()).toEqual(new Map([['tenant1', 1], ['tenant2', 1], ['tenant3', 1]]));
   });
 });

@@ -64,7 +64,7 @@ async function concurrentScenario(setup: Awaited<ReturnType<typeof twoTenants>>)
   const { acme, globex } = setup;
   const [acmeSse, acmeWs, globexSse] = [await setup.sse(acme), await setup.ws(acme), await setup.sse(globex)];
   const raw: RowChange[] = [];
-  const feed = setup.server.services.rowChanges.stream({ tenant: acme, tables: ['deployments'] });
+  const feed = setup.server.services.rowChanges.stream({ tenant: acme, plan: { name: 'enterprise', maxSubscriptions: null }, tables: ['deployments'] });
   void (async () => {
     for await (const change of feed) raw.push(change);
   })();

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import { countTenantsForMigration, listTenantsForMigration } from '../registry/tenant.repository.js';
 import { migrateTenantInTransaction } from '../tenants/tenant.service.js';
-import { grantLoginToTenantRoles } from '../tenants/tenant-schema.repository.js';
+import { grantLoginToTenantRoles, type RoleLoginGrants } from '../tenants/tenant-schema.repository.js';
 import type { Tenant } from '../../db/control-database.js';
 import type { Database } from '../../db/database.js';
 import { isSchemataError } from '../../errors.js';
@@ -36,8 +36,8 @@ export interface MigrateTenantsResult {
   readonly failed: number;
   /** Tenants in scope that were already at the target and were not opened. */
   readonly alreadyCurrent: number;
-  /** Tenant roles given LOGIN and a credential first (going up, where TENANT_ROLE_LOGIN wants them and they lack one). */
-  readonly rolesGivenLogin: number;
+  /** Tenant roles given LOGIN and a credential first (going up, where TENANT_ROLE_LOGIN wants them and they lack one), and those that could not be. */
+  readonly roleLogins: RoleLoginGrants;
   readonly durationMs: number;
 }
 
@@ -62,7 +62,7 @@ export async function migrateTenants(database: Database, template: Template, opt
     direction.direction === 'up' ? { ...scope, versionBelow: target } : { ...scope, versionAbove: target },
   );
   const inScopeCount = await countTenantsForMigration(database.control, scope);
-  const rolesGivenLogin = direction.direction === 'up' ? (await grantLoginToTenantRoles(database)).length : 0;
+  const roleLogins = direction.direction === 'up' ? await grantLoginToTenantRoles(database, options.slugs) : { changed: [], failed: [] };
 
   const results: TenantMigrationResult[] = [];
   options.onProgress?.({ done: 0, total: todo.length });
@@ -83,7 +83,7 @@ export async function migrateTenants(database: Database, template: Template, opt
     migrated: results.length - failed,
     failed,
     alreadyCurrent: inScopeCount - todo.length,
-    rolesGivenLogin,
+    roleLogins,
     durationMs: performance.now() - started,
   };
 }

@@ -10,6 +10,8 @@ export interface Plan {
   readonly maxStorageBytes: number | null;
   readonly requestsPerMinute: number;
   readonly requestsPerDay: number | null;
+  /** Subscriptions the tenant may hold open at once on one server; null: the server's own per-tenant cap. */
+  readonly maxSubscriptions: number | null;
   readonly features: readonly PlanFeature[];
 }
 
@@ -30,6 +32,7 @@ function toPlan(row: Selectable<PlansTable>): Plan {
     maxStorageBytes: row.max_storage_bytes === null ? null : Number(row.max_storage_bytes),
     requestsPerMinute: row.requests_per_minute,
     requestsPerDay: row.requests_per_day,
+    maxSubscriptions: row.max_subscriptions,
     features: row.features,
   };
 }

@@ -24,7 +24,7 @@ export async function readCitusPlacement(db: Db, engine: Pick<Database, 'citusVe
     JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
     JOIN pg_catalog.pg_dist_shard s ON s.logicalrelid = p.logicalrelid
     JOIN pg_catalog.pg_dist_placement pl ON pl.shardid = s.shardid
-    JOIN pg_catalog.pg_dist_node n ON n.groupid = pl.groupid
+    JOIN pg_catalog.pg_dist_node n ON n.groupid = pl.groupid AND n.noderole = 'primary'
     WHERE ns.nspname = ${schema}
     ORDER BY node
   `.execute(db);

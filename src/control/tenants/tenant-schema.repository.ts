@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { randomSecret } from '../../auth/random-secret.js';
 import type { Database } from '../../db/database.js';
 import { assertTenantSchemaName } from '../../db/identifiers.js';
+import { lockSchema } from '../../db/schema-locks.js';
 import { scramSha256Verifier } from '../../db/scram-verifier.js';
 import type { AnyKysely } from '../../db/any-kysely.js';
 
@@ -58,34 +59,59 @@ async function createLoginRole(db: AnyKysely, name: string, citus: boolean): Pro
 }
 
 async function registerCitusPassword(db: AnyKysely, name: string, password: string): Promise<void> {
+  // The password travels as a bind parameter, which the server logs with the
+  // statement under log_statement or log_min_duration_statement; turn those
+  // off for the rest of this transaction (writing pg_dist_authinfo needs a
+  // superuser, who may).
+  await sql`SELECT set_config('log_statement', 'none', true), set_config('log_min_duration_statement', '-1', true),
+    set_config('log_parameter_max_length', '0', true), set_config('log_parameter_max_length_on_error', '0', true)`.execute(db);
   await sql`DELETE FROM pg_catalog.pg_dist_authinfo WHERE rolename = ${name}`.execute(db);
   await sql`INSERT INTO pg_catalog.pg_dist_authinfo (nodeid, rolename, authinfo) VALUES (0, ${name}, ${`password=${password}`})`.execute(db);
+}
+
+export interface RoleLoginGrants {
+  /** Schemas whose role got LOGIN and a credential. */
+  readonly changed: readonly string[];
+  /** Roles that could not be changed, with why; the others are not held up by them. */
+  readonly failed: readonly { readonly schema: string; readonly error: string }[];
 }
 
 /**
  * Gives LOGIN and a new credential to the tenant roles that lack them, when
  * this database wants login roles: tenants provisioned before Citus was
  * installed, or before TENANT_ROLE_LOGIN was turned on. Each role in its own
- * transaction; returns the schemas it changed. With nothing to do, one query.
+ * transaction under its schema's lock, checked again there, so two servers
+ * starting at once change each role once. With nothing to do, one query.
+ * `slugs` limits it to those tenants (migrate --tenant).
  */
-export async function grantLoginToTenantRoles(database: Database): Promise<string[]> {
-  if (!database.tenantRoleLogin) return [];
+export async function grantLoginToTenantRoles(database: Database, slugs?: readonly string[]): Promise<RoleLoginGrants> {
+  if (!database.tenantRoleLogin) return { changed: [], failed: [] };
   const citus = database.citusVersion !== undefined;
-  const lacking = await sql<{ schema_name: string }>`
+  const lacksLogin = (db: AnyKysely, schema?: string) => sql<{ schema_name: string }>`
     SELECT t.schema_name FROM control.tenants t JOIN pg_catalog.pg_roles r ON r.rolname = t.schema_name
-    WHERE NOT r.rolcanlogin ${citus ? sql`OR NOT EXISTS (SELECT FROM pg_catalog.pg_dist_authinfo a WHERE a.rolename = t.schema_name)` : sql``}
-    ORDER BY t.schema_name`.execute(database.control);
+    WHERE (NOT r.rolcanlogin ${citus ? sql`OR NOT EXISTS (SELECT FROM pg_catalog.pg_dist_authinfo a WHERE a.rolename = t.schema_name)` : sql``})
+      ${schema === undefined ? sql`` : sql`AND t.schema_name = ${schema}`}
+      ${slugs === undefined ? sql`` : sql`AND t.slug = ANY(${[...slugs]}::text[])`}
+    ORDER BY t.schema_name`.execute(db);
   const changed: string[] = [];
-  for (const { schema_name } of lacking.rows) {
+  const failed: { schema: string; error: string }[] = [];
+  for (const { schema_name } of (await lacksLogin(database.control)).rows) {
     const name = assertTenantSchemaName(schema_name);
-    await database.control.transaction().execute(async (trx) => {
-      const password = randomSecret();
-      await sql`ALTER ROLE ${sql.id(name)} LOGIN PASSWORD ${sql.lit(scramSha256Verifier(password))}`.execute(trx);
-      if (citus) await registerCitusPassword(trx, name, password);
-    });
-    changed.push(name);
+    try {
+      const done = await database.control.transaction().execute(async (trx) => {
+        await lockSchema(trx, name);
+        if ((await lacksLogin(trx, name)).rows.length === 0) return false;
+        const password = randomSecret();
+        await sql`ALTER ROLE ${sql.id(name)} LOGIN PASSWORD ${sql.lit(scramSha256Verifier(password))}`.execute(trx);
+        if (citus) await registerCitusPassword(trx, name, password);
+        return true;
+      });
+      if (done) changed.push(name);
+    } catch (error) {
+      failed.push({ schema: name, error: error instanceof Error ? error.message : String(error) });
+    }
   }
-  return changed;
+  return { changed, failed };
 }
 
 /** The migration ledger is the one table the tenant role must not touch; call after every migration run. */

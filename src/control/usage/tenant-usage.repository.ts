@@ -106,4 +106,3 @@ export async function readSchemaUsage(db: Db, engine: Pick<Database, 'citusVersi
   const rowsByTable = new Map(counts.rows.map((row) => [row.table, Number(row.rows)]));
   return { tables: data.map((t) => ({ table: t.table, rows: rowsByTable.get(t.table) ?? 0, bytes: Number(t.bytes) })), storageBytes };
 }
-

@@ -25,6 +25,10 @@ const PlanLimitsRef = builder.objectRef<Plan>('PlanLimits').implement({
     maxStorageBytes: t.expose('maxStorageBytes', { type: 'SafeInt', nullable: true, description: 'Over it, writes are refused (QUOTA_EXCEEDED).' }),
     requestsPerMinute: t.exposeInt('requestsPerMinute'),
     requestsPerDay: t.exposeInt('requestsPerDay', { nullable: true }),
+    maxSubscriptions: t.exposeInt('maxSubscriptions', {
+      nullable: true,
+      description: 'Subscriptions open at once on one server; past it, TOO_MANY_SUBSCRIPTIONS. Null: the server cap (200).',
+    }),
     features: t.stringList({
       description: 'Features the plan includes, such as "workflows"; fields of other features answer FEATURE_NOT_IN_PLAN.',
       resolve: (plan) => [...plan.features],

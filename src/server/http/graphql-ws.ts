@@ -6,6 +6,13 @@ import { WebSocketServer } from 'ws';
 import { isSchemataError } from '../../errors.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 
+/**
+ * Operations one socket may run at once: a client app needs a handful, and a
+ * socket must not take the whole tenant's plan (or the server's cap) alone.
+ * An SSE subscription is its own HTTP request, so this is the WebSocket's.
+ */
+export const MAX_OPERATIONS_PER_SOCKET = 25;
+
 /** The tenant endpoints of yoga.ts's GRAPHQL_ENDPOINT: `/graphql` and `/t/<slug>/graphql`. */
 const TENANT_ENDPOINT = /^(\/t\/[^/]+)?\/graphql$/;
 
@@ -36,6 +43,14 @@ export function serveGraphqlWs(server: http.Server, yoga: YogaServerInstance<Rec
       execute: (args) => (args.rootValue as Enveloped).execute(args as ExecutionArgs),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args as ExecutionArgs),
       onSubscribe: async (ctx, _id, params) => {
+        // graphql-ws registers the operation before asking, so this one is counted.
+        if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_PER_SOCKET) {
+          return [
+            new GraphQLError(`this connection runs ${MAX_OPERATIONS_PER_SOCKET} operations, the most one may: complete one first, or open another connection`, {
+              extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit: 'maxPerConnection', max: MAX_OPERATIONS_PER_SOCKET },
+            }),
+          ];
+        }
         const upgrade = ctx.extra.request;
         const request = fetchRequest(yoga, upgrade, ctx.connectionParams?.authorization);
         const enveloped = yoga.getEnveloped({ request, req: upgrade, socket: ctx.extra.socket, params });

@@ -9,6 +9,8 @@ export interface MetricsOptions {
    * @default 100
    */
   readonly maxTenantLabels?: number;
+  /** Open subscriptions per tenant slug, read at each scrape. */
+  readonly subscriptions?: () => ReadonlyMap<string, number>;
 }
 
 export interface Metrics {
@@ -59,6 +61,22 @@ export function createMetrics(options: MetricsOptions): Metrics {
       this.set({ state: 'total' }, options.pool.totalCount);
       this.set({ state: 'idle' }, options.pool.idleCount);
       this.set({ state: 'waiting' }, options.pool.waitingCount);
+    },
+  });
+
+  new Gauge({
+    name: 'schemata_subscriptions',
+    help: 'Open subscriptions (SSE and graphql-ws) by tenant.',
+    labelNames: ['tenant'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const byLabel = new Map<string, number>();
+      for (const [slug, open] of options.subscriptions?.() ?? []) {
+        const label = tenantLabel(slug);
+        byLabel.set(label, (byLabel.get(label) ?? 0) + open);
+      }
+      for (const [tenant, open] of byLabel) this.set({ tenant }, open);
     },
   });
 

@@ -69,14 +69,23 @@ describe('tenant roles that can log in (TENANT_ROLE_LOGIN)', () => {
     expect(await asTenant(plain, other, `SELECT count(*)::int AS n FROM ${other.schema_name}.projects`)).toEqual([{ n: 0 }]);
   });
 
-  it('migrate gives LOGIN to roles made before the option was on, once', async () => {
-    const older = (await createTenant(plain, template, { slug: uniqueSlug('older') })).tenant;
-    expect((await roleOf(plain, older.schema_name))?.rolcanlogin).toBe(false);
-    expect(await grantLoginToTenantRoles(plain)).toEqual([]);
-    const changed = await grantLoginToTenantRoles(login);
-    expect(changed).toContain(older.schema_name);
-    expect(await roleOf(login, older.schema_name)).toMatchObject({ rolcanlogin: true, verifier: expect.stringMatching(/^SCRAM-SHA-256\$/) });
-    expect(await grantLoginToTenantRoles(login)).not.toContain(older.schema_name);
+  it('migrate gives LOGIN to roles made before the option was on, once, even when two servers start at once', async () => {
+    const older = [(await createTenant(plain, template, { slug: uniqueSlug('older') })).tenant, (await createTenant(plain, template, { slug: uniqueSlug('older') })).tenant];
+    expect((await roleOf(plain, older[0]!.schema_name))?.rolcanlogin).toBe(false);
+    // Only these tenants: other test files' tenants share the database.
+    const slugs = older.map((tenant) => tenant.slug);
+    expect(await grantLoginToTenantRoles(plain, slugs)).toEqual({ changed: [], failed: [] });
+    const second = await openDatabase(testConfig({ tenantRoleLogin: 'on', poolSize: 2 }));
+    try {
+      const [a, b] = await Promise.all([grantLoginToTenantRoles(login, slugs), grantLoginToTenantRoles(second, slugs)]);
+      expect([...a.failed, ...b.failed]).toEqual([]);
+      // Each role was changed by exactly one of the two.
+      for (const tenant of older) expect([...a.changed, ...b.changed].filter((schema) => schema === tenant.schema_name)).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+    for (const tenant of older) expect(await roleOf(login, tenant.schema_name)).toMatchObject({ rolcanlogin: true, verifier: expect.stringMatching(/^SCRAM-SHA-256\$/) });
+    expect(await grantLoginToTenantRoles(login, slugs)).toEqual({ changed: [], failed: [] });
   });
 
   it('purge drops the login role with the schema', async () => {

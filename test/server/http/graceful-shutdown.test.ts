@@ -7,7 +7,10 @@ import { PROJECT_ROOT } from '../../../src/config.js';
 import type { Database } from '../../../src/db/database.js';
 import { createReadiness } from '../../../src/server/observability/readiness.js';
 import { fingerprintsIn, seedFingerprintedRows } from '../../helpers/fingerprints.js';
-import { openTestDatabase, seedTenant, tenantTemplate } from '../../helpers/test-database.js';
+import { migrateControlPlane } from '../../../src/migrations/migrate-control.js';
+import { loadTemplates } from '../../../src/migrations/template.js';
+import { openScratchDatabase } from '../../helpers/scratch-database.js';
+import { openTestDatabase, seedTenant, TEMPLATES_DIR, tenantTemplate } from '../../helpers/test-database.js';
 import { startTestServer } from '../../helpers/test-server.js';
 
 type Outcome = 'ok' | 'refused' | 'lost' | `status ${number}`;
@@ -93,15 +96,20 @@ describe('graceful shutdown', () => {
 
   it('/ready is 200 when the fleet is at the template head, 503 when a tenant is behind or shutdown began; /health stays 200', async () => {
     const server = await startTestServer({ database });
-    const latest = (await tenantTemplate()).latestVersion;
+    const templates = await loadTemplates(TEMPLATES_DIR);
+    const latest = templates.tenant.latestVersion;
+    // A fleet of its own: the suite's database holds other files' tenants at older versions while they test migrations.
+    const fleet = await openScratchDatabase();
     try {
-      const ready = createReadiness(database, latest, 0);
+      await migrateControlPlane(fleet.database, templates.control);
+      await seedTenant(fleet.database, templates.tenant, 'ready');
+      const ready = createReadiness(fleet.database, latest, 0);
       expect(await ready.check()).toBe(true);
-      expect(await createReadiness(database, latest + 1, 0).check()).toBe(false);
+      expect(await createReadiness(fleet.database, latest + 1, 0).check()).toBe(false);
       ready.drain();
       expect(await ready.check()).toBe(false);
 
-      const served = await startTestServer({ database, yoga: { readiness: createReadiness(database, latest + 1, 0) } });
+      const served = await startTestServer({ database, yoga: { readiness: createReadiness(fleet.database, latest + 1, 0) } });
       try {
         expect((await served.fetch('http://yoga/ready')).status).toBe(503);
         expect((await served.fetch('http://yoga/health')).status).toBe(200);
@@ -111,6 +119,7 @@ describe('graceful shutdown', () => {
       expect((await server.fetch('http://yoga/ready')).status).toBe(200);
     } finally {
       await server.close();
+      await fleet.drop();
     }
   });
 });

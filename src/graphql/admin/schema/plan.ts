@@ -11,6 +11,7 @@ const PlanRef = adminBuilder.objectRef<Plan>('Plan').implement({
     maxStorageBytes: t.expose('maxStorageBytes', { type: 'SafeInt', nullable: true }),
     requestsPerMinute: t.exposeInt('requestsPerMinute'),
     requestsPerDay: t.exposeInt('requestsPerDay', { nullable: true }),
+    maxSubscriptions: t.exposeInt('maxSubscriptions', { nullable: true, description: 'Open subscriptions per server; null: the server cap (200 per tenant).' }),
     features: t.stringList({ resolve: (plan) => [...plan.features] }),
   }),
 });
