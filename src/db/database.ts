@@ -26,6 +26,16 @@ export interface StatementMeter {
 export interface TransactionOpening {
   readonly sql: string;
   /**
+   * Reads: no transaction spans the request. `sql` (the scope, with no BEGIN)
+   * goes out in front of every statement instead, and PostgreSQL runs each
+   * such multi-statement message as one implicit transaction, so the scope
+   * ends with each statement and there is nothing to COMMIT: one round trip
+   * per statement. Statements run one at a time; `settled` resolves once the
+   * last sent has (whatever its outcome).
+   */
+  readonly eachStatement?: boolean;
+  settled?: Promise<unknown>;
+  /**
    * Set when the first statement goes out; settles once the message has run,
    * and rejects only if no transaction began: a message PostgreSQL refused
    * whole (a NUL byte, a syntax error) never ran BEGIN. Every later statement
@@ -147,13 +157,14 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
         const send = (text: string, values?: unknown[]): Promise<pg.QueryResult> => {
           const opening = openings.get(client);
           if (!opening) return client.query(text, values);
-          if (opening.opened) return opening.opened.then(() => client.query(text, values));
-          let inlined: string | undefined;
-          try {
-            inlined = values?.length ? inlineParameters(text, values) : text;
-          } catch {
-            inlined = undefined;
+          if (opening.eachStatement) {
+            const run = () => sendScoped(client, opening.sql, text, values);
+            const sent = (opening.settled ?? Promise.resolve()).then(run, run);
+            opening.settled = sent.catch(() => undefined);
+            return sent;
           }
+          if (opening.opened) return opening.opened.then(() => client.query(text, values));
+          const inlined = inlinedOrUndefined(text, values);
           // Failed with the transaction open (aborted, 'E'): later statements go on and PostgreSQL refuses
           // them there. Failed with none ('I'): the message was refused whole, and so is every later statement.
           const settle = (sent: Promise<unknown>) => {
@@ -202,6 +213,33 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
       await embedded?.stop();
     },
   };
+}
+
+function inlinedOrUndefined(text: string, values: unknown[] | undefined): string | undefined {
+  try {
+    return values?.length ? inlineParameters(text, values) : text;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One statement behind `prefix` in one message: an implicit transaction of
+ * its own. A statement whose values have no literal form (bytes) cannot
+ * travel so; it gets a transaction of its own around it instead.
+ */
+async function sendScoped(client: pg.PoolClient, prefix: string, text: string, values: unknown[] | undefined): Promise<pg.QueryResult> {
+  const inlined = inlinedOrUndefined(text, values);
+  if (inlined !== undefined) return (await client.query(`${prefix}; ${inlined}`) as unknown as pg.QueryResult[]).at(-1)!;
+  await client.query(`BEGIN; ${prefix}`);
+  try {
+    const result = await client.query(text, values);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  }
 }
 
 /** The URL without its password, for logs and error messages. */

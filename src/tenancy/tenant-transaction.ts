@@ -51,8 +51,13 @@ export type TenantScope = <T>(
  * Statement and idle timeouts travel in the same statement as the scope,
  * transaction-local like it, so a runaway query cannot hold a connection.
  *
- * Commits when `work` resolves and rolls back when it throws. A connection
- * that cannot even roll back is released as broken, so the pool destroys it.
+ * A write commits when `work` resolves and rolls back when it throws. A read
+ * opens no transaction spanning the request: the scope, READ ONLY first,
+ * travels in front of every statement, each message its own implicit
+ * transaction (see TransactionOpening.eachStatement), which saves the COMMIT
+ * round trip; its statements see the database as READ COMMITTED ones would.
+ * A connection that cannot even roll back, or that is left inside a
+ * transaction, is released as broken, so the pool destroys it.
  */
 export const withTenantTransaction: TenantScope = async (database, tenant, options, work) => {
   // Built (and its names checked) before a connection is taken.
@@ -63,7 +68,10 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
   // BEGIN and the scope go out with the request's first statement, in one
   // round trip (see TransactionOpening): no statement can run outside them,
   // and a request that runs none opens no transaction at all.
-  const opening: TransactionOpening = { sql: `${options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'}; ${enter}` };
+  const opening: TransactionOpening = options.readOnly
+    ? // transaction_read_only may be set only before the implicit transaction's first query: it goes first.
+      { sql: `SET LOCAL transaction_read_only = on; ${enter}`, eachStatement: true }
+    : { sql: `BEGIN; ${enter}` };
   // The pooled client's handle outlives this transaction; this one does not. A
   // resolver still holding it after the answer went out (graphql-js returns
   // early when a null bubbles up) would otherwise reach the client's next
@@ -73,6 +81,11 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
   let broken: Error | undefined;
   try {
     const result = await work(database.bindClient(client, options.limits && new StatementBudget(client, options.limits), opening).withPlugin(guard));
+    if (opening.eachStatement) {
+      await opening.settled;
+      if (client.getTransactionStatus() !== 'I') broken = new Error('a read left its connection inside a transaction');
+      return result;
+    }
     if (!opening.opened) return result;
     // A message PostgreSQL refused whole opened no transaction: COMMIT there would "succeed" with a warning.
     if (!(await opening.opened.then(() => true, () => false))) {
@@ -91,6 +104,12 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
     }
     return result;
   } catch (error) {
+    if (opening.eachStatement) {
+      // Nothing to roll back, but a statement may still be in flight: the connection goes back after it.
+      await opening.settled;
+      if (client.getTransactionStatus() !== 'I') broken = new Error('a read left its connection inside a transaction');
+      throw error;
+    }
     try {
       // Always, once anything was sent: a statement may still be in flight, and ROLLBACK queues behind it.
       if (opening.opened) await client.query('ROLLBACK');

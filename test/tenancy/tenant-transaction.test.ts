@@ -44,21 +44,41 @@ describe('the request transaction', () => {
   it.each([
     ['with its values inlined', "o'k; RESET ROLE; --"],
     ['with no values', null],
-    ['with a value that has no literal (bytes: BEGIN and the scope go first, on their own)', Buffer.from('x')],
-  ])('runs its first statement %s inside BEGIN READ ONLY and the tenant scope', async (_label, value) => {
+    ['with a value that has no literal (bytes: in a transaction of its own, the scope first)', Buffer.from('x')],
+  ])('a read runs each statement %s READ ONLY in the tenant scope, in one round trip and with no COMMIT', async (_label, value) => {
     const before = sent.length;
     const seen = await withTenantTransaction(database, tenant, { readOnly: true }, async (db) => (await scopeSeen(value).execute(db)).rows[0]!);
     expect(seen).toMatchObject({ role: tenant.schema_name, path: `"${tenant.schema_name}"`, read_only: 'on', timeout: '5s' });
     if (typeof value === 'string') expect(seen.echo).toBe(value);
     const messages = sent.slice(before);
-    expect(messages[0]).toMatch(/^BEGIN READ ONLY; SELECT set_config\('search_path'/);
-    expect(messages.at(-1)).toBe('COMMIT');
-    expect(messages).toHaveLength(Buffer.isBuffer(value) ? 3 : 2);
+    if (Buffer.isBuffer(value)) {
+      expect(messages).toEqual([expect.stringMatching(/^BEGIN; SET LOCAL transaction_read_only = on; SELECT set_config\('search_path'/), expect.any(String), 'COMMIT']);
+    } else {
+      expect(messages).toEqual([expect.stringMatching(/^SET LOCAL transaction_read_only = on; SELECT set_config\('search_path'.*; SELECT current_user/s)]);
+    }
   });
 
-  it('a statement sent while the first is in flight still runs after BEGIN and the scope', async () => {
-    const [a, b] = await withTenantTransaction(database, tenant, { readOnly: true }, (db) => Promise.all([scopeSeen('a').execute(db), scopeSeen('b').execute(db)]));
-    expect([a.rows[0]!.role, b.rows[0]!.role]).toEqual([tenant.schema_name, tenant.schema_name]);
+  it('every statement of a read carries the scope, those sent while another is in flight too, and a failed one fails alone', async () => {
+    const before = sent.length;
+    const [a, b, failed, c] = await withTenantTransaction(database, tenant, { readOnly: true }, (db) =>
+      Promise.allSettled([scopeSeen('a').execute(db), scopeSeen('b').execute(db), sql`SELECT 1/0`.execute(db), scopeSeen('c').execute(db)]),
+    );
+    const roles = [a, b, c].map((r) => (r.status === 'fulfilled' ? r.value.rows[0]!.role : 'failed'));
+    expect(roles).toEqual([tenant.schema_name, tenant.schema_name, tenant.schema_name]);
+    expect(failed).toMatchObject({ status: 'rejected', reason: { code: '22012' } });
+    const messages = sent.slice(before);
+    expect(messages).toHaveLength(4);
+    for (const message of messages) expect(message).toMatch(/^SET LOCAL transaction_read_only = on; SELECT set_config\('search_path', '"tenant_[0-9a-f]{32}"', true\), set_config\('role', 'tenant_[0-9a-f]{32}', true\)/);
+    // Each message was its own transaction: the connection went back outside any, as the owner.
+    const after = (await database.pool.query<{ role: string; path: string }>(`SELECT current_user AS role, current_setting('search_path') AS path`)).rows[0]!;
+    expect(after.role).toBe(owner);
+    expect(after.path).not.toContain('tenant_');
+  });
+
+  it('a read may not write, even in a statement of its own', async () => {
+    await expect(withTenantTransaction(database, tenant, { readOnly: true }, (db) => db.insertInto('projects').values({ name: 'sneaky' }).execute())).rejects.toMatchObject({ code: '25006' });
+    const rows = await withTenantTransaction(database, tenant, { readOnly: true }, (db) => db.selectFrom('projects').select('name').where('name', '=', 'sneaky').execute());
+    expect(rows).toEqual([]);
   });
 
   it("the statement timeout set in the same message cancels that message's own statement", async () => {
