@@ -46,6 +46,9 @@ export interface SchemataYogaOptions {
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const MAX_REQUEST_BODY_BYTES = 1_000_000;
 
+/** The custom header CSRF prevention asks of a request no browser would preflight (a GET, a form post). */
+const CSRF_HEADER = 'x-graphql-yoga-csrf';
+
 /** Serves `/graphql` and `/t/<slug>/graphql` (the optional group in the URL pattern). */
 export const GRAPHQL_ENDPOINT = '{/t/:slug}?/graphql';
 
@@ -94,6 +97,8 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
             defaultQuery: EXAMPLE_QUERY,
             // A tenant named by path or subdomain needs no header; one that disagreed would get a 400.
             headers: named ? undefined : JSON.stringify({ 'X-Tenant-ID': 'acme' }, null, 2),
+            // GraphiQL runs a subscription as an SSE GET, which CSRF prevention refuses without the header; the page is our own origin, so it may send it.
+            additionalHeaders: { [CSRF_HEADER]: 'graphiql' },
           };
         },
     renderGraphiQL,
@@ -139,7 +144,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       useReadinessCheck({ endpoint: '/ready', check: async () => (options.services.readiness ? options.services.readiness.check() : true) }),
       useStrictUtf8(),
       // A form post or a plain GET cannot carry a mutation from another site: they must send a custom header.
-      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       // Resolves the user only; the schema's scopes decide what each role may do.
       useGenericAuth<NonNullable<GraphQLContext['currentUser']>, GraphQLContext & { request: Request }>({
         mode: 'resolve-only',
