@@ -30,6 +30,14 @@ export interface Config {
   readonly templatesDir: string;
   /** Connections the process may hold; fleet migrations need at least `migrateConcurrency`. */
   readonly poolSize: number;
+  /**
+   * Distinct tenant schemas one pooled connection may visit before it is
+   * closed and replaced (PG_CONNECTION_MAX_SCHEMAS; 0: never). A PostgreSQL
+   * backend caches the catalog entries of every relation it touches and never
+   * gives them back, so with thousands of tenants each long-lived backend
+   * would grow to hold the whole catalog.
+   */
+  readonly connectionMaxSchemas: number;
   readonly migrateConcurrency: number;
   readonly port: number;
   /** Requests to `<slug>.<baseDomain>` name their tenant by subdomain; empty turns that off. */
@@ -163,6 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(PROJECT_ROOT, env.SCHEMATA_DATA_DIR || '.data'),
     templatesDir: path.resolve(PROJECT_ROOT, env.SCHEMATA_TEMPLATES_DIR || 'schema-templates'),
     poolSize: int('PG_POOL_SIZE', 20, 1, 1000),
+    connectionMaxSchemas: int('PG_CONNECTION_MAX_SCHEMAS', 100, 0, 1_000_000),
     migrateConcurrency: int('MIGRATE_CONCURRENCY', 4, 1, 256),
     port: int('PORT', 4000, 1, 65535),
     baseDomain,

@@ -56,6 +56,12 @@ export interface Database {
    * tenant's scope (src/tenancy/transaction-scope.ts).
    */
   bindClient(client: pg.PoolClient, meter?: StatementMeter, opening?: TransactionOpening): Kysely<TenantDatabase>;
+  /**
+   * Records that `client` served `schema`; true once it has served more
+   * distinct schemas than PG_CONNECTION_MAX_SCHEMAS allows, when it should be
+   * released as broken so the pool replaces its backend (see Config).
+   */
+  visitedSchema(client: pg.PoolClient, schema: string): boolean;
   /** Connection string of the pool, password included; never print it, print `description`. */
   readonly url: string;
   /**
@@ -140,6 +146,7 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
   // The meter of the transaction each client is in now; a client serves one transaction at a time.
   const meters = new WeakMap<pg.PoolClient, StatementMeter>();
   const openings = new WeakMap<pg.PoolClient, TransactionOpening>();
+  const schemasVisited = new WeakMap<pg.PoolClient, Set<string>>();
   let closed = false;
   return {
     pool,
@@ -199,6 +206,13 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
         bound.set(client, db);
       }
       return db;
+    },
+    visitedSchema(client, schema) {
+      if (config.connectionMaxSchemas === 0) return false;
+      let visited = schemasVisited.get(client);
+      if (!visited) schemasVisited.set(client, (visited = new Set()));
+      visited.add(schema);
+      return visited.size > config.connectionMaxSchemas;
     },
     url,
     sessionUrl: direct ?? url,

@@ -119,9 +119,13 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
     throw error;
   } finally {
     guard.ended = true;
+    if (!broken && database.visitedSchema(client, tenant.schema_name)) broken = RETIRED;
     client.release(broken);
   }
 };
+
+/** Releasing with this closes the connection: it has cached the catalog of enough schemas (Database.visitedSchema). */
+const RETIRED = new Error('the connection served its share of tenant schemas');
 
 class EndedTransactionGuard implements KyselyPlugin {
   ended = false;
