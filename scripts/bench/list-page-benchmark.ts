@@ -12,6 +12,7 @@ import { openDatabase } from '../../src/db/database.js';
 import { migrateControlPlane } from '../../src/migrations/migrate-control.js';
 import { loadTemplates } from '../../src/migrations/template.js';
 import { seedBenchTenants, type BenchDataSize } from './bench-tenants.js';
+import { backendMemory, withApplicationName, type BackendMemory } from './backend-memory.js';
 import { clusterCpuMs, postmasterPid, processCpuMs } from './process-cpu.js';
 import type { Target } from './list-page-query.js';
 
@@ -97,6 +98,8 @@ export interface ListPageBenchmarkResult {
   /** schemata over all tenants ÷ schemata over the hot set, when measured. */
   readonly scaleRatio: number | undefined;
   readonly serverRssMb: number;
+  /** The PostgreSQL backends of each server's pool after the last round. */
+  readonly backends: { readonly schemata: BackendMemory; readonly floor: BackendMemory };
 }
 
 /** `node --import tsx`: one process per child, so its pid is the one whose memory we read. */
@@ -145,8 +148,9 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
     // Request logging off (warn level) and the rate limit out of reach: the floor has neither.
     const env = { ...process.env, DATABASE_URL: database.url, PG_POOL_SIZE: String(options.poolSize), NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', RESPONSE_CACHE_TTL_MS: String(options.responseCacheTtlMs ?? 0), METRICS_PORT: '0', METRICS_TOKEN: '' };
     const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-    const schemata = await startChild(path.join(PROJECT_ROOT, 'scripts/bench/run-schemata-server.ts'), [], env, children, profile);
-    const floor = await startChild(path.join(PROJECT_ROOT, 'scripts/bench/run-floor-server.ts'), [tenantsFile], env, children);
+    const named = (name: string) => ({ ...env, DATABASE_URL: withApplicationName(database.url, name) });
+    const schemata = await startChild(path.join(PROJECT_ROOT, 'scripts/bench/run-schemata-server.ts'), [], named('bench-schemata'), children, profile);
+    const floor = await startChild(path.join(PROJECT_ROOT, 'scripts/bench/run-floor-server.ts'), [tenantsFile], named('bench-floor'), children);
     const allTenants = JSON.parse(await fs.readFile(tenantsFile, 'utf8')) as BenchTenant[];
     const postgres = await postmasterPid(path.join(workDir, 'pg'));
 
@@ -199,6 +203,7 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
       }
     }
     const serverRssMb = await rssMb(schemata.child.pid!);
+    const backends = { schemata: await backendMemory(database.pool, 'bench-schemata'), floor: await backendMemory(database.pool, 'bench-floor') };
 
     const summaries = targets.map((t) => {
       const mine = runs.filter((r) => r.target === t.target && r.tenants === t.tenants.length);
@@ -236,6 +241,7 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
       p99Ratio: ours.p99Ms / theirs.p99Ms,
       scaleRatio: options.hotTenants === undefined ? undefined : ours.requestsPerSecond / find('schemata', options.hotTenants).requestsPerSecond,
       serverRssMb,
+      backends,
     };
   } finally {
     await Promise.all(children.map((child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))));

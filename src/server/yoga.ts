@@ -172,7 +172,13 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         heavy: options.services.heavyLane,
         concurrency: options.services.tenantConcurrency,
       }),
-      useSubscriptionEvents({ database, scope: options.tenantScope, limits: options.statementLimits, concurrency: options.services.tenantConcurrency }),
+      useSubscriptionEvents({
+        database,
+        scope: options.tenantScope,
+        limits: options.statementLimits,
+        concurrency: options.services.tenantConcurrency,
+        maskError: createErrorMask(logError),
+      }),
     ],
   });
 }

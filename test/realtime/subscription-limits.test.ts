@@ -3,6 +3,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { TenantConcurrency } from '../../src/server/limits/tenant-concurrency.js';
 import { MAX_OPERATIONS_PER_SOCKET, serveGraphqlWs, type GraphqlWsServer } from '../../src/server/http/graphql-ws.js';
 import { listen, type RunningHttpServer } from '../../src/server/http/http-server.js';
 import { sseSubscribe, type Subscriber, type SubscriptionResult } from '../helpers/subscription-clients.js';
@@ -87,4 +88,34 @@ describe('subscription limits: per connection, per plan, and counted in /metrics
     expect(scraped).toContain(`schemata_subscriptions{tenant="${small.slug}"} 2`);
     expect(scraped).toContain(`schemata_subscriptions{tenant="${other.slug}"} 1`);
   });
+
+  it("a change fanned out to more subscribers than the tenant's share of the pool and its queue reaches every one, and the tenant's requests still run", async () => {
+    // Two connections and five waiting places for the tenant: twenty subscribers loading at once would be refused TENANT_BUSY.
+    const tight = await startTestServer({ database: server.database, yoga: { tenantConcurrency: new TenantConcurrency({ perTenant: 2, total: 4, maxWaiting: 5 }) } });
+    const tightHttp = await listen(tight.yoga, 0);
+    try {
+      const tenant = await seedTenant(tight.database, await tenantTemplate(), 'fanout');
+      const token = await tight.tokenFor(tenant.slug, 'viewer');
+      const subscribers = await Promise.all(
+        Array.from({ length: 20 }, () => sseSubscribe(`http://127.0.0.1:${tightHttp.port}/graphql`, { 'x-tenant-id': tenant.slug, authorization: `Bearer ${token}` }, DEPLOYMENTS)),
+      );
+      streams.push(...subscribers);
+      const project = await tight.graphql<{ createProject: { id: string } }>(tenant.slug, 'mutation { createProject(input: { name: "Fan" }) { id } }', {}, { as: 'member' });
+      const created = await tight.graphql<{ createDeployment: { id: string } }>(
+        tenant.slug,
+        'mutation($p: ID!) { createDeployment(input: { projectId: $p }) { id } }',
+        { p: project.body.data!.createProject.id },
+        { as: 'member' },
+      );
+      const id = created.body.data!.createDeployment.id;
+      // While the fan-out loads, the tenant's own reads are served.
+      const read = await tight.graphql<{ projects: { totalCount: number } }>(tenant.slug, '{ projects { totalCount } }');
+      expect(read.body.errors).toBeUndefined();
+      const received = await Promise.all(subscribers.map((subscriber) => subscriber.received(1, 10_000)));
+      for (const [first] of received) expect(first).toEqual({ data: { deploymentChanged: { id } } });
+    } finally {
+      await tightHttp.close({ graceMs: 0, timeoutMs: 1_000 });
+      await tight.close();
+    }
+  }, 30_000);
 });

@@ -1,5 +1,6 @@
 import { createSourceEventStream, execute, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Database } from '../../../db/database.js';
 import { SchemataError } from '../../../errors.js';
 import type { GraphQLContext } from '../../../graphql/context.js';
@@ -15,7 +16,19 @@ export interface UseSubscriptionEventsOptions {
   readonly concurrency?: TenantConcurrency;
   /** @default DEFAULT_STATEMENT_LIMITS */
   readonly limits?: StatementLimits;
+  /** Yoga's error mask: an event whose load fails is sent as the mask makes it, never as it was thrown. */
+  readonly maskError: (error: unknown) => Error;
 }
+
+/**
+ * Event loads of one tenant's subscriptions in flight at once. A change fans
+ * out to every subscriber of the tenant at the same moment; unbounded, those
+ * loads filled the tenant's share of the pool and its wait queue, so its own
+ * requests got TENANT_BUSY and subscribers within their cap were ended with
+ * it. The rest wait here, at most one per stream (a stream asks for its next
+ * event only after its last was sent).
+ */
+const EVENT_LOADS_PER_TENANT = 2;
 
 /**
  * Subscriptions hold no connection while they wait: each event is executed
@@ -29,6 +42,16 @@ export interface UseSubscriptionEventsOptions {
 export function useSubscriptionEvents(options: UseSubscriptionEventsOptions): Plugin<GraphQLContext> {
   const scope = options.scope ?? withTenantTransaction;
   const limits = options.limits ?? DEFAULT_STATEMENT_LIMITS;
+  const lanes = new Map<string, LimitFunction>();
+  const inLane = async <T>(tenantId: string, work: () => Promise<T>): Promise<T> => {
+    let lane = lanes.get(tenantId);
+    if (!lane) lanes.set(tenantId, (lane = pLimit(EVENT_LOADS_PER_TENANT)));
+    try {
+      return await lane(work);
+    } finally {
+      if (lane.activeCount === 0 && lane.pendingCount === 0) lanes.delete(tenantId);
+    }
+  };
   return {
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(async (args) => {
@@ -40,16 +63,21 @@ export function useSubscriptionEvents(options: UseSubscriptionEventsOptions): Pl
             scope(options.database, context.tenant, { readOnly: true, limits }, (db) =>
               Promise.resolve(execute({ ...(args as ExecutionArgs), rootValue: payload, contextValue: { ...context, db } })),
             );
-          return options.concurrency ? options.concurrency.run(context.tenant.id, transaction) : transaction();
+          const gated = () => (options.concurrency ? options.concurrency.run(context.tenant.id, transaction) : transaction());
+          return inLane(context.tenant.id, gated);
         };
-        return eachEvent(source[Symbol.asyncIterator](), run);
+        return eachEvent(source[Symbol.asyncIterator](), run, options.maskError);
       });
     },
   };
 }
 
 /** Maps events by hand rather than with an async generator, whose return() would wait for the next event before it ends the stream. */
-function eachEvent(source: AsyncIterator<unknown>, run: (payload: unknown) => Promise<ExecutionResult>): AsyncIterableIterator<ExecutionResult> {
+function eachEvent(
+  source: AsyncIterator<unknown>,
+  run: (payload: unknown) => Promise<ExecutionResult>,
+  maskError: (error: unknown) => Error,
+): AsyncIterableIterator<ExecutionResult> {
   let done = false;
   const finish = async (): Promise<IteratorResult<ExecutionResult>> => {
     done = true;
@@ -68,7 +96,14 @@ function eachEvent(source: AsyncIterator<unknown>, run: (payload: unknown) => Pr
           return { done: false, value: { errors: [new GraphQLError(error.message, { originalError: error })] } };
         }
         if (next.done) break;
-        const result = await run(next.value);
+        let result: ExecutionResult;
+        try {
+          result = await run(next.value);
+        } catch (error) {
+          // The load itself failed (no connection in time, the database gone): the last event is the masked, coded error.
+          await finish();
+          return { done: false, value: { errors: [maskError(error) as GraphQLError] } };
+        }
         if (result.errors?.length || Object.values(result.data ?? {}).some((value) => value !== null)) return { done: false, value: result };
       }
       return finish();
