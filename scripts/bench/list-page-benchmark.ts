@@ -283,8 +283,10 @@ export async function startChild(
   env: NodeJS.ProcessEnv,
   children: ChildProcess[],
   nodeFlags: string[] = [],
+  /** Open an IPC channel to the child (process.send), for what only it can read, such as its heap. */
+  ipc = false,
 ): Promise<{ child: ChildProcess; port: number; metricsPort: number | undefined }> {
-  const child = spawn(NODE_TS[0], [...nodeFlags, ...NODE_TS.slice(1), script, ...args], { env, cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(NODE_TS[0], [...nodeFlags, ...NODE_TS.slice(1), script, ...args], { env, cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit', ...(ipc ? (['ipc'] as const) : [])] });
   children.push(child);
   const lines = createInterface({ input: child.stdout! });
   // "ready <port>", and the metrics port after it where the server has one.

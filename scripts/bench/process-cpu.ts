@@ -40,3 +40,9 @@ export async function clusterCpuMs(postmasterPid: number): Promise<number> {
 export async function postmasterPid(clusterDir: string): Promise<number> {
   return Number((await fs.readFile(`${clusterDir}/postmaster.pid`, 'utf8')).split('\n')[0]);
 }
+
+/** CPU milliseconds every core of the machine has been busy so far (all but idle and iowait in /proc/stat), whoever used them. */
+export async function machineBusyCpuMs(): Promise<number> {
+  const [user, nice, system, , , irq, softirq, steal] = (await fs.readFile('/proc/stat', 'utf8')).split('\n')[0]!.split(/\s+/).slice(1).map(Number);
+  return ((user! + nice! + system! + irq! + softirq! + steal!) * 1000) / TICKS_PER_SECOND;
+}
