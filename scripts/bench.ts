@@ -91,7 +91,7 @@ function print(r: ListPageBenchmarkResult): void {
     );
   }
   const b = (m: ListPageBenchmarkResult['backends']['floor']) => `${m.backends} backends, ${m.meanPrivateMb} MB private each on average, ${m.maxPrivateMb} MB the largest`;
-  console.log(`PostgreSQL backends after the last round: schemata ${b(r.backends.schemata)}; floor ${b(r.backends.floor)}`);
+  console.log(`PostgreSQL backends after each one's last round: schemata ${b(r.backends.schemata)}; floor ${b(r.backends.floor)}`);
   if (r.scaleRatio !== undefined) {
     console.log(`scale: throughput over ${o.tenants} tenants ÷ over ${o.hotTenants} = ${r.scaleRatio.toFixed(2)} (target ≥ 0.9); server RSS ${r.serverRssMb} MB`);
   } else {

@@ -98,7 +98,7 @@ export interface ListPageBenchmarkResult {
   /** schemata over all tenants ÷ schemata over the hot set, when measured. */
   readonly scaleRatio: number | undefined;
   readonly serverRssMb: number;
-  /** The PostgreSQL backends of each server's pool after the last round. */
+  /** The PostgreSQL backends of each server's pool right after its last round over all tenants. */
   readonly backends: { readonly schemata: BackendMemory; readonly floor: BackendMemory };
 }
 
@@ -194,16 +194,19 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
       await load(t, options.warmupSeconds);
     }
     const runs: LoadResult[] = [];
+    // Read right after each target's own round, while its pool is warm (an idle pool closes its connections).
+    const lastBackends: Partial<Record<Target, BackendMemory>> = {};
     for (let round = 1; round <= options.rounds; round++) {
       for (const t of targets) {
         say(`round ${round}/${options.rounds}: ${t.target} over ${t.tenants.length} tenants, ${options.durationSeconds} s`);
         const run = await load(t, options.durationSeconds);
+        if (t.tenants.length === allTenants.length) lastBackends[t.target] = await backendMemory(database.pool, `bench-${t.target}`);
         runs.push(run);
         say(`  ${run.requestsPerSecond.toFixed(0)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms`);
       }
     }
     const serverRssMb = await rssMb(schemata.child.pid!);
-    const backends = { schemata: await backendMemory(database.pool, 'bench-schemata'), floor: await backendMemory(database.pool, 'bench-floor') };
+    const backends = { schemata: lastBackends.schemata!, floor: lastBackends.floor! };
 
     const summaries = targets.map((t) => {
       const mine = runs.filter((r) => r.target === t.target && r.tenants === t.tenants.length);
