@@ -90,7 +90,8 @@ function print(r: ListPageBenchmarkResult): void {
       `response cache (TTL ${o.responseCacheTtlMs} ms): hit rate ${lookups ? ((100 * cached.cacheHits) / lookups).toFixed(1) : '-'} % (${cached.cacheHits} hits, ${cached.cacheMisses} misses) over the measured schemata rounds; ${cached.writes} writes (${o.writePercent ?? 0} %), ${cached.failedWrites} failed`,
     );
   }
-  const b = (m: ListPageBenchmarkResult['backends']['floor']) => `${m.backends} backends, ${m.meanPrivateMb} MB private each on average, ${m.maxPrivateMb} MB the largest`;
+  const b = (m: ListPageBenchmarkResult['backends']['floor']) =>
+    `${m.backends} backends, ${m.meanPrivateMb} MB private each on average, ${m.maxPrivateMb} MB the largest${m.unreadable ? ` (${m.unreadable} unreadable in /proc, not counted)` : ''}`;
   console.log(`PostgreSQL backends after each one's last round: schemata ${b(r.backends.schemata)}; floor ${b(r.backends.floor)}`);
   if (r.scaleRatio !== undefined) {
     console.log(`scale: throughput over ${o.tenants} tenants ÷ over ${o.hotTenants} = ${r.scaleRatio.toFixed(2)} (target ≥ 0.9); server RSS ${r.serverRssMb} MB`);

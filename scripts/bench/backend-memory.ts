@@ -4,6 +4,8 @@ import type pg from 'pg';
 export interface BackendMemory {
   /** Client backends of the application when read. */
   readonly backends: number;
+  /** Of those, how many /proc would not show (PostgreSQL running as a user this process may not inspect): they are not in the figures. */
+  readonly unreadable: number;
   /** Memory private to each backend (smaps_rollup Private_Clean + Private_Dirty), which excludes shared buffers: mean and largest, MB. */
   readonly meanPrivateMb: number;
   readonly maxPrivateMb: number;
@@ -24,7 +26,8 @@ export async function backendMemory(pool: pg.Pool, applicationName: string): Pro
   }
   const round = (mb: number) => Math.round(mb * 10) / 10;
   return {
-    backends: sizes.length,
+    backends: rows.length,
+    unreadable: rows.length - sizes.length,
     meanPrivateMb: round(sizes.length ? sizes.reduce((a, b) => a + b, 0) / sizes.length : 0),
     maxPrivateMb: round(Math.max(0, ...sizes)),
   };

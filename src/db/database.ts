@@ -3,47 +3,12 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import type { ControlDatabase } from './control-database.js';
-import { inlineParameters } from './inline-parameters.js';
+import { sendStatement } from './scoped-statements.js';
 import { ensureEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import type { TenantDatabase } from './tenant-database.js';
 
-/**
- * Sees every statement a bound client runs, and may refuse one by throwing;
- * the tenant transaction's statement budget is one.
- */
-export interface StatementMeter {
-  /** Before a statement is sent. */
-  beforeStatement(): void;
-  /** After a statement returned `rows` rows. */
-  afterResult(rows: number): void;
-}
-
-/**
- * SQL that must run before the first statement of a transaction (BEGIN and
- * its scope), sent in the same round trip as that statement: one message,
- * so the statement cannot run without it.
- */
-export interface TransactionOpening {
-  readonly sql: string;
-  /**
-   * Reads: no transaction spans the request. `sql` (the scope, with no BEGIN)
-   * goes out in front of every statement instead, and PostgreSQL runs each
-   * such multi-statement message as one implicit transaction, so the scope
-   * ends with each statement and there is nothing to COMMIT: one round trip
-   * per statement. Statements run one at a time; `settled` resolves once the
-   * last sent has (whatever its outcome).
-   */
-  readonly eachStatement?: boolean;
-  settled?: Promise<unknown>;
-  /**
-   * Set when the first statement goes out; settles once the message has run,
-   * and rejects only if no transaction began: a message PostgreSQL refused
-   * whole (a NUL byte, a syntax error) never ran BEGIN. Every later statement
-   * waits for it and fails with it, so nothing runs outside the scope. Unset:
-   * no statement was sent, so no transaction was opened.
-   */
-  opened?: Promise<void>;
-}
+export type { StatementMeter, TransactionOpening } from './scoped-statements.js';
+import type { StatementMeter, TransactionOpening } from './scoped-statements.js';
 
 export interface Database {
   readonly pool: pg.Pool;
@@ -57,9 +22,9 @@ export interface Database {
    */
   bindClient(client: pg.PoolClient, meter?: StatementMeter, opening?: TransactionOpening): Kysely<TenantDatabase>;
   /**
-   * Records that `client` served `schema`; true once it has served more
-   * distinct schemas than PG_CONNECTION_MAX_SCHEMAS allows, when it should be
-   * released as broken so the pool replaces its backend (see Config).
+   * Records that `client` served `schema`; true once it has served
+   * PG_CONNECTION_MAX_SCHEMAS distinct schemas, when it should be released
+   * as broken so the pool replaces its backend (see Config).
    */
   visitedSchema(client: pg.PoolClient, schema: string): boolean;
   /** Connection string of the pool, password included; never print it, print `description`. */
@@ -160,48 +125,19 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
       if (!db) {
         // Kysely asks its "pool" for a connection per query; this one always
         // hands out this client and never releases it, so every statement
-        // stays inside the caller's transaction on it.
-        const send = (text: string, values?: unknown[]): Promise<pg.QueryResult> => {
-          const opening = openings.get(client);
-          if (!opening) return client.query(text, values);
-          if (opening.eachStatement) {
-            const run = () => sendScoped(client, opening.sql, text, values);
-            const sent = (opening.settled ?? Promise.resolve()).then(run, run);
-            opening.settled = sent.catch(() => undefined);
-            return sent;
-          }
-          if (opening.opened) return opening.opened.then(() => client.query(text, values));
-          const inlined = inlinedOrUndefined(text, values);
-          // Failed with the transaction open (aborted, 'E'): later statements go on and PostgreSQL refuses
-          // them there. Failed with none ('I'): the message was refused whole, and so is every later statement.
-          const settle = (sent: Promise<unknown>) => {
-            opening.opened = sent.then(
-              () => undefined,
-              (error: unknown) => {
-                if (client.getTransactionStatus() === 'I') throw error;
-              },
-            );
-            opening.opened.catch(() => undefined);
-          };
-          if (inlined === undefined) {
-            const began = client.query(opening.sql);
-            settle(began);
-            return began.then(() => client.query(text, values));
-          }
-          // One simple-protocol message; PostgreSQL stops at the first failing statement of it.
-          const first = client.query(`${opening.sql}; ${inlined}`).then((results) => (results as unknown as pg.QueryResult[]).at(-1)!);
-          settle(first);
-          return first;
+        // stays inside the caller's transaction on it. The transaction is
+        // looked up when Kysely asks, which it does in the same synchronous
+        // step as compiling the statement (where the caller's guard refuses a
+        // handle whose transaction ended): a statement compiled in one
+        // transaction can never be sent in the next one on this client.
+        const pinned = {
+          connect: async () => {
+            const opening = openings.get(client);
+            const meter = meters.get(client);
+            return { query: (text: string, values?: unknown[]) => sendStatement(client, opening, meter, text, values), release: () => undefined };
+          },
+          end: async () => undefined,
         };
-        const query = async (text: string, values?: unknown[]) => {
-          const metering = meters.get(client);
-          if (!metering) return send(text, values);
-          metering.beforeStatement();
-          const result = await send(text, values);
-          metering.afterResult(result.rows.length);
-          return result;
-        };
-        const pinned = { connect: async () => ({ query, release: () => undefined }), end: async () => undefined };
         db = new Kysely<TenantDatabase>({ dialect: new PostgresDialect({ pool: pinned as unknown as pg.Pool }), ...(log && { log }) });
         bound.set(client, db);
       }
@@ -212,7 +148,7 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
       let visited = schemasVisited.get(client);
       if (!visited) schemasVisited.set(client, (visited = new Set()));
       visited.add(schema);
-      return visited.size > config.connectionMaxSchemas;
+      return visited.size >= config.connectionMaxSchemas;
     },
     url,
     sessionUrl: direct ?? url,
@@ -227,33 +163,6 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
       await embedded?.stop();
     },
   };
-}
-
-function inlinedOrUndefined(text: string, values: unknown[] | undefined): string | undefined {
-  try {
-    return values?.length ? inlineParameters(text, values) : text;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * One statement behind `prefix` in one message: an implicit transaction of
- * its own. A statement whose values have no literal form (bytes) cannot
- * travel so; it gets a transaction of its own around it instead.
- */
-async function sendScoped(client: pg.PoolClient, prefix: string, text: string, values: unknown[] | undefined): Promise<pg.QueryResult> {
-  const inlined = inlinedOrUndefined(text, values);
-  if (inlined !== undefined) return (await client.query(`${prefix}; ${inlined}`) as unknown as pg.QueryResult[]).at(-1)!;
-  await client.query(`BEGIN; ${prefix}`);
-  try {
-    const result = await client.query(text, values);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  }
 }
 
 /** The URL without its password, for logs and error messages. */

@@ -11,6 +11,9 @@ export type FanOut = (change: RowChange, bySchema: ReadonlyMap<string, ReadonlyS
 /** Only the streams of the changed row's own tenant. */
 export const byTenant: FanOut = (change, bySchema) => bySchema.get(change.schema) ?? [];
 
+/** Open streams one tenant may hold in one process unless told otherwise; a plan may allow fewer. */
+export const DEFAULT_MAX_STREAMS_PER_TENANT = 200;
+
 export interface RowChangeFeedOptions {
   /** @default 1000 */
   readonly reconnectDelayMs?: number;
@@ -60,7 +63,7 @@ export class RowChangeFeed {
   constructor(sessionUrl: string, options: RowChangeFeedOptions = {}) {
     this.fanOut = options.fanOut ?? byTenant;
     this.unavailable = options.unavailable;
-    this.limits = { perTenant: options.maxPerTenant ?? 200, streams: options.maxStreams ?? 5_000, queued: options.maxQueued ?? 1_000 };
+    this.limits = { perTenant: options.maxPerTenant ?? DEFAULT_MAX_STREAMS_PER_TENANT, streams: options.maxStreams ?? 5_000, queued: options.maxQueued ?? 1_000 };
     this.session = new ListeningSession(sessionUrl, ROW_CHANGED_CHANNEL, options.reconnectDelayMs ?? 1_000, {
       notification: (payload) => this.deliver(payload),
       listening: () => undefined,

@@ -69,6 +69,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
   const { config, database, registry, logger, metrics, keys, verifiedTokens: verified, plans, storageMeter: storage } = options.services;
   const { loginThrottle: throttle, resetMails, mailer, rowChanges } = options.services;
   const logError = options.logError ?? ((error: unknown) => logger.error({ err: error }, 'unexpected error'));
+  const maskError = createErrorMask(logError);
   const identityFor = async (tenant: GraphQLContext['tenant'], plan: Plan, clientAddress: string): Promise<IdentityDeps> => {
     const tenantKeys = await keys.forTenant(tenant.id);
     if (!tenantKeys) throw new SchemataError('INVALID_TOKEN', 'this tenant has no signing keys');
@@ -85,7 +86,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     cors: config.corsOrigins.length > 0 ? { origin: [...config.corsOrigins], credentials: true, methods: ['GET', 'POST', 'OPTIONS'] } : false,
     // Expected errors are answers, not incidents; the mask logs the unexpected ones.
     logging: false,
-    maskedErrors: { maskError: createErrorMask(logError) },
+    maskedErrors: { maskError },
     graphiql: config.production
       ? false
       : (request) => {
@@ -177,7 +178,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         scope: options.tenantScope,
         limits: options.statementLimits,
         concurrency: options.services.tenantConcurrency,
-        maskError: createErrorMask(logError),
+        maskError,
       }),
     ],
   });

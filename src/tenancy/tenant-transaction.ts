@@ -69,7 +69,7 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
   // round trip (see TransactionOpening): no statement can run outside them,
   // and a request that runs none opens no transaction at all.
   const opening: TransactionOpening = options.readOnly
-    ? // transaction_read_only may be set only before the implicit transaction's first query: it goes first.
+    ? // First, so that it holds for every statement of the message, the scope's SELECT included.
       { sql: `SET LOCAL transaction_read_only = on; ${enter}`, eachStatement: true }
     : { sql: `BEGIN; ${enter}` };
   // The pooled client's handle outlives this transaction; this one does not. A
@@ -80,36 +80,22 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
   const client = await database.pool.connect();
   let broken: Error | undefined;
   try {
-    const result = await work(database.bindClient(client, options.limits && new StatementBudget(client, options.limits), opening).withPlugin(guard));
-    if (opening.eachStatement) {
-      await opening.settled;
-      if (client.getTransactionStatus() !== 'I') broken = new Error('a read left its connection inside a transaction');
-      return result;
-    }
-    if (!opening.opened) return result;
+    const db = database.bindClient(client, options.limits && new StatementBudget(client, options.limits), opening).withPlugin(guard);
+    // Once `work` is over nothing more may be compiled or sent (a statement
+    // compiled just before goes on the wire a few ticks later, and would reach
+    // the connection after it went back); what was already sent is awaited below.
+    const result = await work(db).finally(() => {
+      guard.ended = true;
+      opening.ended = true;
+    });
+    if (opening.eachStatement || !opening.opened) return result;
     // A message PostgreSQL refused whole opened no transaction: COMMIT there would "succeed" with a warning.
-    if (!(await opening.opened.then(() => true, () => false))) {
-      if (!options.readOnly) throw new Error('the tenant transaction could not begin');
-      // pg reports the error before the server's ReadyForQuery, so "no transaction" may be stale:
-      // end whatever is open (a warning if nothing is) before the connection goes back.
-      await client.query('ROLLBACK');
-      return result;
-    }
-    // COMMIT of an aborted transaction "succeeds" as ROLLBACK. For a read that
-    // loses nothing (the failed statement's error is already in the result);
-    // for a write it must not pass for success.
+    if (!(await opening.opened.then(() => true, () => false))) throw new Error('the tenant transaction could not begin');
+    // COMMIT of an aborted transaction "succeeds" as ROLLBACK: a write must not pass for success.
     const commit = await client.query('COMMIT');
-    if (commit.command !== 'COMMIT' && !options.readOnly) {
-      throw new Error('the tenant transaction was aborted by an earlier error and rolled back');
-    }
+    if (commit.command !== 'COMMIT') throw new Error('the tenant transaction was aborted by an earlier error and rolled back');
     return result;
   } catch (error) {
-    if (opening.eachStatement) {
-      // Nothing to roll back, but a statement may still be in flight: the connection goes back after it.
-      await opening.settled;
-      if (client.getTransactionStatus() !== 'I') broken = new Error('a read left its connection inside a transaction');
-      throw error;
-    }
     try {
       // Always, once anything was sent: a statement may still be in flight, and ROLLBACK queues behind it.
       if (opening.opened) await client.query('ROLLBACK');
@@ -118,8 +104,14 @@ export const withTenantTransaction: TenantScope = async (database, tenant, optio
     }
     throw error;
   } finally {
-    guard.ended = true;
-    if (!broken && database.visitedSchema(client, tenant.schema_name)) broken = RETIRED;
+    if (opening.eachStatement) {
+      // Nothing to commit or roll back, but a statement may still be in flight: the connection goes back after it.
+      await opening.settled;
+      if (client.getTransactionStatus() !== 'I') broken ??= new Error('a read left its connection inside a transaction');
+    }
+    opening.ended = true; // also when `work` never ran
+    const served = opening.opened !== undefined || opening.settled !== undefined;
+    if (!broken && served && database.visitedSchema(client, tenant.schema_name)) broken = RETIRED;
     client.release(broken);
   }
 };

@@ -55,9 +55,14 @@ describe('the change feed bounds what subscribers may hold', () => {
       expect.objectContaining({ code: 'TOO_MANY_SUBSCRIPTIONS', details: { limit: 'maxSubscriptions', max: 1, current: 1, plan: 'basic' } }),
     );
     f.stream({ tenant: tenant(2), plan: basic, tables: ['deployments'] });
+    expect(f.openByTenant()).toEqual(new Map([['tenant1', 1], ['tenant2', 1]]));
     // A plan above the server's per-tenant cap (2 here) is bounded by the cap.
+    const roomy = new RowChangeFeed('postgres://127.0.0.1:1/unused', { maxPerTenant: 2, maxStreams: 10 });
     const generous = { name: 'custom', maxSubscriptions: 50 };
-    f.stream({ tenant: tenant(3), plan: generous, tables: ['deployments'] });
-    expect(f.openByTenant()).toEqual(new Map([['tenant1', 1], ['tenant2', 1], ['tenant3', 1]]));
+    roomy.stream({ tenant: tenant(3), plan: generous, tables: ['deployments'] });
+    roomy.stream({ tenant: tenant(3), plan: generous, tables: ['deployments'] });
+    expect(() => roomy.stream({ tenant: tenant(3), plan: generous, tables: ['deployments'] })).toThrow(
+      expect.objectContaining({ code: 'TOO_MANY_SUBSCRIPTIONS', details: expect.objectContaining({ limit: 'maxPerTenant', max: 2 }) }),
+    );
   });
 });

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { TenantConcurrency } from '../../src/server/limits/tenant-concurrency.js';
+import { withTenantTransaction, type TenantScope } from '../../src/tenancy/tenant-transaction.js';
 import { MAX_OPERATIONS_PER_SOCKET, serveGraphqlWs, type GraphqlWsServer } from '../../src/server/http/graphql-ws.js';
 import { listen, type RunningHttpServer } from '../../src/server/http/http-server.js';
 import { sseSubscribe, type Subscriber, type SubscriptionResult } from '../helpers/subscription-clients.js';
@@ -118,4 +119,28 @@ describe('subscription limits: per connection, per plan, and counted in /metrics
       await tight.close();
     }
   }, 30_000);
+
+  it('an event whose load fails is sent masked, with a code, as the last event of its stream', async () => {
+    let failLoads = false;
+    const logged: unknown[] = [];
+    const failing: TenantScope = (database, tenant, options, work) =>
+      failLoads && options.readOnly ? Promise.reject(new Error('relation "secret_table" does not exist')) : withTenantTransaction(database, tenant, options, work);
+    const broken = await startTestServer({ database: server.database, yoga: { tenantScope: failing, logError: (error) => logged.push(error) } });
+    const brokenHttp = await listen(broken.yoga, 0);
+    try {
+      const tenant = await seedTenant(broken.database, await tenantTemplate(), 'maskload');
+      const stream = await sseSubscribe(`http://127.0.0.1:${brokenHttp.port}/graphql`, { 'x-tenant-id': tenant.slug, authorization: `Bearer ${await broken.tokenFor(tenant.slug, 'viewer')}` }, DEPLOYMENTS);
+      streams.push(stream);
+      const project = await broken.graphql<{ createProject: { id: string } }>(tenant.slug, 'mutation { createProject(input: { name: "Mask" }) { id } }', {}, { as: 'member' });
+      failLoads = true;
+      await broken.graphql(tenant.slug, 'mutation($p: ID!) { createDeployment(input: { projectId: $p }) { id } }', { p: project.body.data!.createProject.id }, { as: 'member' });
+      await stream.ended;
+      expect(stream.results.at(-1)?.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+      expect(JSON.stringify(stream.results)).not.toMatch(/secret_table/);
+      expect(String(logged.at(-1))).toMatch(/secret_table/);
+    } finally {
+      await brokenHttp.close({ graceMs: 0, timeoutMs: 1_000 });
+      await broken.close();
+    }
+  });
 });

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tenant } from '../../src/db/control-database.js';
 import type { Database } from '../../src/db/database.js';
 import { withTenantTransaction, type TenantDb } from '../../src/tenancy/tenant-transaction.js';
-import { openTestDatabase, seedTenant, tenantTemplate } from '../helpers/test-database.js';
+import { openDatabase } from '../../src/db/database.js';
+import { openTestDatabase, seedTenant, tenantTemplate, testConfig } from '../helpers/test-database.js';
 
 interface Scope {
   role: string;
@@ -69,14 +70,34 @@ describe('the request transaction', () => {
     const messages = sent.slice(before);
     expect(messages).toHaveLength(4);
     for (const message of messages) expect(message).toMatch(/^SET LOCAL transaction_read_only = on; SELECT set_config\('search_path', '"tenant_[0-9a-f]{32}"', true\), set_config\('role', 'tenant_[0-9a-f]{32}', true\)/);
-    // Each message was its own transaction: the connection went back outside any, as the owner.
-    const after = (await database.pool.query<{ role: string; path: string }>(`SELECT current_user AS role, current_setting('search_path') AS path`)).rows[0]!;
-    expect(after.role).toBe(owner);
-    expect(after.path).not.toContain('tenant_');
   });
 
-  it('a read may not write, even in a statement of its own', async () => {
+  it('each statement of a read ends with its message: its one connection goes back outside any transaction, as the owner', async () => {
+    const single = await openDatabase(testConfig({ poolSize: 1 }));
+    try {
+      const inside = await withTenantTransaction(single, tenant, { readOnly: true }, async (db) => {
+        await sql`SELECT 1/0`.execute(db).catch(() => undefined);
+        return (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]!.pid;
+      });
+      const after = (await single.pool.query<{ pid: number; role: string; path: string; status: string }>(
+        `SELECT pg_backend_pid() AS pid, current_user AS role, current_setting('search_path') AS path`,
+      )).rows[0]!;
+      expect(after.pid).toBe(inside);
+      expect(after.role).toBe(owner);
+      expect(after.path).not.toContain('tenant_');
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('a read may not write, in its first statement or a later one', async () => {
     await expect(withTenantTransaction(database, tenant, { readOnly: true }, (db) => db.insertInto('projects').values({ name: 'sneaky' }).execute())).rejects.toMatchObject({ code: '25006' });
+    await expect(
+      withTenantTransaction(database, tenant, { readOnly: true }, async (db) => {
+        await db.selectFrom('projects').select('id').limit(1).execute();
+        return db.insertInto('projects').values({ name: 'sneaky' }).execute();
+      }),
+    ).rejects.toMatchObject({ code: '25006' });
     const rows = await withTenantTransaction(database, tenant, { readOnly: true }, (db) => db.selectFrom('projects').select('name').where('name', '=', 'sneaky').execute());
     expect(rows).toEqual([]);
   });
@@ -124,6 +145,22 @@ describe('the request transaction', () => {
     await expect(scopeSeen('late').execute(kept!)).rejects.toThrow(/after its transaction ended/);
     await expect(kept!.selectFrom('projects').selectAll().execute()).rejects.toThrow(/after its transaction ended/);
     expect(sent.slice(before)).toEqual([]);
+  });
+
+  it.each([
+    ['a read', true],
+    ['a write', false],
+  ])('%s: a statement compiled as the work ends, and sent after, is refused instead of reaching the next transaction on the client', async (_label, readOnly) => {
+    const before = sent.length;
+    let late: Promise<unknown> | undefined;
+    await withTenantTransaction(database, tenant, { readOnly }, async (db) => {
+      await scopeSeen('inside').execute(db);
+      // Not awaited: compiled now, on the wire only after this callback has returned.
+      late = scopeSeen('late').execute(db);
+      late.catch(() => undefined);
+    });
+    await expect(late).rejects.toThrow(/after its transaction ended/);
+    expect(sent.slice(before).filter((message) => message.includes("'late'"))).toEqual([]);
   });
 
   it('a request that runs no statement opens no transaction and sends nothing', async () => {

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_STREAMS_PER_TENANT } from '../../realtime/row-change-feed.js';
 import type { Plan } from '../../control/plans/plan.repository.js';
 import { readTenantStats, type TenantStats } from '../../data/stats/tenant-stats.repository.js';
 import type { Tenant } from '../../db/control-database.js';
@@ -27,7 +28,7 @@ const PlanLimitsRef = builder.objectRef<Plan>('PlanLimits').implement({
     requestsPerDay: t.exposeInt('requestsPerDay', { nullable: true }),
     maxSubscriptions: t.exposeInt('maxSubscriptions', {
       nullable: true,
-      description: 'Subscriptions open at once on one server; past it, TOO_MANY_SUBSCRIPTIONS. Null: the server cap (200).',
+      description: `Subscriptions open at once on one server; past it, TOO_MANY_SUBSCRIPTIONS. Null: the server cap (${DEFAULT_MAX_STREAMS_PER_TENANT}).`,
     }),
     features: t.stringList({
       description: 'Features the plan includes, such as "workflows"; fields of other features answer FEATURE_NOT_IN_PLAN.',

@@ -33,6 +33,11 @@ export class TenantConcurrency {
 
   constructor(private readonly options: TenantConcurrencyOptions) {}
 
+  /** Connections one tenant is sure of when every tenant is busy (its share). */
+  get perTenant(): number {
+    return this.options.perTenant;
+  }
+
   async run<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
     const waiting = this.waitingOf.get(tenantId) ?? 0;
     if (waiting > 0 || !this.mayStart(tenantId)) {

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_STREAMS_PER_TENANT } from '../../../realtime/row-change-feed.js';
 import { listPlans, type Plan } from '../../../control/plans/plan.repository.js';
 import { changeTenantPlan } from '../../../control/tenants/tenant-lifecycle.service.js';
 import { adminBuilder } from '../builder.js';
@@ -11,7 +12,7 @@ const PlanRef = adminBuilder.objectRef<Plan>('Plan').implement({
     maxStorageBytes: t.expose('maxStorageBytes', { type: 'SafeInt', nullable: true }),
     requestsPerMinute: t.exposeInt('requestsPerMinute'),
     requestsPerDay: t.exposeInt('requestsPerDay', { nullable: true }),
-    maxSubscriptions: t.exposeInt('maxSubscriptions', { nullable: true, description: 'Open subscriptions per server; null: the server cap (200 per tenant).' }),
+    maxSubscriptions: t.exposeInt('maxSubscriptions', { nullable: true, description: `Open subscriptions per server; null: the server cap (${DEFAULT_MAX_STREAMS_PER_TENANT} per tenant).` }),
     features: t.stringList({ resolve: (plan) => [...plan.features] }),
   }),
 });

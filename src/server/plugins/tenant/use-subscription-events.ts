@@ -21,14 +21,16 @@ export interface UseSubscriptionEventsOptions {
 }
 
 /**
- * Event loads of one tenant's subscriptions in flight at once. A change fans
- * out to every subscriber of the tenant at the same moment; unbounded, those
- * loads filled the tenant's share of the pool and its wait queue, so its own
- * requests got TENANT_BUSY and subscribers within their cap were ended with
- * it. The rest wait here, at most one per stream (a stream asks for its next
- * event only after its last was sent).
+ * Event loads of one tenant's subscriptions in flight at once, when no
+ * TenantConcurrency gives the tenant's share of the pool. A change fans out
+ * to every subscriber of the tenant at the same moment; unbounded, those
+ * loads filled the tenant's share and its wait queue, so its own requests got
+ * TENANT_BUSY and subscribers within their cap were ended with it. So they
+ * go as many at a time as the tenant's share, and the rest wait here, at
+ * most one per stream (a stream asks for its next event only after its last
+ * was sent).
  */
-const EVENT_LOADS_PER_TENANT = 2;
+const DEFAULT_EVENT_LOADS_PER_TENANT = 2;
 
 /**
  * Subscriptions hold no connection while they wait: each event is executed
@@ -45,7 +47,7 @@ export function useSubscriptionEvents(options: UseSubscriptionEventsOptions): Pl
   const lanes = new Map<string, LimitFunction>();
   const inLane = async <T>(tenantId: string, work: () => Promise<T>): Promise<T> => {
     let lane = lanes.get(tenantId);
-    if (!lane) lanes.set(tenantId, (lane = pLimit(EVENT_LOADS_PER_TENANT)));
+    if (!lane) lanes.set(tenantId, (lane = pLimit(options.concurrency?.perTenant ?? DEFAULT_EVENT_LOADS_PER_TENANT)));
     try {
       return await lane(work);
     } finally {
