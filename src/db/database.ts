@@ -108,19 +108,16 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
 
   // Pooled connections live long; building their Kysely once, not per request, saves allocations on the hot path.
   const bound = new WeakMap<pg.PoolClient, Kysely<TenantDatabase>>();
-  // The meter of the transaction each client is in now; a client serves one transaction at a time.
-  const meters = new WeakMap<pg.PoolClient, StatementMeter>();
-  const openings = new WeakMap<pg.PoolClient, TransactionOpening>();
+  // What each client's statements go through now (its transaction's opening and meter); a client serves one transaction at a time.
+  const current = new WeakMap<pg.PoolClient, { query(text: string, values?: unknown[]): Promise<pg.QueryResult>; release(): void }>();
   const schemasVisited = new WeakMap<pg.PoolClient, Set<string>>();
   let closed = false;
   return {
     pool,
     control,
     bindClient(client, meter, opening) {
-      if (meter) meters.set(client, meter);
-      else meters.delete(client);
-      if (opening) openings.set(client, opening);
-      else openings.delete(client);
+      // One per transaction, so Kysely's per-connection state is built once per transaction, not per statement.
+      current.set(client, { query: (text, values) => sendStatement(client, opening, meter, text, values), release: () => undefined });
       let db = bound.get(client);
       if (!db) {
         // Kysely asks its "pool" for a connection per query; this one always
@@ -130,14 +127,7 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
         // step as compiling the statement (where the caller's guard refuses a
         // handle whose transaction ended): a statement compiled in one
         // transaction can never be sent in the next one on this client.
-        const pinned = {
-          connect: async () => {
-            const opening = openings.get(client);
-            const meter = meters.get(client);
-            return { query: (text: string, values?: unknown[]) => sendStatement(client, opening, meter, text, values), release: () => undefined };
-          },
-          end: async () => undefined,
-        };
+        const pinned = { connect: async () => current.get(client)!, end: async () => undefined };
         db = new Kysely<TenantDatabase>({ dialect: new PostgresDialect({ pool: pinned as unknown as pg.Pool }), ...(log && { log }) });
         bound.set(client, db);
       }
