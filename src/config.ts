@@ -171,7 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(PROJECT_ROOT, env.SCHEMATA_DATA_DIR || '.data'),
     templatesDir: path.resolve(PROJECT_ROOT, env.SCHEMATA_TEMPLATES_DIR || 'schema-templates'),
     poolSize: int('PG_POOL_SIZE', 20, 1, 1000),
-    connectionMaxSchemas: int('PG_CONNECTION_MAX_SCHEMAS', 100, 0, 1_000_000),
+    connectionMaxSchemas: int('PG_CONNECTION_MAX_SCHEMAS', 1_000, 0, 1_000_000),
     migrateConcurrency: int('MIGRATE_CONCURRENCY', 4, 1, 256),
     port: int('PORT', 4000, 1, 65535),
     baseDomain,

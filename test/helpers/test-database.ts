@@ -21,7 +21,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     dataDir: path.join(PROJECT_ROOT, '.data', 'test'),
     templatesDir: TEMPLATES_DIR,
     poolSize: 20,
-    connectionMaxSchemas: 100,
+    connectionMaxSchemas: 1_000,
     migrateConcurrency: 4,
     port: 0,
     baseDomain: 'localhost',
