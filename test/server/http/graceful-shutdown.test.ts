@@ -16,10 +16,17 @@ import { startTestServer } from '../../helpers/test-server.js';
 type Outcome = 'ok' | 'refused' | 'lost' | `status ${number}`;
 
 /**
- * One request over `agent`. refused: no connection could be made (the
- * listener is closed), so the server never had the request. lost: the request
- * went out on an established connection and no response came back.
+ * One request over `agent`. refused: the server never had the request: no
+ * connection could be made (the listener is closed), or a connection made
+ * for this request was reset before any answer, which is the kernel
+ * resetting what was still in its accept queue when the listener closed (our
+ * server never resets a connection it accepted and that has a request).
+ * lost: the request went out on an established keep-alive connection and no
+ * response came back.
  */
+/** Why each lost request was lost, for the log when the count is not 0. */
+const lostReasons: string[] = [];
+
 function request(agent: http.Agent, port: number, tenant: string, token: string): Promise<Outcome> {
   return new Promise((resolve) => {
     let sent = false;
@@ -33,7 +40,11 @@ function request(agent: http.Agent, port: number, tenant: string, token: string)
       },
     );
     req.on('finish', () => (sent = true));
-    req.on('error', (error: NodeJS.ErrnoException) => resolve(!sent && error.code === 'ECONNREFUSED' ? 'refused' : 'lost'));
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      const neverAccepted = (!sent && error.code === 'ECONNREFUSED') || (!req.reusedSocket && error.code === 'ECONNRESET');
+      if (!neverAccepted) lostReasons.push(`${error.code ?? error.message} on a ${req.reusedSocket ? 'reused' : 'new'} connection${sent ? ', request sent' : ''}`);
+      resolve(neverAccepted ? 'refused' : 'lost');
+    });
     req.end(JSON.stringify({ query: '{ deployments(first: 20) { totalCount edges { node { url project { name } } } } }' }));
   });
 }
@@ -87,7 +98,7 @@ describe('graceful shutdown', () => {
     agent.destroy();
 
     const count = (kind: Outcome) => outcomes.filter((o) => o === kind).length;
-    console.log(`graceful shutdown: ${count('ok')} ok (${servedBeforeSignal} before SIGTERM), ${count('refused')} refused after the listener closed, ${count('lost')} lost, ${outcomes.length} total`);
+    console.log(`graceful shutdown: ${count('ok')} ok (${servedBeforeSignal} before SIGTERM), ${count('refused')} refused after the listener closed, ${count('lost')} lost${lostReasons.length ? ` (${lostReasons.join('; ')})` : ''}, ${outcomes.length} total`);
     expect(servedBeforeSignal).toBeGreaterThan(0);
     expect(count('lost')).toBe(0);
     expect(outcomes.filter((o) => o.startsWith('status'))).toEqual([]);
