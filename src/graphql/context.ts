@@ -4,6 +4,7 @@ import type { Tenant } from '../db/control-database.js';
 import type { IdentityDeps } from '../data/identity/identity.service.js';
 import type { ChangeStream, RowChangeTable } from '../realtime/change-stream.js';
 import type { TenantDb } from '../tenancy/tenant-transaction.js';
+import type { ChangeLoads } from './change-loads.js';
 
 export interface GraphQLContext {
   /** Resolved from the request and the registry before execution starts. */
@@ -23,7 +24,10 @@ export interface GraphQLContext {
   /**
    * The tenant's committed changes to `tables`, for a subscription: ends with
    * a coded error when the caller's token expires or the tenant is suspended,
-   * deleted or its keys rotate. Each event is loaded in a transaction of its own.
+   * deleted or its keys rotate. Events are executed in batches per tenant
+   * (src/server/plugins/tenant/use-subscription-events.ts).
    */
   rowChanges(tables: readonly RowChangeTable[]): ChangeStream;
+  /** Set while a batch of subscription events executes: the changed rows, read once for the whole batch. */
+  readonly changeLoads?: ChangeLoads;
 }

@@ -1,6 +1,7 @@
 import { auditLogList, type AuditLogEntry } from '../../data/audit/audit-log.repository.js';
 import { boundedText } from '../../data/validation.js';
 import { builder, CreatedOrder } from '../builder.js';
+import { loadChangedRow } from '../change-loads.js';
 import { keysetConnection } from '../connection.js';
 import type { RowChange } from '../../realtime/change-stream.js';
 
@@ -43,6 +44,6 @@ builder.subscriptionField('auditLogAppended', (t) =>
     authScopes: { admin: true },
     description: 'Each audit entry as it is committed.',
     subscribe: (_root, _args, context) => context.rowChanges(['audit_log']),
-    resolve: async (change: RowChange, _args, context) => (await auditLogList.findByIds(context.db, [change.id]))[0] ?? null,
+    resolve: (change: RowChange, _args, context) => loadChangedRow(context, 'audit_log', change.id, auditLogList.findByIds),
   }),
 );

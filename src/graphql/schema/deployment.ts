@@ -4,6 +4,7 @@ import { createDeployment, parseEnvironment, updateDeploymentStatus } from '../.
 import { DEPLOYMENT_STATUSES } from '../../db/tenant-database.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
+import { loadChangedRow } from '../change-loads.js';
 import { keysetConnection, type ConnectionArgs } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
 import { enumValues } from '../enum-values.js';
@@ -144,7 +145,12 @@ builder.subscriptionField('deploymentChanged', (t) =>
       deploymentFilter(args.filter); // bad input is refused when subscribing, not at the first event
       return context.rowChanges(['deployments']);
     },
-    resolve: async (change: RowChange, args, context) =>
-      (await deploymentList.filtered(context.db, deploymentFilter(args.filter)).selectAll().where('id', '=', change.id).executeTakeFirst()) ?? null,
+    resolve: (change: RowChange, args, context) => {
+      const filter = deploymentFilter(args.filter);
+      // The filter stays in SQL, the one place it is written; subscribers that share it share the read.
+      return loadChangedRow(context, `deployments:${JSON.stringify(filter)}`, change.id, (db, ids) =>
+        deploymentList.filtered(db, filter).selectAll().where('id', 'in', ids).execute(),
+      );
+    },
   }),
 );

@@ -4,6 +4,7 @@ import { boundedText } from '../../data/validation.js';
 import { WORKFLOW_STATUSES } from '../../db/tenant-database.js';
 import { actorOf } from '../actor.js';
 import { builder, CreatedOrder } from '../builder.js';
+import { loadChangedRow } from '../change-loads.js';
 import { keysetConnection } from '../connection.js';
 import { enumValues } from '../enum-values.js';
 import { parseGlobalId } from '../global-id.js';
@@ -109,6 +110,6 @@ builder.subscriptionField('workflowChanged', (t) =>
     authScopes: { feature: 'workflows' },
     description: 'Each workflow created or updated, committed by anyone, with the workflow as it is then.',
     subscribe: (_root, _args, context) => context.rowChanges(['workflows']),
-    resolve: async (change: RowChange, _args, context) => (await workflowList.findByIds(context.db, [change.id]))[0] ?? null,
+    resolve: (change: RowChange, _args, context) => loadChangedRow(context, 'workflows', change.id, workflowList.findByIds),
   }),
 );

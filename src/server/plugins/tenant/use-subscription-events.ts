@@ -1,9 +1,10 @@
 import { createSourceEventStream, execute, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { Database } from '../../../db/database.js';
 import { SchemataError } from '../../../errors.js';
+import { ChangeLoads } from '../../../graphql/change-loads.js';
 import type { GraphQLContext } from '../../../graphql/context.js';
+import { TenantBatches } from '../../../realtime/tenant-batches.js';
 import { DEFAULT_STATEMENT_LIMITS, type StatementLimits } from '../../../tenancy/statement-budget.js';
 import { withTenantTransaction, type TenantScope } from '../../../tenancy/tenant-transaction.js';
 import type { TenantConcurrency } from '../../limits/tenant-concurrency.js';
@@ -21,53 +22,67 @@ export interface UseSubscriptionEventsOptions {
 }
 
 /**
- * Event loads of one tenant's subscriptions in flight at once, when no
- * TenantConcurrency gives the tenant's share of the pool. A change fans out
- * to every subscriber of the tenant at the same moment; unbounded, those
- * loads filled the tenant's share and its wait queue, so its own requests got
- * TENANT_BUSY and subscribers within their cap were ended with it. So they
- * go as many at a time as the tenant's share, and the rest wait here, at
- * most one per stream (a stream asks for its next event only after its last
- * was sent).
+ * Event batches of one tenant running at once, when no TenantConcurrency
+ * gives the tenant's share of the pool: each holds a connection, and the
+ * tenant's own requests need the rest of its share.
  */
-const DEFAULT_EVENT_LOADS_PER_TENANT = 2;
+const DEFAULT_BATCHES_PER_TENANT = 2;
 
 /**
- * Subscriptions hold no connection while they wait: each event is executed
- * in a READ ONLY tenant transaction of its own (the subscriber's schema and
- * role, so it sees only what its queries could), with a fresh context so no
- * DataLoader or scope verdict outlives the event. An event whose root field
- * resolved to null (not visible, or filtered out) is not sent. A stream that
- * ends with a SchemataError (token expired, tenant suspended) sends it as a
- * last coded error, then completes, over SSE and WebSocket alike.
+ * Subscriber executions in one batch. Its statement budget is the sum of
+ * theirs, so a batch may read up to this many events' worth at once.
+ */
+const MAX_EVENTS_PER_BATCH = 50;
+
+interface PendingEvent {
+  readonly args: ExecutionArgs;
+  readonly context: GraphQLContext;
+  readonly payload: unknown;
+}
+
+/**
+ * Subscriptions hold no connection while they wait. A change wakes every
+ * subscriber of its tenant at once; their executions run as one batch per
+ * tenant (src/realtime/tenant-batches.ts): one READ ONLY scope of the
+ * subscribers' own schema and role, so each sees only what its queries
+ * could, where the changed row is read once per distinct query
+ * (ChangeLoads) instead of once per subscriber, which is what kept a burst
+ * of changes seconds behind. Each execution keeps its own context (its
+ * user, scopes and DataLoaders) and nothing outlives the batch. An event
+ * whose root field resolved to null (not visible, or filtered out) is not
+ * sent. A stream that ends with a SchemataError (token expired, tenant
+ * suspended) sends it as a last coded error, then completes, over SSE and
+ * WebSocket alike.
  */
 export function useSubscriptionEvents(options: UseSubscriptionEventsOptions): Plugin<GraphQLContext> {
   const scope = options.scope ?? withTenantTransaction;
-  const limits = options.limits ?? DEFAULT_STATEMENT_LIMITS;
-  const lanes = new Map<string, LimitFunction>();
-  const inLane = async <T>(tenantId: string, work: () => Promise<T>): Promise<T> => {
-    let lane = lanes.get(tenantId);
-    if (!lane) lanes.set(tenantId, (lane = pLimit(options.concurrency?.perTenant ?? DEFAULT_EVENT_LOADS_PER_TENANT)));
-    try {
-      return await lane(work);
-    } finally {
-      if (lane.activeCount === 0 && lane.pendingCount === 0) lanes.delete(tenantId);
-    }
+  const each = { ...DEFAULT_STATEMENT_LIMITS, ...options.limits };
+  const runBatch = (events: readonly PendingEvent[]): Promise<ExecutionResult[]> => {
+    // Batches are per schema, so every event here has this scope.
+    const tenant = events[0]!.context.tenant;
+    const n = events.length;
+    const limits = { maxStatements: each.maxStatements * n, maxRows: each.maxRows * n, maxBytes: each.maxBytes * n };
+    const transaction = () =>
+      scope(options.database, tenant, { readOnly: true, limits }, (db) => {
+        const changeLoads = new ChangeLoads(db);
+        return Promise.all(
+          events.map(({ args, context, payload }) => execute({ ...args, rootValue: payload, contextValue: { ...context, db, changeLoads } })),
+        );
+      });
+    return options.concurrency ? options.concurrency.run(tenant.id, transaction) : transaction();
   };
+  const batches = new TenantBatches<PendingEvent, ExecutionResult>({
+    width: options.concurrency?.perTenant ?? DEFAULT_BATCHES_PER_TENANT,
+    maxBatch: MAX_EVENTS_PER_BATCH,
+    run: runBatch,
+  });
   return {
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(async (args) => {
         const source = await createSourceEventStream(args as ExecutionArgs);
         if (!(Symbol.asyncIterator in source)) return source;
         const context = args.contextValue as GraphQLContext;
-        const run = (payload: unknown) => {
-          const transaction = () =>
-            scope(options.database, context.tenant, { readOnly: true, limits }, (db) =>
-              Promise.resolve(execute({ ...(args as ExecutionArgs), rootValue: payload, contextValue: { ...context, db } })),
-            );
-          const gated = () => (options.concurrency ? options.concurrency.run(context.tenant.id, transaction) : transaction());
-          return inLane(context.tenant.id, gated);
-        };
+        const run = (payload: unknown) => batches.add(context.tenant.schema_name, { args: args as ExecutionArgs, context, payload });
         return eachEvent(source[Symbol.asyncIterator](), run, options.maskError);
       });
     },
