@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import pLimit from 'p-limit';
 import { createTenant } from '../../src/control/tenants/tenant.service.js';
-import type { Tenant } from '../../src/db/control-database.js';
+import type { Tenant, TenantPlan } from '../../src/db/control-database.js';
 import type { Database } from '../../src/db/database.js';
 import type { Template } from '../../src/migrations/template.js';
 import { withTenantTransaction } from '../../src/tenancy/tenant-transaction.js';
@@ -20,7 +20,7 @@ export interface BenchDataSize {
 export async function seedBenchTenants(
   database: Database,
   template: Template,
-  options: { count: number; size: BenchDataSize; concurrency: number; onProgress?: (done: number, total: number) => void },
+  options: { count: number; size: BenchDataSize; concurrency: number; plan?: TenantPlan; onProgress?: (done: number, total: number) => void },
 ): Promise<Tenant[]> {
   const limit = pLimit(options.concurrency);
   const tenants: Tenant[] = [];
@@ -29,7 +29,7 @@ export async function seedBenchTenants(
     Array.from({ length: options.count }, (_, i) =>
       limit(async () => {
         const slug = `bench_${String(i + 1).padStart(5, '0')}`;
-        const { tenant } = await createTenant(database, template, { slug });
+        const { tenant } = await createTenant(database, template, { slug, plan: options.plan });
         await withTenantTransaction(database, tenant, {}, (db) => insertBenchRows(db, slug, options.size));
         tenants.push(tenant);
         options.onProgress?.(++done, options.count);

@@ -27,7 +27,7 @@ export interface GraphQLContext {
    * deleted or its keys rotate. Events are executed in batches per tenant
    * (src/server/plugins/tenant/use-subscription-events.ts).
    */
-  rowChanges(tables: readonly RowChangeTable[]): ChangeStream;
+  rowChanges(tables: readonly RowChangeTable[]): Promise<ChangeStream>;
   /** Set while a batch of subscription events executes: the changed rows, read once for the whole batch. */
   readonly changeLoads?: ChangeLoads;
 }

@@ -1,6 +1,7 @@
 import { ListeningSession } from '../db/listening-session.js';
 import { SchemataError } from '../errors.js';
 import { ChangeStream, ROW_CHANGE_TABLES, type RowChange, type RowChangeTable } from './change-stream.js';
+import type { PlanSubscriptionSlots } from './plan-subscription-slots.js';
 
 /** The channel schema-templates/tenant/0003_notify_row_changes.sql notifies. */
 export const ROW_CHANGED_CHANNEL = 'schemata_row_changed';
@@ -27,6 +28,8 @@ export interface RowChangeFeedOptions {
   readonly maxQueued?: number;
   /** Set where no change is ever announced (on Citus, see tenant migration 0004): every subscription is refused with SUBSCRIPTIONS_UNAVAILABLE and this reason. */
   readonly unavailable?: string | undefined;
+  /** Where plan limits are counted across servers (Redis, when REDIS_URL is set); without it each server counts its own streams. */
+  readonly planSlots?: PlanSubscriptionSlots | undefined;
 }
 
 export interface ChangeStreamOptions {
@@ -59,10 +62,13 @@ export class RowChangeFeed {
   private readonly fanOut: FanOut;
   private readonly limits: { readonly perTenant: number; readonly streams: number; readonly queued: number };
   private readonly unavailable: string | undefined;
+  private readonly planSlots: PlanSubscriptionSlots | undefined;
+  private readonly slotReleases = new Map<ChangeStream, () => void>();
 
   constructor(sessionUrl: string, options: RowChangeFeedOptions = {}) {
     this.fanOut = options.fanOut ?? byTenant;
     this.unavailable = options.unavailable;
+    this.planSlots = options.planSlots;
     this.limits = { perTenant: options.maxPerTenant ?? DEFAULT_MAX_STREAMS_PER_TENANT, streams: options.maxStreams ?? 5_000, queued: options.maxQueued ?? 1_000 };
     this.session = new ListeningSession(sessionUrl, ROW_CHANGED_CHANNEL, options.reconnectDelayMs ?? 1_000, {
       notification: (payload) => this.deliver(payload),
@@ -96,6 +102,32 @@ export class RowChangeFeed {
     return new Map([...this.bySchema].map(([schema, streams]) => [this.slugs.get(schema)!, streams.size]));
   }
 
+  /**
+   * A stream within every limit: this server's (see `stream`), and the plan's
+   * across every server that shares the plan slots. When the slots cannot
+   * answer (Redis away), the plan limit holds per server, as without them.
+   */
+  async open(options: ChangeStreamOptions): Promise<ChangeStream> {
+    const stream = this.stream(options);
+    const max = options.plan.maxSubscriptions;
+    if (!this.planSlots || max === null) return stream;
+    const slot = await this.planSlots.take(options.tenant.id, max).catch(() => undefined);
+    if (slot === null) {
+      stream.end();
+      throw new SchemataError(
+        'TOO_MANY_SUBSCRIPTIONS',
+        `this tenant has ${max} subscriptions open across its servers and its plan "${options.plan.name}" allows ${max} (maxSubscriptions): close one or change plans`,
+        { limit: 'maxSubscriptions', max, plan: options.plan.name },
+      );
+    }
+    if (slot) {
+      if (stream.open) this.slotReleases.set(stream, () => slot.release());
+      else slot.release(); // ended (token expired, tenant changed) while the place was being taken
+    }
+    return stream;
+  }
+
+  /** A stream within this server's limits: its per-tenant and total caps, and the plan's as counted here. */
   stream(options: ChangeStreamOptions): ChangeStream {
     // A stream that would never receive anything is worse than a clear refusal.
     if (this.unavailable !== undefined) throw new SchemataError('SUBSCRIPTIONS_UNAVAILABLE', this.unavailable);
@@ -119,6 +151,8 @@ export class RowChangeFeed {
     const stream = new ChangeStream(options.tenant.id, new Set(options.tables), (ended) => {
       clearTimeout(expiry);
       this.rechecks.delete(ended);
+      this.slotReleases.get(ended)?.();
+      this.slotReleases.delete(ended);
       const streams = this.bySchema.get(schema);
       streams?.delete(ended);
       if (streams?.size === 0) {
@@ -156,7 +190,7 @@ export class RowChangeFeed {
   /** Completes every open stream, then closes the session. */
   async close(): Promise<void> {
     for (const stream of [...this.rechecks.keys()]) stream.end();
-    await this.session.close();
+    await Promise.all([this.session.close(), this.planSlots?.close()]);
   }
 
   private deliver(payload: string): void {

@@ -5,6 +5,7 @@ import { TenantKeyStore } from '../auth/tenant-keys.js';
 import { VerifiedTokenCache } from '../auth/verified-token-cache.js';
 import type { Config } from '../config.js';
 import { PlanCatalog } from '../control/plans/plan-catalog.js';
+import { createRedisPlanSubscriptionSlots, type PlanSubscriptionSlots } from '../realtime/plan-subscription-slots.js';
 import { RowChangeFeed, type FanOut } from '../realtime/row-change-feed.js';
 import { TenantRegistry, type TenantRegistryOptions } from '../control/registry/tenant-registry.js';
 import type { Database } from '../db/database.js';
@@ -50,6 +51,8 @@ export interface ServiceOptions {
   readonly heavyLane?: HeavyOperationLane;
   /** How the subscriptions' feed picks the streams a change reaches. @default byTenant */
   readonly rowChangeFanOut?: FanOut;
+  /** Where plan subscription limits are counted across servers; null counts per server. @default Redis when REDIS_URL is set */
+  readonly planSubscriptionSlots?: PlanSubscriptionSlots | null;
 }
 
 /** Every service shared by the requests of one process, each built once. */
@@ -121,6 +124,7 @@ export async function createServices(config: Config, database: Database, options
     const rowChanges = new RowChangeFeed(database.sessionUrl, {
       fanOut: options.rowChangeFanOut,
       unavailable: database.citusVersion === undefined ? undefined : 'subscriptions are not available on a Citus cluster yet: poll the query instead',
+      planSlots: options.planSubscriptionSlots !== undefined ? (options.planSubscriptionSlots ?? undefined) : config.redisUrl ? createRedisPlanSubscriptionSlots(config.redisUrl) : undefined,
     });
     await rowChanges.start();
     // After the token cache forgot the tenant, so a rotated key is checked against the new keys.

@@ -123,7 +123,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         storageBytes: (db) => (storageBytes ??= storage.bytes(tenant.id, () => readStorageBytes(db, database))),
         rowChanges: (tables) => {
           const authorization = request.headers.get('authorization');
-          return rowChanges.stream({
+          return rowChanges.open({
             tenant,
             plan,
             tables,

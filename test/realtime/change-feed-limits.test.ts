@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { createRedisPlanSubscriptionSlots } from '../../src/realtime/plan-subscription-slots.js';
 import { RowChangeFeed } from '../../src/realtime/row-change-feed.js';
 
 const tenant = (n: number) => ({ id: `t${n}`, slug: `tenant${n}`, schema_name: `tenant_${String(n).padStart(32, '0')}` });
@@ -64,5 +67,60 @@ describe('the change feed bounds what subscribers may hold', () => {
     expect(() => roomy.stream({ tenant: tenant(3), plan: generous, tables: ['deployments'] })).toThrow(
       expect.objectContaining({ code: 'TOO_MANY_SUBSCRIPTIONS', details: expect.objectContaining({ limit: 'maxPerTenant', max: 2 }) }),
     );
+  });
+});
+
+/** The machines run Redis on 127.0.0.1:6379; the shared plan limit needs it. */
+const redisAnswers = await new Promise<boolean>((resolve) => {
+  const socket = net.connect(6379, '127.0.0.1');
+  socket.once('connect', () => (socket.destroy(), resolve(true)));
+  socket.once('error', () => resolve(false));
+});
+
+describe("a plan's subscription limit across servers", () => {
+  const basic = { name: 'basic', maxSubscriptions: 2 };
+  const twoServers = (shared: boolean) => {
+    const keyPrefix = `test:subscriptions:${randomBytes(4).toString('hex')}`;
+    const slots = () => (shared ? createRedisPlanSubscriptionSlots('redis://127.0.0.1:6379', { keyPrefix }) : undefined);
+    return [new RowChangeFeed('postgres://127.0.0.1:1/unused', { planSlots: slots() }), new RowChangeFeed('postgres://127.0.0.1:1/unused', { planSlots: slots() })] as const;
+  };
+
+  it.runIf(redisAnswers || process.env.CI)('with Redis, two servers hold a tenant to its plan together, and a closed stream gives its place back', async () => {
+    const [first, second] = twoServers(true);
+    try {
+      const held = [await first.open({ tenant: tenant(1), plan: basic, tables: ['deployments'] }), await second.open({ tenant: tenant(1), plan: basic, tables: ['deployments'] })];
+      await expect(second.open({ tenant: tenant(1), plan: basic, tables: ['deployments'] })).rejects.toMatchObject({
+        code: 'TOO_MANY_SUBSCRIPTIONS',
+        message: 'this tenant has 2 subscriptions open across its servers and its plan "basic" allows 2 (maxSubscriptions): close one or change plans',
+        details: { limit: 'maxSubscriptions', max: 2, plan: 'basic' },
+      });
+      // The refused one took no place on its server either.
+      expect(second.size).toBe(1);
+      // Another tenant on the same plan is counted apart.
+      expect((await first.open({ tenant: tenant(2), plan: basic, tables: ['deployments'] })).open).toBe(true);
+      await held[0]!.return();
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the release is sent, not awaited
+      expect((await second.open({ tenant: tenant(1), plan: basic, tables: ['deployments'] })).open).toBe(true);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+
+  it('the negative control: servers that count alone let the tenant open twice its plan', async () => {
+    const [first, second] = twoServers(false);
+    for (const feed of [first, second]) for (let i = 0; i < 2; i++) await feed.open({ tenant: tenant(1), plan: basic, tables: ['deployments'] });
+    expect(first.size + second.size).toBe(4);
+    await Promise.all([first.close(), second.close()]);
+  });
+
+  it('when Redis does not answer, each server still holds the tenant to its plan', async () => {
+    const feed = new RowChangeFeed('postgres://127.0.0.1:1/unused', { planSlots: createRedisPlanSubscriptionSlots('redis://127.0.0.1:1') });
+    try {
+      await feed.open({ tenant: tenant(1), plan: basic, tables: ['deployments'] });
+      await feed.open({ tenant: tenant(1), plan: basic, tables: ['deployments'] });
+      await expect(feed.open({ tenant: tenant(1), plan: basic, tables: ['deployments'] })).rejects.toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS', details: { limit: 'maxSubscriptions', current: 2 } });
+    } finally {
+      await feed.close();
+    }
   });
 });
