@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCliArgs } from '../src/cli/args.js';
 import { createProgress } from '../src/cli/progress.js';
 import { runScript, UsageError } from '../src/cli/run-script.js';
 import { findLatestSnapshot, type FleetAnalyticsSnapshot } from '../src/control/usage/fleet-analytics.repository.js';
@@ -8,7 +8,7 @@ const USAGE = `usage:
   npm run analytics -- refresh [--json]   recompute the cross-tenant aggregates (one statement per 200 tenant schemas)
   npm run analytics -- show [--json]      the latest snapshot, as /admin/graphql serves it`;
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+const { positionals, values } = parseCliArgs({ allowPositionals: true, options: { json: { type: 'boolean', default: false } } }, USAGE);
 const [command, ...extra] = positionals;
 
 await runScript(
@@ -43,7 +43,9 @@ await runScript(
   {
     ensureControlPlane: true,
     precheck: () => {
-      if (!['refresh', 'show'].includes(command ?? '') || extra.length > 0) throw new UsageError(USAGE);
+      if (command === undefined) throw new UsageError('say which: refresh or show');
+      if (!['refresh', 'show'].includes(command)) throw new UsageError(`unknown command "${command}": refresh or show`);
+      if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     },
   },
 );

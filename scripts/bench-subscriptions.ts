@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { runSubscriptionBenchmark, type SubscriptionBenchmarkResult } from './bench/subscription-benchmark.js';
 import { FILTER_KINDS } from './bench/subscription-plan.js';
-import { parseArgsOrExit, wholeNumberArg } from '../src/cli/args.js';
+import { parseArgsOrExit, parseCliArgs, wholeNumberArg } from '../src/cli/args.js';
 import { loadConfig } from '../src/config.js';
 
 const USAGE = `usage: npm run bench:subscriptions -- [--tenants 100] [--subscribers 5000] [--rate 100] [--seconds 10]
@@ -13,7 +12,7 @@ const USAGE = `usage: npm run bench:subscriptions -- [--tenants 100] [--subscrib
   --pool N         the server's PG_POOL_SIZE (default 16)
   --drain S        the longest wait for the burst's events after its last commit (default 120)`;
 
-const { values } = parseArgs({
+const { values } = parseCliArgs({
   options: {
     tenants: { type: 'string', default: '100' },
     subscribers: { type: 'string', default: '5000' },
@@ -23,15 +22,10 @@ const { values } = parseArgs({
     pool: { type: 'string', default: '16' },
     drain: { type: 'string', default: '120' },
     json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+}, USAGE);
 type NumericOption = 'tenants' | 'subscribers' | 'rate' | 'seconds' | 'sse' | 'pool' | 'drain';
-const whole = (name: NumericOption, min: number, max?: number): number => parseArgsOrExit(() => wholeNumberArg(name, values[name], USAGE, { min, max })!);
+const whole = (name: NumericOption, min: number, max?: number): number => parseArgsOrExit(() => wholeNumberArg(name, values[name], { min, max })!);
 
 const result = await runSubscriptionBenchmark(loadConfig(), {
   tenants: whole('tenants', 1),

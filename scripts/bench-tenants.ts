@@ -2,25 +2,24 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { runFleetBenchmark } from './bench/fleet-benchmark.js';
 import { createProgress } from '../src/cli/progress.js';
-import { parseArgsOrExit, wholeNumberArg } from '../src/cli/args.js';
+import { parseArgsOrExit, parseCliArgs, wholeNumberArg } from '../src/cli/args.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { loadTemplates } from '../src/migrations/template.js';
 
 const USAGE = 'usage: npm run bench:tenants -- [--tenants 1000] [--timed 200] [--concurrency 4] [--json]';
-const { values } = parseArgs({
+const { values } = parseCliArgs({
   options: {
     tenants: { type: 'string', default: '1000' },
     timed: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '4' },
     json: { type: 'boolean', default: false },
   },
-});
+}, USAGE);
 const { tenants, timedCreates, concurrency } = parseArgsOrExit(() => {
-  const count = (name: 'tenants' | 'timed' | 'concurrency') => wholeNumberArg(name, values[name], USAGE, { min: 1 })!;
+  const count = (name: 'tenants' | 'timed' | 'concurrency') => wholeNumberArg(name, values[name], { min: 1 })!;
   return { tenants: count('tenants'), timedCreates: Math.min(count('tenants'), count('timed')), concurrency: count('concurrency') };
 });
 

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { runWorstCaseBenchmark, WORST_CASE_ATTACKS, type WorstCaseAttack } from './bench/worst-case-benchmark.js';
-import { parseArgsOrExit, wholeNumberArg } from '../src/cli/args.js';
+import { parseArgsOrExit, parseCliArgs, wholeNumberArg } from '../src/cli/args.js';
 import { UsageError } from '../src/cli/run-script.js';
 import { loadConfig } from '../src/config.js';
 
@@ -8,7 +7,7 @@ const ATTACKS = Object.keys(WORST_CASE_ATTACKS) as WorstCaseAttack[];
 const USAGE = `usage: npm run bench:worst -- [--duration 10] [--victims 4] [--attackers 3] [--pool 16] [--attack NAME]… [--json]
   --attack NAME  one of ${ATTACKS.join(', ')} (default: all, one phase each)`;
 
-const { values } = parseArgs({
+const { values } = parseCliArgs({
   options: {
     duration: { type: 'string', default: '10' },
     victims: { type: 'string', default: '4' },
@@ -16,17 +15,12 @@ const { values } = parseArgs({
     pool: { type: 'string', default: '16' },
     attack: { type: 'string', multiple: true },
     json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-const whole = (name: 'duration' | 'victims' | 'attackers' | 'pool') => parseArgsOrExit(() => wholeNumberArg(name, values[name], USAGE, { min: 1 })!);
+}, USAGE);
+const whole = (name: 'duration' | 'victims' | 'attackers' | 'pool') => parseArgsOrExit(() => wholeNumberArg(name, values[name], { min: 1 })!);
 const attacks = parseArgsOrExit(() => {
   const unknown = (values.attack ?? []).filter((name) => !ATTACKS.includes(name as WorstCaseAttack));
-  if (unknown.length > 0) throw new UsageError(`--attack must be one of ${ATTACKS.join(', ')}, got "${unknown.join('", "')}"\n${USAGE}`);
+  if (unknown.length > 0) throw new UsageError(`--attack must be one of ${ATTACKS.join(', ')}, got "${unknown.join('", "')}"`);
   return (values.attack ?? ATTACKS) as WorstCaseAttack[];
 });
 

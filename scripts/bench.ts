@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { runListPageBenchmark, type ListPageBenchmarkResult } from './bench/list-page-benchmark.js';
-import { parseArgsOrExit, wholeNumberArg } from '../src/cli/args.js';
+import { parseArgsOrExit, parseCliArgs, wholeNumberArg } from '../src/cli/args.js';
 import { loadConfig } from '../src/config.js';
 
 const USAGE = `usage: npm run bench -- [--tenants 100] [--deployments 1000] [--workflows 500] [--projects 10]
@@ -11,7 +10,7 @@ const USAGE = `usage: npm run bench -- [--tenants 100] [--deployments 1000] [--w
   --cache-ttl MS the schemata server's response cache TTL (default 0, off, as the floor caches nothing); prints the hit rate
   --writes P     P percent of schemata requests create a project (as a member), invalidating that tenant's cached reads (default 0)`;
 
-const { values } = parseArgs({
+const { values } = parseCliArgs({
   options: {
     tenants: { type: 'string', default: '100' },
     deployments: { type: 'string', default: '1000' },
@@ -27,15 +26,10 @@ const { values } = parseArgs({
     'cache-ttl': { type: 'string', default: '0' },
     writes: { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+}, USAGE);
 type NumericOption = 'tenants' | 'deployments' | 'workflows' | 'projects' | 'connections' | 'duration' | 'warmup' | 'rounds' | 'pool' | 'hot';
-const whole = (name: NumericOption, min: number): number => parseArgsOrExit(() => wholeNumberArg(name, values[name], USAGE, { min })!);
+const whole = (name: NumericOption, min: number): number => parseArgsOrExit(() => wholeNumberArg(name, values[name], { min })!);
 const tenants = whole('tenants', 1);
 const options = {
   tenants,
@@ -47,8 +41,8 @@ const options = {
   poolSize: whole('pool', 1),
   hotTenants: values.hot !== undefined ? Math.min(whole('hot', 1), tenants) : tenants >= 1000 ? 10 : undefined,
   profileDir: values.profile,
-  responseCacheTtlMs: parseArgsOrExit(() => wholeNumberArg('cache-ttl', values['cache-ttl'], USAGE, { min: 0, max: 60_000 })!),
-  writePercent: parseArgsOrExit(() => wholeNumberArg('writes', values.writes, USAGE, { min: 0, max: 100 })!),
+  responseCacheTtlMs: parseArgsOrExit(() => wholeNumberArg('cache-ttl', values['cache-ttl'], { min: 0, max: 60_000 })!),
+  writePercent: parseArgsOrExit(() => wholeNumberArg('writes', values.writes, { min: 0, max: 100 })!),
   onProgress: (message: string) => console.error(message),
 };
 

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { createProgress } from '../src/cli/progress.js';
-import { wholeNumberArg } from '../src/cli/args.js';
+import { parseCliArgs, wholeNumberArg } from '../src/cli/args.js';
 import { runScript, UsageError } from '../src/cli/run-script.js';
 import { validateSlug } from '../src/control/registry/slug.js';
 import { getTenant } from '../src/control/tenants/tenant.service.js';
@@ -15,20 +14,15 @@ const USAGE = `usage:
   npm run migrate -- down [--to <version>] [--tenant <slug>] [--concurrency N] [--json]
                                                                       revert one migration per tenant, or down to <version>`;
 
-const { positionals, values } = parseArgs({
+const { positionals, values } = parseCliArgs({
   allowPositionals: true,
   options: {
     concurrency: { type: 'string' },
     tenant: { type: 'string' },
     to: { type: 'string' },
     json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+}, USAGE);
 const command = positionals[0] ?? 'up';
 
 // Checked in precheck, before any connection is made.
@@ -57,7 +51,7 @@ await runScript(
     } else if (command === 'down') {
       direction = { direction: 'down', toVersion: toArg };
     } else {
-      throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+      throw new UsageError(`unknown command "${command}"`);
     }
 
     const progress = values.json ? undefined : createProgress(command === 'up' ? 'migrating' : 'reverting');
@@ -80,8 +74,8 @@ await runScript(
     ensureControlPlane: command === 'down',
     precheck: () => {
       if (values.tenant !== undefined) validateSlug(values.tenant);
-      concurrencyArg = wholeNumberArg('concurrency', values.concurrency, USAGE, { min: 1 });
-      toArg = wholeNumberArg('to', values.to, USAGE, { min: 0 });
+      concurrencyArg = wholeNumberArg('concurrency', values.concurrency, { min: 1 });
+      toArg = wholeNumberArg('to', values.to, { min: 0 });
     },
   },
 );

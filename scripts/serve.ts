@@ -1,5 +1,8 @@
+import { parseCliArgs } from '../src/cli/args.js';
 import { runScript } from '../src/cli/run-script.js';
 import { startServer } from '../src/server/main.js';
+
+parseCliArgs({ options: {} }, 'usage: npm run serve     production: serves on PORT (4000) and metrics on METRICS_PORT; run npm run migrate first (/ready answers 503 while a tenant is behind)');
 
 // Production entry: serve only. Migrations run separately (npm run migrate);
 // /ready stays 503 while any tenant is behind the template head.

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCliArgs } from '../src/cli/args.js';
 import { runScript, UsageError } from '../src/cli/run-script.js';
 import { listTenants } from '../src/control/registry/tenant.repository.js';
 import { validateSlug } from '../src/control/registry/slug.js';
@@ -35,7 +35,7 @@ const USAGE = `usage:
   npm run tenant -- clone <slug> --as <new-slug> [--name "Display Name"]
                                                   schema and data copied inside the database, e.g. for a staging tenant`;
 
-const { positionals, values } = parseArgs({
+const { positionals, values } = parseCliArgs({
   allowPositionals: true,
   options: {
     name: { type: 'string' },
@@ -45,31 +45,31 @@ const { positionals, values } = parseArgs({
     json: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
     'without-credentials': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
+}, USAGE);
 const [command, slug, ...rest] = positionals;
 // rename and change-plan take a second positional: the new slug, the plan.
 const second = command === 'rename' || command === 'change-plan' ? rest[0] : undefined;
 const newSlug = command === 'rename' ? second : undefined;
 const extra = second === undefined ? rest : rest.slice(1);
 
-if (values.help || command === undefined) {
-  console.log(USAGE);
-  process.exit(values.help ? 0 : 2);
+if (command === undefined) {
+  // No command at all: the usage is the answer, but the run did nothing.
+  console.error(USAGE);
+  process.exit(2);
 }
 
 function needSlug(action: string): string {
-  if (!slug) throw new UsageError(`${action} needs a slug\n${USAGE}`);
+  if (!slug) throw new UsageError(`${action} needs a slug`);
   return slug;
 }
 
 await runScript(
   async ({ database, templates }) => {
-    if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}\n${USAGE}`);
+    if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     switch (command) {
       case 'create': {
-        if (!slug) throw new UsageError(`create needs a slug\n${USAGE}`);
+        if (!slug) throw new UsageError('create needs a slug');
         const { tenant, durationMs } = await createTenant(database, templates.tenant, { slug, name: values.name, plan: values.plan });
         console.log(`created tenant ${tenant.slug} ("${tenant.name}", plan ${tenant.plan}) in ${durationMs.toFixed(1)} ms`);
         console.log(`  schema ${tenant.schema_name}, template version ${tenant.template_version}, id ${tenant.id}`);
@@ -117,14 +117,14 @@ await runScript(
       }
       case 'rename': {
         const from = needSlug('rename');
-        if (!newSlug) throw new UsageError(`rename needs the new slug\n${USAGE}`);
+        if (!newSlug) throw new UsageError('rename needs the new slug');
         const tenant = await renameTenant(database, from, { newSlug, name: values.name });
         console.log(`renamed tenant ${from} to ${tenant.slug} ("${tenant.name}"); schema ${tenant.schema_name} unchanged`);
         return;
       }
       case 'change-plan': {
         const target = needSlug('change-plan');
-        if (!second) throw new UsageError(`change-plan needs a plan\n${USAGE}`);
+        if (!second) throw new UsageError('change-plan needs a plan');
         const tenant = await changeTenantPlan(database, target, second);
         console.log(`tenant ${tenant.slug} is on plan ${tenant.plan}`);
         return;
@@ -141,7 +141,7 @@ await runScript(
         return;
       }
       case 'citus-move': {
-        if (!values.to) throw new UsageError(`citus-move needs --to <host:port>\n${USAGE}`);
+        if (!values.to) throw new UsageError('citus-move needs --to <host:port>');
         const move = await moveTenantToCitusNode(database, needSlug('citus-move'), values.to);
         console.log(
           move.moved
@@ -153,15 +153,15 @@ await runScript(
       case 'export':
         return exportCommand(database, needSlug('export'), { withoutCredentials: values['without-credentials'] });
       case 'import': {
-        if (!slug || !values.as) throw new UsageError(`import needs a file and --as <new-slug>\n${USAGE}`);
+        if (!slug || !values.as) throw new UsageError('import needs a file and --as <new-slug>');
         return importCommand(database, templates.tenant, slug, { slug: values.as, name: values.name });
       }
       case 'clone': {
-        if (!values.as) throw new UsageError(`clone needs --as <new-slug>\n${USAGE}`);
+        if (!values.as) throw new UsageError('clone needs --as <new-slug>');
         return cloneCommand(database, templates.tenant, needSlug('clone'), { slug: values.as, name: values.name });
       }
       default:
-        throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+        throw new UsageError(`unknown command "${command}"`);
     }
   },
   {

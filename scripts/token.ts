@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import { issueAccessToken } from '../src/auth/access-token.js';
 import { rotatePlatformKey } from '../src/auth/authenticate-platform-admin.js';
 import { findPlatformSecret } from '../src/auth/platform-auth.repository.js';
 import { issuePlatformToken } from '../src/auth/platform-token.js';
 import { findTenantAuth } from '../src/auth/tenant-auth.repository.js';
-import { wholeNumberArg } from '../src/cli/args.js';
+import { parseCliArgs, wholeNumberArg } from '../src/cli/args.js';
 import { runScript, UsageError } from '../src/cli/run-script.js';
 import { validateSlug } from '../src/control/registry/slug.js';
 import { getTenant } from '../src/control/tenants/tenant.service.js';
@@ -14,7 +13,7 @@ const USAGE = `usage:
   npm run token -- --tenant <slug> --role viewer|member|admin [--sub <subject>] [--ttl <seconds>]
   npm run token -- --platform-admin [--sub <operator>] [--ttl <seconds>]     for /admin/graphql (default ttl 1 hour)
   npm run token -- --rotate-platform-key     new platform secret: every platform-admin token issued so far stops working`;
-const { values } = parseArgs({
+const { values } = parseCliArgs({
   options: {
     tenant: { type: 'string' },
     role: { type: 'string' },
@@ -23,7 +22,7 @@ const { values } = parseArgs({
     'platform-admin': { type: 'boolean', default: false },
     'rotate-platform-key': { type: 'boolean', default: false },
   },
-});
+}, USAGE);
 const platformAdmin = values['platform-admin'];
 const rotate = values['rotate-platform-key'];
 
@@ -62,18 +61,20 @@ await runScript(
   {
     ensureControlPlane: true,
     precheck: () => {
-      ttlArg = wholeNumberArg('ttl', values.ttl, USAGE, { min: 30, max: 7 * 86400 });
+      ttlArg = wholeNumberArg('ttl', values.ttl, { min: 30, max: 7 * 86400 });
       if (rotate) {
-        if (platformAdmin || values.tenant || values.role || values.sub || values.ttl) throw new UsageError(`--rotate-platform-key takes no other option\n${USAGE}`);
+        if (platformAdmin || values.tenant || values.role || values.sub || values.ttl) throw new UsageError('--rotate-platform-key takes no other option');
         return;
       }
       if (platformAdmin) {
-        if (values.tenant || values.role) throw new UsageError(`--platform-admin takes no --tenant or --role\n${USAGE}`);
+        if (values.tenant || values.role) throw new UsageError('--platform-admin takes no --tenant or --role');
         return;
       }
-      if (!values.tenant || !values.role) throw new UsageError(USAGE);
+      if (!values.tenant && !values.role) throw new UsageError('say what the token is for: --tenant <slug> --role <role>, or --platform-admin');
+      if (!values.tenant) throw new UsageError('--role needs --tenant <slug>');
+      if (!values.role) throw new UsageError('--tenant needs --role viewer|member|admin');
       validateSlug(values.tenant);
-      if (!USER_ROLES.includes(values.role as UserRole)) throw new UsageError(`--role must be viewer, member or admin\n${USAGE}`);
+      if (!USER_ROLES.includes(values.role as UserRole)) throw new UsageError(`--role must be viewer, member or admin, got "${values.role}"`);
     },
   },
 );

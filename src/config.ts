@@ -24,6 +24,8 @@ export interface Config {
    * the citus extension is installed.
    */
   readonly tenantRoleLogin: 'auto' | 'on' | 'off';
+  /** `npm start` creates and seeds the demo tenants (acme, globex) whenever they are missing (DEMO_TENANTS=off: never). */
+  readonly demoTenants: boolean;
   /** Where the embedded server keeps its cluster and credentials. */
   readonly dataDir: string;
   /** Root of `control/` and `tenant/` migration templates. */
@@ -161,6 +163,9 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`TENANT_ROLE_LOGIN must be auto, on or off, got "${tenantRoleLogin}"`);
   }
 
+  const demoTenants = env.DEMO_TENANTS || 'on';
+  if (demoTenants !== 'on' && demoTenants !== 'off') problems.push(`DEMO_TENANTS must be on or off, got "${demoTenants}"`);
+
   if (env.METRICS_TOKEN && !/^[\x21-\x7e]{16,200}$/.test(env.METRICS_TOKEN)) problems.push('METRICS_TOKEN must be 16 to 200 printable characters without spaces');
 
   const config: Config = {
@@ -168,6 +173,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseDirectUrl: postgresUrl('DATABASE_DIRECT_URL'),
     testDatabaseUrl: postgresUrl('TEST_DATABASE_URL'),
     tenantRoleLogin: tenantRoleLogin as Config['tenantRoleLogin'],
+    demoTenants: demoTenants === 'on',
     dataDir: path.resolve(PROJECT_ROOT, env.SCHEMATA_DATA_DIR || '.data'),
     templatesDir: path.resolve(PROJECT_ROOT, env.SCHEMATA_TEMPLATES_DIR || 'schema-templates'),
     poolSize: int('PG_POOL_SIZE', 20, 1, 1000),

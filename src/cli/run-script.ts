@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { reportUsageMistake } from './args.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { isSchemataError } from '../errors.js';
 import { migrateControlPlane } from '../migrations/migrate-control.js';
@@ -25,7 +26,7 @@ export interface RunScriptOptions {
   readonly connection?: 'pooled' | 'direct';
 }
 
-/** A usage mistake: printed with the script's help, exit code 2. */
+/** A usage mistake: its message names the problem in one line; exit code 2. */
 export class UsageError extends Error {}
 
 /**
@@ -66,8 +67,8 @@ export async function runScript(main: (context: ScriptContext) => Promise<number
 }
 
 function reportError(error: unknown): number {
-  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    console.error(`usage error: ${(error as Error).message}`);
+  if (error instanceof UsageError) {
+    reportUsageMistake(error.message);
     return 2;
   }
   if (error instanceof ConfigError) {

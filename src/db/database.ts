@@ -36,6 +36,8 @@ export interface Database {
   readonly sessionUrl: string;
   /** One line saying which database is in use, safe to log. */
   readonly description: string;
+  /** Whether close() stops the server too: the embedded PostgreSQL that this process started. */
+  readonly stopsServerOnClose: boolean;
   /** The citus extension's version when the database is a Citus coordinator, read at connect. */
   readonly citusVersion: string | undefined;
   /** Whether tenant roles are created with LOGIN and a credential (TENANT_ROLE_LOGIN, 'auto' resolved against citusVersion). */
@@ -143,6 +145,7 @@ export async function openDatabase(config: Config, options: OpenDatabaseOptions 
     url,
     sessionUrl: direct ?? url,
     description,
+    stopsServerOnClose: embedded?.owned ?? false,
     citusVersion,
     tenantRoleLogin: config.tenantRoleLogin === 'auto' ? citusVersion !== undefined : config.tenantRoleLogin === 'on',
     async close() {

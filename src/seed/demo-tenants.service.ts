@@ -25,6 +25,9 @@ const DEMO_TENANTS: readonly { slug: string; name: string; plan: string; size: D
   { slug: 'globex', name: 'Globex Inc.', plan: 'basic', size: { users: 15, projects: 8, deployments: 2000, workflows: 250 } },
 ];
 
+/** The demo tenants' slugs, for `npm start` to tell which are missing. */
+export const DEMO_TENANT_SLUGS: readonly string[] = DEMO_TENANTS.map((demo) => demo.slug);
+
 export interface SeedResult {
   readonly slug: string;
   readonly created: boolean;

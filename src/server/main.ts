@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Templates } from '../migrations/template.js';
 import type http from 'node:http';
@@ -38,8 +38,17 @@ export async function startServer(options: { config: Config; database: Database;
     const admin = createAdminYoga({ services, template: options.templates.tenant });
     const escaped = (error: unknown) => logger.error({ err: error }, 'unexpected error outside GraphQL');
     // Before the public port, so a taken metrics port fails the start before any request is taken.
-    metricsServer = config.metricsPort === undefined ? undefined : await listenMetrics(metrics, { port: config.metricsPort, host: config.metricsHost, token: config.metricsToken });
-    server = await listen(routeRequests(nodeListener(admin, escaped), nodeListener(yoga, escaped)), options.port ?? config.port);
+    const metricsPort = config.metricsPort;
+    metricsServer =
+      metricsPort === undefined
+        ? undefined
+        : await listenMetrics(metrics, { port: metricsPort, host: config.metricsHost, token: config.metricsToken }).catch((error: unknown) => {
+            throw portTaken(error, 'METRICS_PORT', metricsPort);
+          });
+    const port = options.port ?? config.port;
+    server = await listen(routeRequests(nodeListener(admin, escaped), nodeListener(yoga, escaped)), port).catch((error: unknown) => {
+      throw portTaken(error, 'PORT', port);
+    });
     // WebSocket subscriptions share the port: upgrades to a tenant endpoint go to graphql-ws.
     subscriptions = serveGraphqlWs(server.server, yoga);
   } catch (error) {
@@ -60,6 +69,13 @@ export async function startServer(options: { config: Config; database: Database;
       await services.close();
     },
   };
+}
+
+/** A port another process holds is the operator's to change: reported as configuration (exit code 2), naming the variable. */
+function portTaken(error: unknown, variable: 'PORT' | 'METRICS_PORT', port: number): unknown {
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') return error;
+  const off = variable === 'METRICS_PORT' ? ', or METRICS_PORT=off for no metrics' : '';
+  return new ConfigError([`${variable}: port ${port} is in use (is schemata already running?); choose a free one, e.g. ${variable}=${port + 1}${off}`]);
 }
 
 /** /admin/… goes to the operators' API; everything else to the tenant API. */

@@ -63,6 +63,18 @@ describe('the tenant and migrate CLIs', () => {
     expect(usage.stderr).toMatch(/usage error: unknown command "sideways"/);
   });
 
+  it('every CLI answers --help with its usage, and an unknown option with one line and exit code 2, before touching the database', async () => {
+    const scripts = ['tenant', 'migrate', 'token', 'analytics', 'seed', 'start', 'serve'];
+    // An unreachable database: a script that got past its arguments would fail differently.
+    const nowhere = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
+    const results = await Promise.all(scripts.flatMap((script) => [cli(script, ['--help'], nowhere), cli(script, ['--bogus'], nowhere)]));
+    scripts.forEach((script, i) => {
+      const [help, bogus] = [results[2 * i]!, results[2 * i + 1]!];
+      expect({ script, code: help.code, usage: help.stdout.startsWith('usage:') }).toEqual({ script, code: 0, usage: true });
+      expect({ script, code: bogus.code, stderr: bogus.stderr }).toEqual({ script, code: 2, stderr: "usage error: Unknown option '--bogus'\n  --help shows the usage\n" });
+    });
+  });
+
   it('npm run token prints a token the API accepts, for the role asked', async () => {
     const tenant = await seedTenant(database, await tenantTemplate(), 'cli_tok');
     const printed = await cli('token', ['--tenant', tenant.slug, '--role', 'member', '--sub', 'dev-1']);

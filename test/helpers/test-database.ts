@@ -18,6 +18,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     databaseDirectUrl: undefined,
     testDatabaseUrl: undefined,
     tenantRoleLogin: 'auto',
+    demoTenants: false,
     dataDir: path.join(PROJECT_ROOT, '.data', 'test'),
     templatesDir: TEMPLATES_DIR,
     poolSize: 20,

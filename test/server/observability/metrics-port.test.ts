@@ -59,6 +59,18 @@ describe('metrics on their own port', () => {
     await expect(fetch(`http://127.0.0.1:${both.metricsPort}/metrics`)).rejects.toThrow();
   });
 
+  it('a port already taken fails the start as configuration naming the variable, so npm start exits 2 instead of hanging', async () => {
+    const templates = await loadTemplates(TEMPLATES_DIR);
+    await expect(startServer({ config: testConfig({ metricsPort: undefined }), database, templates, port: server.port })).rejects.toMatchObject({
+      name: 'ConfigError',
+      problems: [`PORT: port ${server.port} is in use (is schemata already running?); choose a free one, e.g. PORT=${server.port + 1}`],
+    });
+    await expect(startServer({ config: testConfig({ metricsPort: server.metricsPort }), database, templates, port: 0 })).rejects.toMatchObject({
+      name: 'ConfigError',
+      problems: [expect.stringMatching(new RegExp(`^METRICS_PORT: port ${server.metricsPort} is in use .*METRICS_PORT=off`))],
+    });
+  });
+
   it('with METRICS_TOKEN a scrape needs that bearer token', async () => {
     const token = 'scrape-token-0123456789';
     const guarded = await startServer({ config: testConfig({ metricsToken: token }), database, templates: await loadTemplates(TEMPLATES_DIR), port: 0 });
