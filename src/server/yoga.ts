@@ -1,7 +1,7 @@
 import { useGenericAuth } from '@envelop/generic-auth';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from './lazy-graphiql.js';
-import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { decodeJwt } from 'jose';
 import { authenticate } from '../auth/authenticate.js';
 import type { IdentityDeps } from '../data/identity/identity.service.js';
@@ -19,6 +19,7 @@ import { useAnonymousGuard } from './plugins/tenant/use-anonymous-guard.js';
 import { useIntrospectionAuth } from './plugins/tenant/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/shared/use-query-limits.js';
 import { useRateLimit } from './plugins/tenant/use-rate-limit.js';
+import { useServiceEndpoints } from './plugins/shared/use-service-endpoints.js';
 import { useStrictUtf8 } from './plugins/shared/use-strict-utf8.js';
 import { useStringInputLimits } from './plugins/shared/use-string-input-limits.js';
 import { useTenantResponseCache, type TenantResponseCacheOptions } from './plugins/tenant/use-tenant-response-cache.js';
@@ -138,11 +139,14 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         },
       };
     },
-    // /health is Yoga's liveness answer: 200 while the process serves at all.
-    healthCheckEndpoint: '/health',
+    // Yoga's liveness answer has an empty body: useServiceEndpoints answers /health instead, so Yoga's listens where nobody asks.
+    healthCheckEndpoint: '/.yoga-liveness',
     plugins: [
       useRequestTelemetry({ logger, metrics, usage: options.services.usage ?? undefined }),
-      useReadinessCheck({ endpoint: '/ready', check: async () => (options.services.readiness ? options.services.readiness.check() : true) }),
+      useServiceEndpoints({
+        readiness: options.services.readiness ? () => options.services.readiness!.state() : undefined,
+        links: config.production ? undefined : DEVELOPMENT_LINKS,
+      }),
       useStrictUtf8(),
       // A form post or a plain GET cannot carry a mutation from another site: they must send a custom header.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
@@ -183,6 +187,15 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     ],
   });
 }
+
+/** What `/` points a person to, outside production. */
+const DEVELOPMENT_LINKS = {
+  graphiql: '/graphql (send X-Tenant-ID or use /t/<slug>/graphql; a token in the Authorization header)',
+  admin: '/admin/graphql (a platform-admin token: npm run -s token -- --platform-admin)',
+  health: '/health',
+  ready: '/ready',
+  docs: 'README.md and ARCHITECTURE.md in the repository',
+};
 
 /** When the bearer token expires; verified by authenticate, read here only to end streams on time. */
 function tokenExpiresAt(authorization: string | null): number | undefined {

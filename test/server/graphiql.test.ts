@@ -43,6 +43,14 @@ describe('GraphiQL', () => {
     expect(html).not.toContain('X-Tenant-ID');
   });
 
+  it('/ points a person to GraphiQL, the admin API and the docs in development, and is a plain 404 in production', async () => {
+    const root = await createSchemataYoga({ services: development }).fetch('http://localhost:4000/');
+    expect(root.status).toBe(200);
+    expect(await root.json()).toMatchObject({ service: 'schemata', graphiql: expect.stringMatching(/^\/graphql/), admin: expect.stringMatching(/^\/admin\/graphql/), docs: expect.stringContaining('README.md') });
+    const closed = await createSchemataYoga({ services: production }).fetch('http://localhost:4000/');
+    expect(closed.status).toBe(404);
+  });
+
   it('is off in production', async () => {
     const { html } = await page('http://localhost:4000/graphql', true);
     expect(html).not.toContain('NewestActiveDeployments');

@@ -1,9 +1,17 @@
 import { sql } from 'kysely';
 import type { Database } from '../../db/database.js';
 
+export interface ReadinessState {
+  readonly ready: boolean;
+  /** Why not, in words for an operator: draining, the database, tenants behind. */
+  readonly reason?: string;
+}
+
 export interface Readiness {
   /** Whether to accept traffic: false once shutdown began, or while the database or templates are not ready. */
   check(): Promise<boolean>;
+  /** The same answer, with the reason when not ready (the body of /ready). */
+  state(): Promise<ReadinessState>;
   /** Called when shutdown begins: /ready answers 503 from then on. */
   drain(): void;
 }
@@ -15,23 +23,26 @@ export interface Readiness {
  */
 export function createReadiness(database: Database, latestTemplateVersion: number, cacheMs = 1_000): Readiness {
   let draining = false;
-  let cached: { at: number; ready: Promise<boolean> } | undefined;
-  const probe = async (): Promise<boolean> => {
+  let cached: { at: number; state: Promise<ReadinessState> } | undefined;
+  const probe = async (): Promise<ReadinessState> => {
     try {
       const result = await sql<{ behind: number }>`
         SELECT count(*)::int AS behind FROM control.tenants
         WHERE status <> 'deleted' AND template_version < ${latestTemplateVersion}`.execute(database.control);
-      return result.rows[0]!.behind === 0;
+      const behind = result.rows[0]!.behind;
+      return behind === 0 ? { ready: true } : { ready: false, reason: `${behind} tenant${behind === 1 ? ' is' : 's are'} behind template version ${latestTemplateVersion}: run npm run migrate` };
     } catch {
-      return false;
+      return { ready: false, reason: 'the database does not answer' };
     }
   };
+  const state = async (): Promise<ReadinessState> => {
+    if (draining) return { ready: false, reason: 'shutting down' };
+    if (!cached || Date.now() - cached.at > cacheMs) cached = { at: Date.now(), state: probe() };
+    return cached.state;
+  };
   return {
-    async check() {
-      if (draining) return false;
-      if (!cached || Date.now() - cached.at > cacheMs) cached = { at: Date.now(), ready: probe() };
-      return cached.ready;
-    },
+    state,
+    check: async () => (await state()).ready,
     drain() {
       draining = true;
     },

@@ -105,7 +105,7 @@ describe('graceful shutdown', () => {
     expect(code).toBe(0);
   });
 
-  it('/ready is 200 when the fleet is at the template head, 503 when a tenant is behind or shutdown began; /health stays 200', async () => {
+  it('/ready is 200 when the fleet is at the template head, 503 saying why when a tenant is behind or shutdown began; /health stays 200; both answer JSON', async () => {
     const server = await startTestServer({ database });
     const templates = await loadTemplates(TEMPLATES_DIR);
     const latest = templates.tenant.latestVersion;
@@ -118,16 +118,19 @@ describe('graceful shutdown', () => {
       expect(await ready.check()).toBe(true);
       expect(await createReadiness(fleet.database, latest + 1, 0).check()).toBe(false);
       ready.drain();
-      expect(await ready.check()).toBe(false);
+      expect(await ready.state()).toEqual({ ready: false, reason: 'shutting down' });
 
       const served = await startTestServer({ database, yoga: { readiness: createReadiness(fleet.database, latest + 1, 0) } });
       try {
-        expect((await served.fetch('http://yoga/ready')).status).toBe(503);
-        expect((await served.fetch('http://yoga/health')).status).toBe(200);
+        const notReady = await served.fetch('http://yoga/ready');
+        expect([notReady.status, await notReady.json()]).toEqual([503, { status: 'not ready', reason: `1 tenant is behind template version ${latest + 1}: run npm run migrate` }]);
+        const health = await served.fetch('http://yoga/health');
+        expect([health.status, health.headers.get('content-type'), await health.json()]).toEqual([200, 'application/json; charset=utf-8', { status: 'ok' }]);
       } finally {
         await served.close();
       }
-      expect((await server.fetch('http://yoga/ready')).status).toBe(200);
+      const readyNow = await server.fetch('http://yoga/ready');
+      expect([readyNow.status, await readyNow.json()]).toEqual([200, { status: 'ready' }]);
     } finally {
       await server.close();
       await fleet.drop();
