@@ -2,7 +2,8 @@ import { parseCliArgs } from '../src/cli/args.js';
 import { runScript, UsageError } from '../src/cli/run-script.js';
 import { listTenants } from '../src/control/registry/tenant.repository.js';
 import { validateSlug } from '../src/control/registry/slug.js';
-import { printFleet, printLifecycle, printUsage } from '../src/cli/tenant-output.js';
+import { printFleet, printLifecycle, printPlans, printUsage } from '../src/cli/tenant-output.js';
+import { counted, formatTable } from '../src/cli/table.js';
 import { cloneCommand, exportCommand, importCommand } from '../src/cli/tenant-transfer-commands.js';
 import { listPlans } from '../src/control/plans/plan.repository.js';
 import { changeTenantPlan, purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../src/control/tenants/tenant-lifecycle.service.js';
@@ -82,9 +83,8 @@ await runScript(
         } else if (tenants.length === 0) {
           console.log('no tenants yet: npm run tenant -- create <slug>');
         } else {
-          console.table(
-            tenants.map((t) => ({ slug: t.slug, name: t.name, status: t.status, plan: t.plan, version: t.template_version, schema: t.schema_name })),
-          );
+          console.log(formatTable(tenants.map((t) => ({ slug: t.slug, name: t.name, status: t.status, plan: t.plan, version: `v${t.template_version}`, schema: t.schema_name }))));
+          console.log(counted(tenants.length, 'tenant'));
         }
         return;
       }
@@ -100,12 +100,19 @@ await runScript(
         else printFleet(fleet);
         return;
       }
-      case 'suspend':
-        return printLifecycle('suspended', await suspendTenant(database, needSlug('suspend')));
-      case 'resume':
-        return printLifecycle('resumed', await resumeTenant(database, needSlug('resume')));
-      case 'delete':
-        return printLifecycle('deleted (soft: schema kept; `restore` undoes it, `purge --force` drops it)', await softDeleteTenant(database, needSlug('delete')));
+      // Each is a no-op when the state is already reached; read first so the output can say so.
+      case 'suspend': {
+        const before = await getTenant(database, needSlug('suspend'));
+        return printLifecycle('suspended', await suspendTenant(database, before.slug), before);
+      }
+      case 'resume': {
+        const before = await getTenant(database, needSlug('resume'));
+        return printLifecycle('resumed', await resumeTenant(database, before.slug), before);
+      }
+      case 'delete': {
+        const before = await getTenant(database, needSlug('delete'));
+        return printLifecycle('deleted (soft: schema kept; `restore` undoes it, `purge --force` drops it)', await softDeleteTenant(database, before.slug), before);
+      }
       case 'restore':
         return printLifecycle('restored', await restoreTenant(database, templates.tenant, needSlug('restore')));
       case 'purge': {
@@ -132,7 +139,7 @@ await runScript(
       case 'plans': {
         const plans = await listPlans(database.control);
         if (values.json) console.log(JSON.stringify(plans, null, 2));
-        else console.table(plans.map((p) => ({ ...p, features: p.features.join(',') })));
+        else printPlans(plans);
         return;
       }
       case 'rotate-key': {

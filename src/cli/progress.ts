@@ -8,18 +8,18 @@ export interface ProgressReporter {
 }
 
 /**
- * A bar on a terminal; on a pipe or in CI, the same line every two seconds,
- * so a 10,000-tenant run shows progress without 10,000 log lines.
+ * A bar on a terminal; on a pipe or in CI, plain lines: one every two seconds
+ * at most and one at the end, each printed once (cli-progress' own fallback
+ * printed the last state twice, bar characters and all), so a 10,000-tenant
+ * run shows progress without 10,000 log lines.
  */
-export function createProgress(label: string): ProgressReporter {
+export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
+  return stream.isTTY ? terminalBar(label, stream) : plainLines(label, stream);
+}
+
+function terminalBar(label: string, stream: NodeJS.WriteStream): ProgressReporter {
   const bar = new cliProgress.SingleBar(
-    {
-      format: `${label} [{bar}] {value}/{total} | {percentage}% | {duration_formatted} | failed {failed}`,
-      stream: process.stderr,
-      noTTYOutput: true,
-      notTTYSchedule: 2000,
-      hideCursor: true,
-    },
+    { format: `${label} [{bar}] {value}/{total} | {percentage}% | {duration_formatted} | failed {failed}`, stream, hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
@@ -33,12 +33,37 @@ export function createProgress(label: string): ProgressReporter {
       }
     },
     log(line) {
-      // On a terminal, clear the bar's line first; the next update redraws it.
-      process.stderr.write(`${started && process.stderr.isTTY ? '\r\x1b[K' : ''}${line}\n`);
+      // Clear the bar's line first; the next update redraws it.
+      stream.write(`${started ? '\r\x1b[K' : ''}${line}\n`);
     },
     stop() {
       if (started) bar.stop();
       started = false;
     },
+  };
+}
+
+function plainLines(label: string, stream: NodeJS.WriteStream, everyMs = 2_000): ProgressReporter {
+  const started = performance.now();
+  let last: { done: number; total: number; failed: number } | undefined;
+  let printed: typeof last;
+  let printedAt = -Infinity;
+  const print = () => {
+    if (!last || last === printed) return;
+    const { done, total, failed } = last;
+    const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
+    stream.write(`${label}: ${done}/${total} (${percent}%), failed ${failed}, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    printed = last;
+    printedAt = performance.now();
+  };
+  return {
+    update(done, total, failed) {
+      last = { done, total, failed };
+      if (done === total || performance.now() - printedAt >= everyMs) print();
+    },
+    log(line) {
+      stream.write(`${line}\n`);
+    },
+    stop: print,
   };
 }

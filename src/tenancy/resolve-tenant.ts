@@ -69,7 +69,9 @@ export async function resolveTenant(sources: TenantSources, registry: TenantRegi
     const isId = mayBeId && isUuid(value.toLowerCase());
     const source = SOURCE_LABEL[kind];
     if (!isId && !SLUG_SHAPE.test(value)) {
-      throw new SchemataError('INVALID_TENANT_ID', `${source} is not a valid tenant slug${mayBeId ? ' or id' : ''}`);
+      // Acme for acme is the mistake people make: say so, rather than only "not valid". The hint echoes nothing else of the input.
+      const lowercase = SLUG_SHAPE.test(value.toLowerCase()) ? `: slugs are lowercase (did you mean "${value.toLowerCase()}"?)` : '';
+      throw new SchemataError('INVALID_TENANT_ID', `${source} is not a valid tenant slug${mayBeId ? ' or id' : ''}${lowercase}`);
     }
     const tenant = isId ? await registry.findById(value.toLowerCase(), client) : await registry.findBySlug(value, client);
     if (!tenant || tenant.status === 'deleted') {

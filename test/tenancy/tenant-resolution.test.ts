@@ -67,6 +67,10 @@ describe('tenant resolution', () => {
       expect(['INVALID_TENANT_ID', 'TENANT_NOT_FOUND'], hostile).toContain(response.body.errors?.[0]?.extensions?.code);
     }
     expectError(await server.graphql(null, WHO, {}, { url: 'http://yoga/t/Bad%20Slug/graphql' }), 400, 'INVALID_TENANT_ID');
+    // The usual mistake gets its own hint; anything else only the plain refusal.
+    const capitalised = await server.graphql('Acme', WHO);
+    expect([capitalised.status, capitalised.body.errors?.[0]?.message]).toEqual([400, 'the X-Tenant-ID header is not a valid tenant slug or id: slugs are lowercase (did you mean "acme"?)']);
+    expect((await server.graphql("acme' OR 1=1 --", WHO)).body.errors?.[0]?.message).toBe('the X-Tenant-ID header is not a valid tenant slug or id');
   });
 
   it('a suspended tenant gets 403 on its next request, from any process, and 200 again once resumed', async () => {

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ControlDatabase, PlanFeature } from '../../db/control-database.js';
 import { SchemataError } from '../../errors.js';
 import { formatBytes } from '../../format-bytes.js';
-import { findPlan, type Plan } from './plan.repository.js';
+import { findPlan, listPlans, type Plan } from './plan.repository.js';
 
 /** The plan limits a quota check can name, as the Plan fields spell them. */
 export type QuotaLimit = 'maxUsers' | 'maxStorageBytes';
@@ -10,8 +10,9 @@ export type QuotaLimit = 'maxUsers' | 'maxStorageBytes';
 /** The plan called `name`, or PLAN_NOT_FOUND (for the admin API and CLI, before a tenant is moved to it). */
 export async function requirePlan(db: Kysely<ControlDatabase>, name: string): Promise<Plan> {
   const plan = await findPlan(db, name);
-  if (!plan) throw new SchemataError('PLAN_NOT_FOUND', `no plan named "${name}"`, { plan: name });
-  return plan;
+  if (plan) return plan;
+  const plans = (await listPlans(db)).map((p) => p.name);
+  throw new SchemataError('PLAN_NOT_FOUND', `no plan named "${name}": the plans are ${plans.join(', ')}`, { plan: name, plans });
 }
 
 export function planIncludes(plan: Pick<Plan, 'features'>, feature: PlanFeature): boolean {

@@ -21,7 +21,9 @@ export function validateSlug(input: unknown): string {
   if (input.length < SLUG_MIN_LENGTH || input.length > SLUG_MAX_LENGTH) {
     reject(`it must be ${SLUG_MIN_LENGTH} to ${SLUG_MAX_LENGTH} characters long`);
   }
-  if (!SLUG.test(input)) reject('use lowercase letters, digits and underscores, starting with a letter');
+  if (!SLUG.test(input)) {
+    reject(SLUG.test(input.toLowerCase()) ? `slugs are lowercase: did you mean "${input.toLowerCase()}"?` : 'use lowercase letters, digits and underscores, starting with a letter');
+  }
   if (input.startsWith('pg_')) reject('the pg_ prefix is reserved by PostgreSQL');
   if (RESERVED.has(input)) reject('this name is reserved');
   return input;

@@ -37,7 +37,11 @@ describe('plans', () => {
   });
 
   it('an unknown plan is refused: PLAN_NOT_FOUND from the validator, a foreign-key violation from the database', async () => {
-    await expect(requirePlan(database.control, 'gold')).rejects.toMatchObject({ code: 'PLAN_NOT_FOUND', message: 'no plan named "gold"' });
+    await expect(requirePlan(database.control, 'gold')).rejects.toMatchObject({
+      code: 'PLAN_NOT_FOUND',
+      message: expect.stringMatching(/^no plan named "gold": the plans are (\w+, )+\w+$/),
+      details: { plan: 'gold', plans: expect.arrayContaining(['basic', 'premium', 'enterprise', 'custom']) },
+    });
     expect(await findPlan(database.control, 'gold')).toBeUndefined();
     const tenant = await seedTenant(database, await tenantTemplate(), 'plan_fk');
     await expect(database.control.updateTable('control.tenants').set({ plan: 'gold' }).where('id', '=', tenant.id).execute()).rejects.toMatchObject({

@@ -70,7 +70,8 @@ describe('hostile tenant slugs', () => {
   });
 
   it('names the problem in the message', () => {
-    expect(() => validateSlug('Acme')).toThrow(/lowercase letters, digits and underscores/);
+    expect(() => validateSlug('Acme')).toThrow('invalid tenant slug "Acme": slugs are lowercase: did you mean "acme"?');
+    expect(() => validateSlug('acme-co')).toThrow(/lowercase letters, digits and underscores/);
     expect(() => validateSlug('pg_x')).toThrow(/pg_ prefix is reserved/);
     expect(() => validateSlug('a'.repeat(64))).toThrow(/2 to 56 characters/);
   });
