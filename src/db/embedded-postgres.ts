@@ -52,7 +52,14 @@ export async function ensureEmbeddedPostgres(options: EmbeddedPostgresOptions): 
     const credentials = await loadOrCreateCredentials(options.dataDir);
     const running = await findRunning(clusterDir, credentials);
     if (running) return running;
-    return await start(clusterDir, credentials, options.unsafeFastWrites === true, options.port);
+    const portFile = path.join(options.dataDir, 'pg-port');
+    // The port it had last time when that is free, so a psql command or a DATABASE_URL copied from the banner keeps working.
+    const previous = Number(await fs.readFile(portFile, 'utf8').catch(() => ''));
+    // (A first start takes any free port: a fixed one would race the test suite's clusters that start at once.)
+    const port = options.port ?? (await getPort(Number.isInteger(previous) && previous > 0 ? { port: previous } : {}));
+    const started = await start(clusterDir, credentials, options.unsafeFastWrites === true, port);
+    await fs.writeFile(portFile, String(started.port));
+    return started;
   } finally {
     await release();
   }
@@ -107,9 +114,8 @@ async function findRunning(clusterDir: string, credentials: Credentials): Promis
   return { url, port, owned: false, stop: async () => undefined };
 }
 
-async function start(clusterDir: string, credentials: Credentials, unsafeFastWrites: boolean, fixedPort?: number): Promise<EmbeddedPostgres> {
+async function start(clusterDir: string, credentials: Credentials, unsafeFastWrites: boolean, port: number): Promise<EmbeddedPostgres> {
   const { default: EmbeddedPostgresServer } = await importWithoutExitHooks();
-  const port = fixedPort ?? (await getPort());
   const errors: string[] = [];
   const server = new EmbeddedPostgresServer({
     databaseDir: clusterDir,

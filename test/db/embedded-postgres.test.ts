@@ -25,7 +25,7 @@ describe('the embedded PostgreSQL', () => {
   const dataDir = path.join(PROJECT_ROOT, '.data', `test-embedded-${randomBytes(3).toString('hex')}`);
   afterAll(() => fs.rm(dataDir, { recursive: true, force: true }));
 
-  it('a second process reuses the running instance, leaves it running, and the owner stops it cleanly', async () => {
+  it('a second process reuses the running instance, leaves it running, and the owner stops it cleanly; a restart keeps the port', async () => {
     const owner = await ensureEmbeddedPostgres({ dataDir, unsafeFastWrites: true });
     try {
       expect(owner.owned).toBe(true);
@@ -43,7 +43,8 @@ describe('the embedded PostgreSQL', () => {
     // With no server running, the next process starts (and then stops) its own.
     const third = await runProcess(TSX, ['test/fixtures/attach-embedded.ts', dataDir]);
     expect(third.code).toBe(0);
-    expect(JSON.parse(third.stdout)).toMatchObject({ owned: true });
+    // On the port it had: the banner's psql command and a copied DATABASE_URL keep working across restarts.
+    expect(JSON.parse(third.stdout)).toEqual({ owned: true, port: owner.port });
     await expect(fs.access(path.join(dataDir, 'pg', 'postmaster.pid'))).rejects.toThrow();
   });
 });
