@@ -77,8 +77,8 @@ function sendInOpening(client: pg.PoolClient, opening: TransactionOpening, text:
   const settle = (sent: Promise<unknown>) => {
     opening.opened = sent.then(
       () => undefined,
-      (error: unknown) => {
-        if (client.getTransactionStatus() === 'I') throw error;
+      async (error: unknown) => {
+        if ((await statusAfterMessage(client)) === 'I') throw error;
       },
     );
     opening.opened.catch(() => undefined);
@@ -121,4 +121,27 @@ function inlinedOrUndefined(text: string, values: unknown[] | undefined): string
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The transaction status once the failed message's ReadyForQuery has arrived.
+ * pg rejects a query on its ErrorResponse, before ReadyForQuery: when the two
+ * came in separate reads of the socket, getTransactionStatus() still told the
+ * status from before the message ('I'), and an aborted transaction passed for
+ * one that never began (seen against PostgreSQL 15 over TCP). A connection
+ * that dies instead answers 'I': nothing is open on it any more.
+ */
+function statusAfterMessage(client: pg.PoolClient): Promise<string> {
+  const state = client as unknown as { readyForQuery: boolean; connection: NodeJS.EventEmitter };
+  if (state.readyForQuery) return Promise.resolve(client.getTransactionStatus() ?? 'I');
+  return new Promise((resolve) => {
+    const done = () => {
+      state.connection.off('readyForQuery', done);
+      state.connection.off('end', done);
+      // After pg's own listener, which records the status this message left.
+      resolve(client.getTransactionStatus() ?? 'I');
+    };
+    state.connection.on('readyForQuery', done);
+    state.connection.on('end', done);
+  });
 }
