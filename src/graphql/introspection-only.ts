@@ -1,4 +1,4 @@
-import type { OperationDefinitionNode } from 'graphql';
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 
 /**
  * Whether every top-level field is a meta field (__schema, __type,
@@ -7,4 +7,18 @@ import type { OperationDefinitionNode } from 'graphql';
  */
 export function isIntrospectionOnly(operation: OperationDefinitionNode): boolean {
   return operation.selectionSet.selections.every((selection) => selection.kind === 'Field' && selection.name.value.startsWith('__'));
+}
+
+/**
+ * Whether a request's query text asks only for the schema: it parses, and
+ * every operation in it is introspection-only. Unparseable text is not.
+ */
+export function asksOnlyForTheSchema(query: unknown): boolean {
+  if (typeof query !== 'string') return false;
+  try {
+    const operations = parse(query).definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+    return operations.length > 0 && operations.every((operation) => operation.operation === 'query' && isIntrospectionOnly(operation));
+  } catch {
+    return false;
+  }
 }

@@ -8,6 +8,7 @@ import type { PlatformAdmin } from '../auth/platform-token.js';
 import type { AdminContext } from '../graphql/admin/context.js';
 import { adminSchema } from '../graphql/admin/schema/index.js';
 import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
+import { asksOnlyForTheSchema } from '../graphql/introspection-only.js';
 import type { Template } from '../migrations/template.js';
 import { useAdminAuditLog } from './plugins/admin/use-admin-audit-log.js';
 import { useQueryLimits } from './plugins/shared/use-query-limits.js';
@@ -38,7 +39,7 @@ query Fleet {
 }
 `;
 
-/** The platform operators' API: its own schema, every operation behind a platform-admin token. */
+/** The platform operators' API: its own schema, every operation behind a platform-admin token (the schema alone is open outside production). */
 export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<Record<string, unknown>, AdminContext> {
   const { config, database, logger } = options.services;
   const template = options.template;
@@ -53,7 +54,8 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
     cors: false,
     logging: false,
     maskedErrors: { maskError: createErrorMask(logError) },
-    graphiql: config.production ? false : { title: 'schemata admin', defaultQuery: EXAMPLE_QUERY, headers: JSON.stringify({ Authorization: 'Bearer <platform-admin token>' }, null, 2) },
+    // No placeholder header: GraphiQL would send it with its first schema request and show that request's 401.
+    graphiql: config.production ? false : { title: 'schemata admin', defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL,
     context: () => ({ database, template, usageSlot: pLimit(USAGE_REPORTS_AT_ONCE) }) as Partial<AdminContext> as AdminContext,
     plugins: [
@@ -61,11 +63,17 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
       useStringInputLimits(),
       ...useQueryLimits({ maxDepth: 8 }),
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
-      // Every operation, introspection included, needs the token: resolveUserFn throws, so nothing executes without one.
-      useGenericAuth<PlatformAdmin, AdminContext & { request: Request }, 'admin'>({
+      // Every operation needs the token: resolveUserFn throws, so nothing executes without one. The one exception, outside
+      // production: a request with no token that asks only for the schema, which GraphiQL sends as it loads, before a token
+      // is pasted (the admin schema is admin-schema.graphql in the repository; production answers it to platform admins only).
+      useGenericAuth<PlatformAdmin, AdminContext & { request: Request; params?: { query?: unknown } }, 'admin'>({
         mode: 'resolve-only',
         contextFieldName: 'admin',
-        resolveUserFn: (context) => authenticatePlatformAdmin(database, context.request.headers.get('authorization'), config),
+        resolveUserFn: (context) => {
+          const authorization = context.request.headers.get('authorization');
+          if (!config.production && authorization === null && asksOnlyForTheSchema(context.params?.query)) return null;
+          return authenticatePlatformAdmin(database, authorization, config);
+        },
       }),
       useTenantExportDownload({ database, config, logError }),
       useAdminAuditLog({ logger }),

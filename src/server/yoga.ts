@@ -19,6 +19,7 @@ import { useAnonymousGuard } from './plugins/tenant/use-anonymous-guard.js';
 import { useIntrospectionAuth } from './plugins/tenant/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/shared/use-query-limits.js';
 import { useRateLimit } from './plugins/tenant/use-rate-limit.js';
+import { graphiqlDemoToken, GRAPHIQL_DEMO_TENANT } from './graphiql-demo-token.js';
 import { useServiceEndpoints } from './plugins/shared/use-service-endpoints.js';
 import { useStrictUtf8 } from './plugins/shared/use-strict-utf8.js';
 import { useStringInputLimits } from './plugins/shared/use-string-input-limits.js';
@@ -90,15 +91,17 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     maskedErrors: { maskError },
     graphiql: config.production
       ? false
-      : (request) => {
+      : async (request) => {
           const sources = tenantSources(request, config.baseDomain);
           const named = sources.path ?? sources.subdomain;
+          const token = named === undefined || named === GRAPHIQL_DEMO_TENANT ? await graphiqlDemoToken(options.services) : undefined;
+          // A tenant named by path or subdomain needs no header; one that disagreed would get a 400.
+          const headers = { ...(named === undefined && { 'X-Tenant-ID': GRAPHIQL_DEMO_TENANT }), ...(token && { Authorization: `Bearer ${token}` }) };
           return {
             title: 'schemata',
             endpoint: new URL(request.url).pathname,
             defaultQuery: EXAMPLE_QUERY,
-            // A tenant named by path or subdomain needs no header; one that disagreed would get a 400.
-            headers: named ? undefined : JSON.stringify({ 'X-Tenant-ID': 'acme' }, null, 2),
+            headers: Object.keys(headers).length > 0 ? JSON.stringify(headers, null, 2) : undefined,
             // GraphiQL runs a subscription as an SSE GET, which CSRF prevention refuses without the header; the page is our own origin, so it may send it.
             additionalHeaders: { [CSRF_HEADER]: 'graphiql' },
           };

@@ -13,8 +13,8 @@ export interface AdminTestServer {
   fetch(url: string, init?: RequestInit): Promise<Response>;
 }
 
-export async function startAdminTestServer(database: Database, options: { logger?: Logger } = {}): Promise<AdminTestServer> {
-  const config = testConfig();
+export async function startAdminTestServer(database: Database, options: { logger?: Logger; production?: boolean } = {}): Promise<AdminTestServer> {
+  const config = testConfig({ production: options.production ?? false });
   const logger = options.logger ?? createLogger('silent');
   const yoga = createAdminYoga({ services: { config, database, logger }, template: await tenantTemplate(), logError: () => undefined });
   const platformToken = async (options: { scope?: string; ttlSeconds?: number } = {}) => {

@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { createServices, type Services } from '../../src/server/services.js';
 import { createSchemataYoga } from '../../src/server/yoga.js';
-import { openTestDatabase, testConfig } from '../helpers/test-database.js';
+import { createTenant } from '../../src/control/tenants/tenant.service.js';
+import { migrateControlPlane } from '../../src/migrations/migrate-control.js';
+import { loadTemplates } from '../../src/migrations/template.js';
+import { openScratchDatabase } from '../helpers/scratch-database.js';
+import { openTestDatabase, TEMPLATES_DIR, testConfig } from '../helpers/test-database.js';
 
 describe('GraphiQL', () => {
   let database: Database;
@@ -49,6 +53,35 @@ describe('GraphiQL', () => {
     expect(await root.json()).toMatchObject({ service: 'schemata', graphiql: expect.stringMatching(/^\/graphql/), admin: expect.stringMatching(/^\/admin\/graphql/), docs: expect.stringContaining('README.md') });
     const closed = await createSchemataYoga({ services: production }).fetch('http://localhost:4000/');
     expect(closed.status).toBe(404);
+  });
+
+  it("outside production the demo tenant's page carries a short-lived viewer token, so the first Run answers; no other tenant's page does", async () => {
+    const scratch = await openScratchDatabase();
+    const templates = await loadTemplates(TEMPLATES_DIR);
+    await migrateControlPlane(scratch.database, templates.control);
+    const services = await createServices(testConfig(), scratch.database);
+    try {
+      const acme = (await createTenant(scratch.database, templates.tenant, { slug: 'acme' })).tenant;
+      await createTenant(scratch.database, templates.tenant, { slug: 'globex' });
+      const yoga = createSchemataYoga({ services });
+      const html = async (url: string) => (await yoga.fetch(url, { headers: { accept: 'text/html' } })).text();
+      const token = (await html('http://localhost:4000/graphql')).match(/Bearer (ey[\w-]+\.[\w-]+\.[\w-]+)/)?.[1];
+      expect(token).toBeDefined();
+      const claims = JSON.parse(Buffer.from(token!.split('.')[1]!, 'base64url').toString()) as { role: string; tenant: string; exp: number; iat: number };
+      expect({ role: claims.role, tenant: claims.tenant, ttl: claims.exp - claims.iat }).toEqual({ role: 'viewer', tenant: acme.id, ttl: 3600 });
+      // What the page's Run sends: its prefilled headers and the example query.
+      const run = await yoga.fetch('http://localhost:4000/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ tenant { slug } deployments(first: 1) { totalCount } }' }),
+      });
+      expect([run.status, await run.json()]).toEqual([200, { data: { tenant: { slug: 'acme' }, deployments: { totalCount: 0 } } }]);
+      expect(await html('http://localhost:4000/t/acme/graphql')).toMatch(/Bearer ey/);
+      expect(await html('http://localhost:4000/t/globex/graphql')).not.toMatch(/Bearer/);
+    } finally {
+      await services.close();
+      await scratch.drop();
+    }
   });
 
   it('is off in production', async () => {

@@ -31,13 +31,29 @@ describe('/admin/graphql authentication', () => {
     expect(response.body.data?.fleet.total).toBeGreaterThanOrEqual(1);
   });
 
-  it('no token gets 401 UNAUTHENTICATED, and so does introspection', async () => {
-    for (const query of [FLEET, '{ __schema { types { name } } }']) {
-      const response = await admin.admin(query, undefined, { token: null });
+  it('no token gets 401 UNAUTHENTICATED, and so does introspection in production', async () => {
+    const production = await startAdminTestServer(server.database, { production: true });
+    for (const [query, answering] of [[FLEET, admin], [FLEET, production], ['{ __schema { types { name } } }', production]] as const) {
+      const response = await answering.admin(query, undefined, { token: null });
       expect(response.status).toBe(401);
       expect(response.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       expect(response.body.data ?? null).toBeNull();
     }
+  });
+
+  it('outside production the schema alone is answered without a token, so GraphiQL loads its docs; anything with data is still 401', async () => {
+    const schema = await admin.admin<{ __schema: { queryType: { name: string } } }>('query IntrospectionQuery { __schema { queryType { name } types { ...T } } } fragment T on __Type { name }', undefined, { token: null });
+    expect([schema.status, schema.body.data?.__schema.queryType.name]).toEqual([200, 'Query']);
+    for (const query of [
+      '{ __schema { queryType { name } } fleet { total } }',
+      '{ ...F } fragment F on Query { fleet { total } }',
+      'mutation { __typename }',
+    ]) {
+      const response = await admin.admin(query, undefined, { token: null });
+      expect([query, response.status, response.body.errors?.[0]?.extensions?.code]).toEqual([query, 401, 'UNAUTHENTICATED']);
+    }
+    // A token that is there but wrong is checked as always.
+    expect((await admin.admin('{ __schema { queryType { name } } }', undefined, { token: 'nonsense' })).status).toBe(401);
   });
 
   it("a tenant admin's token is denied: 401 INVALID_TOKEN", async () => {
