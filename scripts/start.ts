@@ -3,6 +3,7 @@ import { runScript } from '../src/cli/run-script.js';
 import { listTenants } from '../src/control/registry/tenant.repository.js';
 import { migrateTenants } from '../src/control/fleet/migrate-tenants.js';
 import { DEMO_LOGINS, DEMO_PASSWORD, DEMO_TENANT_SLUGS, describeSeedResult, seedDemoTenants } from '../src/seed/demo-tenants.service.js';
+import { GRAPHIQL_DEMO_TENANT } from '../src/server/graphiql-demo-token.js';
 import { startServer } from '../src/server/main.js';
 
 parseCliArgs({ options: {} }, 'usage: npm start     development: the embedded PostgreSQL unless DATABASE_URL is set, migrations, the demo tenants (DEMO_TENANTS=off skips them), the server on PORT (4000)');
@@ -29,11 +30,13 @@ await runScript(
     const server = await startServer({ config, database, templates });
     const base = `http://localhost:${server.port}`;
     console.log(`\nGraphQL:  ${base}/graphql  (also ${base}/t/<slug>/graphql and http://<slug>.${config.baseDomain}:${server.port}/graphql)`);
+    // The logins (and GraphiQL's prefilled token) are offered only where they exist: acme as the seed made it.
+    const acme = tenants.find((t) => t.slug === GRAPHIQL_DEMO_TENANT && t.status === 'active');
     if (!config.production) {
-      console.log(`GraphiQL: open ${base}/graphql; add "Authorization": "Bearer <token>" to its headers (X-Tenant-ID is prefilled)`);
+      console.log(
+        `GraphiQL: open ${base}/graphql; ${acme ? `its headers come with ${acme.slug} and a one-hour viewer token: press Run` : 'add "X-Tenant-ID" and "Authorization": "Bearer <token>" to its headers'}`,
+      );
     }
-    // The logins are offered only where they exist: acme as the seed made it.
-    const acme = tenants.find((t) => t.slug === 'acme');
     if (acme) console.log(`Sign in:  ${DEMO_LOGINS.map((l) => `${l.localPart}@acme.example`).join(', ')} (password ${DEMO_PASSWORD}), or mint a token:`);
     const example = acme ?? tenants[0];
     if (example) {
