@@ -35,6 +35,11 @@ export function defineList<T extends ListTable, F>(definition: ListDefinition<T,
       if (ids.length === 0) return [];
       return from(db).selectAll().where(sql.ref('id'), 'in', ids).execute();
     },
+    /** The rows of `ids` that pass `filter`: a subscription event's node, as that subscriber's filter sees it. */
+    async findByIdsFiltered(db: TenantDb, filter: F, ids: readonly string[]) {
+      if (ids.length === 0) return [];
+      return filtered(db, filter).selectAll().where(sql.ref('id'), 'in', ids).execute();
+    },
     /** One page in keyset order; with `withCount` each row also carries the filter's total. */
     page: (db: TenantDb, filter: F, page: KeysetPage, withCount = false) => pageRows(filtered(db, filter), page, withCount).execute(),
     count: (db: TenantDb, filter: F) => countRows(filtered(db, filter)),

@@ -24,12 +24,19 @@ export interface RedisPlanSubscriptionSlotsOptions {
   readonly leaseMs?: number;
 }
 
-// A sorted set per tenant: one member per open stream, scored by when its lease lapses.
-const TAKE = `
-redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1])
-if redis.call('zcard', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('zadd', KEYS[1], ARGV[3], ARGV[4])
-redis.call('pexpire', KEYS[1], ARGV[5])
+// A sorted set per tenant: one member per open stream, scored by when its lease lapses, in Redis's own clock
+// (servers whose clocks disagree must not expire each other's leases).
+const NOW = `local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
+const TAKE = `${NOW}
+redis.call('zremrangebyscore', KEYS[1], '-inf', now)
+if redis.call('zcard', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('zadd', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+redis.call('pexpire', KEYS[1], ARGV[3])
+return 1`;
+// Re-added even if one lapsed while Redis was away: the stream is open, so it counts.
+const RENEW = `${NOW}
+for i = 2, #ARGV do redis.call('zadd', KEYS[1], now + tonumber(ARGV[1]), ARGV[i]) end
+redis.call('pexpire', KEYS[1], ARGV[1])
 return 1`;
 
 /**
@@ -47,20 +54,16 @@ export function createRedisPlanSubscriptionSlots(redisUrl: string, options: Redi
   /** This server's places: member → the tenant's key. */
   const held = new Map<string, string>();
   const renew = setInterval(() => {
-    if (held.size === 0) return;
-    const lapses = Date.now() + leaseMs;
-    const pipeline = redis.pipeline();
-    // Re-added even if it lapsed while Redis was away: the stream is open, so it counts.
-    for (const [member, key] of held) pipeline.zadd(key, lapses, member).pexpire(key, leaseMs);
-    pipeline.exec().catch(() => undefined);
+    const byKey = new Map<string, string[]>();
+    for (const [member, key] of held) byKey.set(key, [...(byKey.get(key) ?? []), member]);
+    for (const [key, members] of byKey) redis.eval(RENEW, 1, key, leaseMs, ...members).catch(() => undefined);
   }, Math.round(leaseMs * 0.4)).unref();
   let next = 0;
   return {
     async take(tenantId, max) {
       const key = `${prefix}:${tenantId}`;
       const member = `${server}:${++next}`;
-      const now = Date.now();
-      const taken = await redis.eval(TAKE, 1, key, now, max, now + leaseMs, member, leaseMs);
+      const taken = await redis.eval(TAKE, 1, key, max, member, leaseMs);
       if (taken !== 1) return null;
       held.set(member, key);
       return {

@@ -28,7 +28,7 @@ export interface RowChangeFeedOptions {
   readonly maxQueued?: number;
   /** Set where no change is ever announced (on Citus, see tenant migration 0004): every subscription is refused with SUBSCRIPTIONS_UNAVAILABLE and this reason. */
   readonly unavailable?: string | undefined;
-  /** Where plan limits are counted across servers (Redis, when REDIS_URL is set); without it each server counts its own streams. */
+  /** Where plan limits are counted across servers (Redis, when REDIS_URL is set); without it each server counts its own streams. Closed with the feed. */
   readonly planSlots?: PlanSubscriptionSlots | undefined;
 }
 
@@ -51,7 +51,7 @@ export interface ChangeStreamOptions {
  * The one LISTEN session of a process for every tenant's subscriptions:
  * notifications carry ids only and are fanned out in memory to the open
  * streams of the notifying schema. Loading the rows is the subscriber's job,
- * in its own tenant transaction, so nothing here reads tenant data.
+ * in its own tenant scope (a batch per tenant), so nothing here reads tenant data.
  */
 export class RowChangeFeed {
   private readonly bySchema = new Map<string, Set<ChangeStream>>();
@@ -110,7 +110,8 @@ export class RowChangeFeed {
   async open(options: ChangeStreamOptions): Promise<ChangeStream> {
     const stream = this.stream(options);
     const max = options.plan.maxSubscriptions;
-    if (!this.planSlots || max === null) return stream;
+    // A stream admitted while Redis did not answer holds no place there: until it closes, Redis counts the tenant low.
+    if (!this.planSlots || max === null || !stream.open) return stream;
     const slot = await this.planSlots.take(options.tenant.id, max).catch(() => undefined);
     if (slot === null) {
       stream.end();

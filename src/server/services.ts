@@ -116,19 +116,20 @@ export async function createServices(config: Config, database: Database, options
         : logger.warn('registry out of sync (its LISTEN is down or through a transaction pooler): every request reads tenants, keys and plans from the control plane until a probe comes back'),
     ...options.registry,
   });
-  // The registry holds connections from here on: a failure building the rest must not leave them open.
+  // The registry holds connections from here on (and the feed, Redis): a failure building the rest must not leave them open.
+  let rowChanges: RowChangeFeed | undefined;
   try {
     const keys = new TenantKeyStore(database, registry);
     const verifiedTokens = new VerifiedTokenCache();
     registry.onInvalidate((tenantId) => verifiedTokens.forgetTenant(tenantId));
-    const rowChanges = new RowChangeFeed(database.sessionUrl, {
+    const feed = (rowChanges = new RowChangeFeed(database.sessionUrl, {
       fanOut: options.rowChangeFanOut,
       unavailable: database.citusVersion === undefined ? undefined : 'subscriptions are not available on a Citus cluster yet: poll the query instead',
       planSlots: options.planSubscriptionSlots !== undefined ? (options.planSubscriptionSlots ?? undefined) : config.redisUrl ? createRedisPlanSubscriptionSlots(config.redisUrl) : undefined,
-    });
-    await rowChanges.start();
+    }));
+    await feed.start();
     // After the token cache forgot the tenant, so a rotated key is checked against the new keys.
-    registry.onInvalidate((tenantId) => rowChanges.tenantChanged(tenantId));
+    registry.onInvalidate((tenantId) => feed.tenantChanged(tenantId));
 
     const mailer = options.mailer !== undefined ? options.mailer : createConfiguredMailer(config);
     if (options.mailer === undefined && !mailer) logger.warn('SMTP_URL is not set: inviteUser and requestPasswordReset answer MAIL_NOT_CONFIGURED');
@@ -144,7 +145,7 @@ export async function createServices(config: Config, database: Database, options
       config,
       database,
       logger,
-      metrics: options.metrics ?? createMetrics({ pool: database.pool, subscriptions: () => rowChanges.openByTenant() }),
+      metrics: options.metrics ?? createMetrics({ pool: database.pool, subscriptions: () => feed.openByTenant() }),
       registry,
       keys,
       verifiedTokens,
@@ -158,15 +159,16 @@ export async function createServices(config: Config, database: Database, options
       heavyLane: options.heavyLane ?? new HeavyOperationLane(),
       readiness,
       usage,
-      rowChanges,
+      rowChanges: feed,
       async close() {
-        await rowChanges.close();
+        await feed.close();
         await registry.close();
         if (!options.rateLimiter) await rateLimiter.close();
         if (options.usage === undefined) await usage?.close();
       },
     };
   } catch (error) {
+    await rowChanges?.close().catch(() => undefined);
     await registry.close().catch(() => undefined);
     throw error;
   }

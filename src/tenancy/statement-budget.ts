@@ -1,3 +1,4 @@
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import type net from 'node:net';
 import type pg from 'pg';
 import type { StatementMeter } from '../db/database.js';
@@ -54,7 +55,38 @@ export class StatementBudget implements StatementMeter {
   }
 
   private refuse(what: string): never {
-    this.exceeded = new SchemataError('RESULT_TOO_LARGE', `the request would read ${what} from the database: ask for smaller pages or fewer fields`);
+    this.exceeded = resultTooLarge(what);
     throw this.exceeded;
+  }
+}
+
+function resultTooLarge(what: string): SchemataError {
+  return new SchemataError('RESULT_TOO_LARGE', `the request would read ${what} from the database: ask for smaller pages or fewer fields`);
+}
+
+/**
+ * The statements and rows of one part of a shared transaction (one
+ * subscriber's event among a batch's), refused past the per-request limits
+ * as StatementBudget refuses them, so one part's cost never fails another's.
+ * Bytes stay the transaction's: a socket cannot tell whose they were.
+ */
+export class PartBudget implements KyselyPlugin {
+  private statements = 0;
+  private rows = 0;
+  private readonly limits: Required<StatementLimits>;
+
+  constructor(limits: StatementLimits = {}) {
+    this.limits = { ...DEFAULT_STATEMENT_LIMITS, ...limits };
+  }
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    if (++this.statements > this.limits.maxStatements) throw resultTooLarge(`more than ${this.limits.maxStatements} statements`);
+    return args.node;
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    this.rows += args.result.rows.length;
+    if (this.rows > this.limits.maxRows) throw resultTooLarge(`more than ${this.limits.maxRows} rows`);
+    return args.result;
   }
 }

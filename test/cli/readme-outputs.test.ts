@@ -37,7 +37,7 @@ function shape(value: unknown): unknown {
 /** `npm start` on a data directory of its own, until its banner is out; then Ctrl-C. */
 async function firstStart(dataDir: string): Promise<{ lines: string[]; code: number | null; stopping: string }> {
   const [port, metricsPort] = [await getPort(), await getPort()];
-  const env = { ...process.env, SCHEMATA_DATA_DIR: dataDir, PORT: String(port), METRICS_PORT: String(metricsPort), NODE_ENV: 'development', LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SCHEMATA_DATA_DIR: dataDir, PORT: String(port), METRICS_PORT: String(metricsPort), NODE_ENV: 'development', LOG_LEVEL: 'warn' };
   delete env.DATABASE_URL;
   delete env.DATABASE_DIRECT_URL;
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,4 +1,5 @@
-import type { KyselyPlugin } from 'kysely';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { sql, type KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tenant } from '../../src/db/control-database.js';
 import { listen, type RunningHttpServer } from '../../src/server/http/http-server.js';
@@ -62,14 +63,14 @@ describe('subscription events run in one batch per tenant', () => {
     const [acmeProject, globexProject] = [await project(acme), await project(globex)];
     scopes.length = 0;
 
-    // Both tenants' changes committed in one statement, so their notifications arrive together.
-    const deploy = 'mutation($p: ID!) { createDeployment(input: { projectId: $p, environment: "staging" }) { id } }';
-    const [acmeDeployment, globexDeployment] = await Promise.all([
-      server.graphql<{ createDeployment: { id: string } }>(acme.slug, deploy, { p: acmeProject }, { as: 'member' }),
-      server.graphql<{ createDeployment: { id: string } }>(globex.slug, deploy, { p: globexProject }, { as: 'member' }),
-    ]);
-    const acmeId = acmeDeployment.body.data!.createDeployment.id;
-    const globexId = globexDeployment.body.data!.createDeployment.id;
+    // Both tenants' changes in one transaction of the owner's, so their notifications arrive together, in one read.
+    const raw = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
+    const [acmeId, globexId] = await server.database.control.transaction().execute(async (trx) => {
+      const insert = (tenant: Tenant, projectId: string) =>
+        sql<{ id: string }>`INSERT INTO ${sql.id(tenant.schema_name, 'deployments')} (project_id, environment) VALUES (${raw(projectId)}, 'staging') RETURNING id`.execute(trx);
+      const [a, g] = [await insert(acme, acmeProject), await insert(globex, globexProject)];
+      return [encodeGlobalID('Deployment', a.rows[0]!.id), encodeGlobalID('Deployment', g.rows[0]!.id)];
+    });
 
     // The unfiltered half hears the staging deployment; the production half does not, and is never sent a null.
     const unfiltered = acmeStreams.filter((_, i) => i % 2 === 0);
@@ -84,5 +85,39 @@ describe('subscription events run in one batch per tenant', () => {
     expect(acmeScopes).toEqual([{ schema: acme.schema_name, statements: 2 }]);
     expect(globexScopes).toEqual([{ schema: globex.schema_name, statements: 1 }]);
     expect(scopes).toHaveLength(2);
+  });
+});
+
+describe('each event in a batch keeps its own statement budget', () => {
+  it("a subscriber whose selection needs more statements than allowed gets RESULT_TOO_LARGE; another in the same batch still gets its event", async () => {
+    const writer = await startTestServer();
+    const limited = await startTestServer({ database: writer.database, yoga: { statementLimits: { maxStatements: 1 } } });
+    const http = await listen(limited.yoga, 0);
+    const streams: Subscriber[] = [];
+    try {
+      const tenant = await seedTenant(writer.database, await tenantTemplate(), 'partbudget');
+      const subscribe = async (query: string) => {
+        const token = await limited.tokenFor(tenant.slug, 'viewer');
+        const stream = await sseSubscribe(`http://127.0.0.1:${http.port}/graphql`, { 'x-tenant-id': tenant.slug, authorization: `Bearer ${token}` }, query);
+        streams.push(stream);
+        return stream;
+      };
+      // Its project, then the project's deployments: two statements of its own, beside the changed row the batch reads for both.
+      const heavy = await subscribe('subscription { deploymentChanged { id project { name deployments(first: 1) { totalCount } } } }');
+      const light = await subscribe('subscription { deploymentChanged { id project { name } } }');
+      while (limited.services.rowChanges.size < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      const project = await writer.graphql<{ createProject: { id: string } }>(tenant.slug, 'mutation { createProject(input: { name: "Budget" }) { id } }', {}, { as: 'member' });
+      await writer.graphql(tenant.slug, 'mutation($p: ID!) { createDeployment(input: { projectId: $p }) { id } }', { p: project.body.data!.createProject.id }, { as: 'member' });
+
+      const [[lightEvent], [heavyEvent]] = await Promise.all([light.received(1), heavy.received(1)]);
+      expect(lightEvent).toMatchObject({ data: { deploymentChanged: { project: { name: 'Budget' } } } });
+      expect(lightEvent!.errors).toBeUndefined();
+      expect(heavyEvent!.errors?.[0]?.extensions?.code).toBe('RESULT_TOO_LARGE');
+    } finally {
+      await Promise.all(streams.map((stream) => stream.close()));
+      await http.close({ graceMs: 0, timeoutMs: 1_000 });
+      await limited.close();
+      await writer.close();
+    }
   });
 });

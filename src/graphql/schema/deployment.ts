@@ -148,9 +148,7 @@ builder.subscriptionField('deploymentChanged', (t) =>
     resolve: (change: RowChange, args, context) => {
       const filter = deploymentFilter(args.filter);
       // The filter stays in SQL, the one place it is written; subscribers that share it share the read.
-      return loadChangedRow(context, `deployments:${JSON.stringify(filter)}`, change.id, (db, ids) =>
-        deploymentList.filtered(db, filter).selectAll().where('id', 'in', ids).execute(),
-      );
+      return loadChangedRow(context, `deployments:${JSON.stringify(filter)}`, change.id, (db, ids) => deploymentList.findByIdsFiltered(db, filter, ids));
     },
   }),
 );

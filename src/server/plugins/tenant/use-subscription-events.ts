@@ -5,7 +5,7 @@ import { SchemataError } from '../../../errors.js';
 import { ChangeLoads } from '../../../graphql/change-loads.js';
 import type { GraphQLContext } from '../../../graphql/context.js';
 import { TenantBatches } from '../../../realtime/tenant-batches.js';
-import { DEFAULT_STATEMENT_LIMITS, type StatementLimits } from '../../../tenancy/statement-budget.js';
+import { DEFAULT_STATEMENT_LIMITS, PartBudget, type StatementLimits } from '../../../tenancy/statement-budget.js';
 import { withTenantTransaction, type TenantScope } from '../../../tenancy/tenant-transaction.js';
 import type { TenantConcurrency } from '../../limits/tenant-concurrency.js';
 
@@ -13,9 +13,9 @@ export interface UseSubscriptionEventsOptions {
   readonly database: Database;
   /** @default withTenantTransaction */
   readonly scope?: TenantScope;
-  /** Each event's load waits for the tenant's share of the pool like any request. */
+  /** Each batch of events waits for the tenant's share of the pool like any request. */
   readonly concurrency?: TenantConcurrency;
-  /** @default DEFAULT_STATEMENT_LIMITS */
+  /** What each event's execution may read, as a request may. @default DEFAULT_STATEMENT_LIMITS */
   readonly limits?: StatementLimits;
   /** Yoga's error mask: an event whose load fails is sent as the mask makes it, never as it was thrown. */
   readonly maskError: (error: unknown) => Error;
@@ -28,16 +28,15 @@ export interface UseSubscriptionEventsOptions {
  */
 const DEFAULT_BATCHES_PER_TENANT = 2;
 
-/**
- * Subscriber executions in one batch. Its statement budget is the sum of
- * theirs, so a batch may read up to this many events' worth at once.
- */
+/** Subscriber executions in one batch; more woken at once form the next. */
 const MAX_EVENTS_PER_BATCH = 50;
 
 interface PendingEvent {
   readonly args: ExecutionArgs;
   readonly context: GraphQLContext;
   readonly payload: unknown;
+  resolve(result: ExecutionResult): void;
+  reject(error: unknown): void;
 }
 
 /**
@@ -48,30 +47,50 @@ interface PendingEvent {
  * could, where the changed row is read once per distinct query
  * (ChangeLoads) instead of once per subscriber, which is what kept a burst
  * of changes seconds behind. Each execution keeps its own context (its
- * user, scopes and DataLoaders) and nothing outlives the batch. An event
- * whose root field resolved to null (not visible, or filtered out) is not
- * sent. A stream that ends with a SchemataError (token expired, tenant
- * suspended) sends it as a last coded error, then completes, over SSE and
- * WebSocket alike.
+ * user, scopes and DataLoaders) and its own statement and row budget
+ * (PartBudget); it is sent as soon as it is done, not when the batch is.
+ * An event whose root field resolved to null (not visible, or filtered out)
+ * is not sent. A stream that ends with a SchemataError (token expired,
+ * tenant suspended) sends it as a last coded error, then completes, over
+ * SSE and WebSocket alike.
  */
 export function useSubscriptionEvents(options: UseSubscriptionEventsOptions): Plugin<GraphQLContext> {
   const scope = options.scope ?? withTenantTransaction;
   const each = { ...DEFAULT_STATEMENT_LIMITS, ...options.limits };
-  const runBatch = (events: readonly PendingEvent[]): Promise<ExecutionResult[]> => {
+  const runBatch = async (events: readonly PendingEvent[]): Promise<void> => {
     // Batches are per schema, so every event here has this scope.
     const tenant = events[0]!.context.tenant;
+    const unsettled = new Set(events);
+    // Statements and rows are metered per part (PartBudget); the transaction's own ceiling is the sum of the parts',
+    // plus one statement and row per part for the shared reads of the changed rows, and is the only one on bytes.
     const n = events.length;
-    const limits = { maxStatements: each.maxStatements * n, maxRows: each.maxRows * n, maxBytes: each.maxBytes * n };
+    const limits = { maxStatements: (each.maxStatements + 1) * n, maxRows: (each.maxRows + 1) * n, maxBytes: each.maxBytes * n };
     const transaction = () =>
       scope(options.database, tenant, { readOnly: true, limits }, (db) => {
         const changeLoads = new ChangeLoads(db);
         return Promise.all(
-          events.map(({ args, context, payload }) => execute({ ...args, rootValue: payload, contextValue: { ...context, db, changeLoads } })),
+          events.map(async (event) => {
+            const contextValue = { ...event.context, db: db.withPlugin(new PartBudget(each)), changeLoads };
+            let result: ExecutionResult;
+            try {
+              result = await execute({ ...event.args, rootValue: event.payload, contextValue });
+            } catch (error) {
+              unsettled.delete(event);
+              return event.reject(error);
+            }
+            unsettled.delete(event);
+            event.resolve(result);
+          }),
         );
       });
-    return options.concurrency ? options.concurrency.run(tenant.id, transaction) : transaction();
+    try {
+      await (options.concurrency ? options.concurrency.run(tenant.id, transaction) : transaction());
+    } catch (error) {
+      // No connection in time, or the database went away: what did not run fails with it.
+      for (const event of unsettled) event.reject(error);
+    }
   };
-  const batches = new TenantBatches<PendingEvent, ExecutionResult>({
+  const batches = new TenantBatches<PendingEvent>({
     width: options.concurrency?.perTenant ?? DEFAULT_BATCHES_PER_TENANT,
     maxBatch: MAX_EVENTS_PER_BATCH,
     run: runBatch,
@@ -82,7 +101,8 @@ export function useSubscriptionEvents(options: UseSubscriptionEventsOptions): Pl
         const source = await createSourceEventStream(args as ExecutionArgs);
         if (!(Symbol.asyncIterator in source)) return source;
         const context = args.contextValue as GraphQLContext;
-        const run = (payload: unknown) => batches.add(context.tenant.schema_name, { args: args as ExecutionArgs, context, payload });
+        const run = (payload: unknown) =>
+          new Promise<ExecutionResult>((resolve, reject) => batches.add(context.tenant.schema_name, { args: args as ExecutionArgs, context, payload, resolve, reject }));
         return eachEvent(source[Symbol.asyncIterator](), run, options.maskError);
       });
     },
