@@ -5,6 +5,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import pLimit from 'p-limit';
 import { authenticatePlatformAdmin } from '../auth/authenticate-platform-admin.js';
 import type { PlatformAdmin } from '../auth/platform-token.js';
+import { AdminOperationLog } from '../graphql/admin/admin-operation-log.js';
 import type { AdminContext } from '../graphql/admin/context.js';
 import { adminSchema } from '../graphql/admin/schema/index.js';
 import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
@@ -44,6 +45,7 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
   const { config, database, logger } = options.services;
   const template = options.template;
   const logError = options.logError ?? ((error: unknown) => logger.error({ err: error }, 'unexpected admin error'));
+  const operations = new AdminOperationLog();
   return createYoga<Record<string, unknown>, AdminContext>({
     schema: adminSchema,
     graphqlEndpoint: ADMIN_GRAPHQL_ENDPOINT,
@@ -57,7 +59,7 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
     // No placeholder header: GraphiQL would send it with its first schema request and show that request's 401.
     graphiql: config.production ? false : { title: 'schemata admin', defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL,
-    context: () => ({ database, template, usageSlot: pLimit(USAGE_REPORTS_AT_ONCE) }) as Partial<AdminContext> as AdminContext,
+    context: () => ({ database, template, usageSlot: pLimit(USAGE_REPORTS_AT_ONCE), operations }) as Partial<AdminContext> as AdminContext,
     plugins: [
       useStrictUtf8(),
       useStringInputLimits(),
@@ -76,7 +78,7 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
         },
       }),
       useTenantExportDownload({ database, config, logError }),
-      useAdminAuditLog({ logger }),
+      useAdminAuditLog({ logger, operations }),
     ],
   });
 }

@@ -79,6 +79,12 @@ export async function countTenantsByVersion(db: Db): Promise<{ template_version:
   return rows.map((row) => ({ ...row, count: Number(row.count) }));
 }
 
+/** The tenants with these ids, in no particular order; unknown ids are left out. */
+export async function findTenantsByIds(db: Db, ids: readonly string[]): Promise<Tenant[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('control.tenants').selectAll().where('id', 'in', ids).execute();
+}
+
 export async function findTenantById(db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<Tenant | undefined> {
   let query = db.selectFrom('control.tenants').selectAll().where('id', '=', id);
   if (options.forUpdate) query = query.forUpdate();
@@ -100,20 +106,41 @@ export async function updateTenant(db: Db, id: string, changes: TenantChanges): 
 export interface TenantListFilter {
   readonly statuses?: readonly TenantStatus[];
   readonly plans?: readonly string[];
-  /** Slugs containing this text. */
+  readonly versions?: readonly number[];
+  /** Slugs or names containing this text, in any case. */
   readonly search?: string;
-  /** Keyset: slugs after this one. */
+}
+
+export interface TenantPage extends TenantListFilter {
+  /** Keyset: slugs after this one, in the page's order. */
   readonly afterSlug?: string;
+  /** Z to A instead of A to Z. */
+  readonly descending?: boolean;
   readonly limit: number;
 }
 
-export async function listTenantsPage(db: Db, filter: TenantListFilter): Promise<Tenant[]> {
-  let query = db.selectFrom('control.tenants').selectAll();
+function filtered(db: Db, filter: TenantListFilter) {
+  let query = db.selectFrom('control.tenants');
   if (filter.statuses?.length) query = query.where('status', 'in', filter.statuses);
   if (filter.plans?.length) query = query.where('plan', 'in', filter.plans as Tenant['plan'][]);
-  if (filter.search) query = query.where('slug', 'like', `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-  if (filter.afterSlug !== undefined) query = query.where('slug', '>', filter.afterSlug);
-  return query.orderBy('slug').limit(filter.limit).execute();
+  if (filter.versions?.length) query = query.where('template_version', 'in', filter.versions);
+  if (filter.search) {
+    const pattern = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) => eb.or([eb('slug', 'ilike', pattern), eb('name', 'ilike', pattern)]));
+  }
+  return query;
+}
+
+export async function listTenantsPage(db: Db, page: TenantPage): Promise<Tenant[]> {
+  let query = filtered(db, page).selectAll();
+  if (page.afterSlug !== undefined) query = query.where('slug', page.descending ? '<' : '>', page.afterSlug);
+  return query.orderBy('slug', page.descending ? 'desc' : 'asc').limit(page.limit).execute();
+}
+
+/** How many tenants a filter matches, for a page's "n of m". */
+export async function countTenants(db: Db, filter: TenantListFilter): Promise<number> {
+  const row = await filtered(db, filter).select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 /** Tenants per value of one registry column, for the fleet overview. */

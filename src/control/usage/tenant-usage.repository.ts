@@ -106,3 +106,49 @@ export async function readSchemaUsage(db: Db, engine: Pick<Database, 'citusVersi
   const rowsByTable = new Map(counts.rows.map((row) => [row.table, Number(row.rows)]));
   return { tables: data.map((t) => ({ table: t.table, rows: rowsByTable.get(t.table) ?? 0, bytes: Number(t.bytes) })), storageBytes };
 }
+
+export interface RequestDay {
+  /** YYYY-MM-DD (UTC). */
+  readonly day: string;
+  readonly requests: number;
+  readonly errors: number;
+}
+
+/** Requests and errors per UTC day over the last `days` days, oldest first, days without requests included; one tenant's or the fleet's. */
+export async function readRequestsByDay(db: Db, days: number, tenantId?: string): Promise<RequestDay[]> {
+  const rows = await sql<{ day: string; requests: string; errors: string }>`
+    SELECT to_char(d.day, 'YYYY-MM-DD') AS day, coalesce(sum(u.requests), 0) AS requests, coalesce(sum(u.errors), 0) AS errors
+    FROM generate_series((now() AT TIME ZONE 'utc')::date - ${days - 1}::int, (now() AT TIME ZONE 'utc')::date, interval '1 day') AS d (day)
+    LEFT JOIN control.tenant_usage_daily u ON u.day = d.day::date ${tenantId === undefined ? sql`` : sql`AND u.tenant_id = ${tenantId}`}
+    GROUP BY d.day ORDER BY d.day
+  `.execute(db);
+  return rows.rows.map((row) => ({ day: row.day, requests: Number(row.requests), errors: Number(row.errors) }));
+}
+
+/** The live tenants with the most requests over the last 30 days. */
+export async function topTenantsByRequests(db: Db, limit: number): Promise<{ tenantId: string; value: number }[]> {
+  const rows = await sql<{ tenant_id: string; value: string }>`
+    SELECT u.tenant_id, sum(u.requests) AS value
+    FROM control.tenant_usage_daily u JOIN control.tenants t ON t.id = u.tenant_id AND t.status <> 'deleted'
+    WHERE u.day > (now() AT TIME ZONE 'utc')::date - 30
+    GROUP BY u.tenant_id ORDER BY value DESC, u.tenant_id LIMIT ${limit}
+  `.execute(db);
+  return rows.rows.map((row) => ({ tenantId: row.tenant_id, value: Number(row.value) }));
+}
+
+/**
+ * The live tenants whose schemas take the most disk, in one catalog query
+ * (tables with their indexes and TOAST). Plain PostgreSQL only: on Citus the
+ * shards live on the workers, and each tenant's usage measures them.
+ */
+export async function topTenantsByStorage(db: Db, limit: number): Promise<{ tenantId: string; value: number }[]> {
+  const rows = await sql<{ tenant_id: string; value: string }>`
+    SELECT t.id AS tenant_id, sum(pg_total_relation_size(c.oid)) AS value
+    FROM control.tenants t
+    JOIN pg_namespace n ON n.nspname = t.schema_name
+    JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'm')
+    WHERE t.status <> 'deleted'
+    GROUP BY t.id ORDER BY value DESC, t.id LIMIT ${limit}
+  `.execute(db);
+  return rows.rows.map((row) => ({ tenantId: row.tenant_id, value: Number(row.value) }));
+}

@@ -1,4 +1,5 @@
 import type { LimitFunction } from 'p-limit';
+import type { AdminOperationLog } from './admin-operation-log.js';
 import type { PlatformAdmin } from '../../auth/platform-token.js';
 import type { Database } from '../../db/database.js';
 import type { Template } from '../../migrations/template.js';
@@ -15,4 +16,6 @@ export interface AdminContext {
    * tenant traffic shares.
    */
   readonly usageSlot: LimitFunction;
+  /** This server's recent admin operations, for the console. */
+  readonly operations: AdminOperationLog;
 }

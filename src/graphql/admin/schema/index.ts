@@ -5,6 +5,7 @@ import './tenant.js';
 import './tenant-usage.js';
 import './fleet.js';
 import './plan.js';
+import './usage-history.js';
 
 export const adminSchema = adminBuilder.toSchema();
 

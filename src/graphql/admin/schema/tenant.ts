@@ -2,7 +2,7 @@ import { cloneTenant } from '../../../control/transfer/tenant-clone.service.js';
 import { createTenant, rotateSigningKey } from '../../../control/tenants/tenant.service.js';
 import { moveTenantToCitusNode, type CitusMove } from '../../../control/tenants/citus-placement.service.js';
 import { purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../../../control/tenants/tenant-lifecycle.service.js';
-import { findTenantBySlug, listTenantsPage } from '../../../control/registry/tenant.repository.js';
+import { countTenants, findTenantBySlug, listTenantsPage, type TenantListFilter } from '../../../control/registry/tenant.repository.js';
 import { validateSlug } from '../../../control/registry/slug.js';
 import { TENANT_STATUSES, type Tenant, type TenantStatus } from '../../../db/control-database.js';
 import { inputError } from '../../../errors.js';
@@ -29,28 +29,42 @@ export const AdminTenantRef = adminBuilder.objectRef<Tenant>('Tenant').implement
 
 const MAX_PAGE = 500;
 
+const filterArgs = (t: Parameters<Parameters<typeof adminBuilder.queryFields>[0]>[0]) => ({
+  status: t.arg({ type: [TenantStatusEnum], required: false }),
+  plan: t.arg.stringList({ required: false }),
+  version: t.arg.intList({ required: false, description: 'Template versions.' }),
+  search: t.arg.string({ required: false, description: 'Text the slug or the name contains, in any case.' }),
+});
+
+type FilterArgs = { status?: readonly string[] | null; plan?: readonly string[] | null; version?: readonly number[] | null; search?: string | null };
+
+const toFilter = (args: FilterArgs): TenantListFilter => ({
+  statuses: (args.status ?? undefined) as TenantStatus[] | undefined,
+  plans: args.plan ?? undefined,
+  versions: args.version ?? undefined,
+  search: args.search ?? undefined,
+});
+
 adminBuilder.queryFields((t) => ({
   tenants: t.field({
     type: [AdminTenantRef],
-    description: `Tenants ordered by slug; page with afterSlug (at most ${MAX_PAGE} per call).`,
+    description: `Tenants ordered by slug (descending: Z to A); page with afterSlug, the last slug of the page before (at most ${MAX_PAGE} per call).`,
     args: {
-      status: t.arg({ type: [TenantStatusEnum], required: false }),
-      plan: t.arg.stringList({ required: false }),
-      search: t.arg.string({ required: false, description: 'Text the slug contains.' }),
+      ...filterArgs(t),
       first: t.arg.int({ required: false, defaultValue: 50 }),
       afterSlug: t.arg.string({ required: false }),
+      descending: t.arg.boolean({ required: false, defaultValue: false }),
     },
     resolve: (_root, args, { database }) => {
       const first = args.first ?? 50;
       if (first < 1 || first > MAX_PAGE) throw inputError('first', `must be between 1 and ${MAX_PAGE}`);
-      return listTenantsPage(database.control, {
-        statuses: (args.status ?? undefined) as TenantStatus[] | undefined,
-        plans: args.plan ?? undefined,
-        search: args.search ?? undefined,
-        afterSlug: args.afterSlug ?? undefined,
-        limit: first,
-      });
+      return listTenantsPage(database.control, { ...toFilter(args), afterSlug: args.afterSlug ?? undefined, descending: args.descending ?? false, limit: first });
     },
+  }),
+  tenantCount: t.int({
+    description: 'How many tenants the same filter as `tenants` matches.',
+    args: filterArgs(t),
+    resolve: (_root, args, { database }) => countTenants(database.control, toFilter(args)),
   }),
   tenant: t.field({
     type: AdminTenantRef,

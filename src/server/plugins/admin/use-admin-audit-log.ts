@@ -1,10 +1,13 @@
 import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { AdminOperationLog } from '../../../graphql/admin/admin-operation-log.js';
 import type { AdminContext } from '../../../graphql/admin/context.js';
 import type { Logger } from '../../observability/logger.js';
 
 export interface AdminAuditLogOptions {
   readonly logger: Logger;
+  /** Also kept here, for the console's log page. */
+  readonly operations?: AdminOperationLog;
 }
 
 /**
@@ -22,17 +25,20 @@ export function useAdminAuditLog(options: AdminAuditLogOptions): Plugin<AdminCon
       return {
         onExecuteDone({ result }) {
           const errors = 'errors' in result ? result.errors : undefined;
+          const errorCodes = errors?.map((e) => String(e.extensions?.code ?? (e.originalError as { code?: string } | undefined)?.code ?? 'ERROR')) ?? [];
+          const name = `${operation?.operation ?? 'unknown'} ${operation?.name?.value ?? '(anonymous)'}`;
           options.logger.info(
             {
               admin: context.admin?.subject,
-              operation: `${operation?.operation ?? 'unknown'} ${operation?.name?.value ?? '(anonymous)'}`,
+              operation: name,
               fields,
               // Not "variables": the shared logger censors those (tenant variables can hold passwords).
               args: args.variableValues,
-              ...(errors?.length && { errorCodes: errors.map((e) => String(e.extensions?.code ?? (e.originalError as { code?: string } | undefined)?.code ?? 'ERROR')) }),
+              ...(errorCodes.length && { errorCodes }),
             },
             'admin operation',
           );
+          options.operations?.add({ at: new Date(), admin: context.admin?.subject ?? null, operation: name, fields, args: args.variableValues ?? {}, errorCodes });
         },
       };
     },
