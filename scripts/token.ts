@@ -11,7 +11,8 @@ import { USER_ROLES, type UserRole } from '../src/db/tenant-database.js';
 
 const USAGE = `usage:
   npm run token -- --tenant <slug> --role viewer|member|admin [--sub <subject>] [--ttl <seconds>]
-  npm run token -- --platform-admin [--sub <operator>] [--ttl <seconds>]     for /admin/graphql (default ttl 1 hour)
+  npm run token -- --platform-admin [--sub <operator>] [--ttl <seconds>] [--link]   for /admin/graphql (default ttl 1 hour);
+                                                     --link prints a sign-in link for the console at /admin instead
   npm run token -- --rotate-platform-key     new platform secret: every platform-admin token issued so far stops working`;
 const { values } = parseCliArgs({
   options: {
@@ -20,6 +21,7 @@ const { values } = parseCliArgs({
     sub: { type: 'string' },
     ttl: { type: 'string' },
     'platform-admin': { type: 'boolean', default: false },
+    link: { type: 'boolean', default: false },
     'rotate-platform-key': { type: 'boolean', default: false },
   },
 }, USAGE);
@@ -42,7 +44,8 @@ await runScript(
       const subject = values.sub ?? 'operator';
       const { token, expiresAt } = await issuePlatformToken(secret, subject, config, { ttlSeconds: ttlArg ?? 3600 });
       console.error(`platform-admin token for ${subject}, expires ${expiresAt.toISOString()}`);
-      console.log(token);
+      // The token rides in the fragment, which the browser never sends: the console takes it and drops it from the address bar.
+      console.log(values.link ? `http://localhost:${config.port}/admin#token=${token}` : token);
       return;
     }
     const tenant = await getTenant(database, values.tenant!);
@@ -66,6 +69,7 @@ await runScript(
         if (platformAdmin || values.tenant || values.role || values.sub || values.ttl) throw new UsageError('--rotate-platform-key takes no other option');
         return;
       }
+      if (values.link && !platformAdmin) throw new UsageError('--link is for --platform-admin: the console signs in operators only');
       if (platformAdmin) {
         if (values.tenant || values.role) throw new UsageError('--platform-admin takes no --tenant or --role');
         return;

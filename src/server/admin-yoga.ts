@@ -12,6 +12,7 @@ import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
 import { asksOnlyForTheSchema } from '../graphql/introspection-only.js';
 import type { Template } from '../migrations/template.js';
 import { useAdminAuditLog } from './plugins/admin/use-admin-audit-log.js';
+import { useAdminConsole } from './plugins/admin/use-admin-console.js';
 import { useQueryLimits } from './plugins/shared/use-query-limits.js';
 import { useStrictUtf8 } from './plugins/shared/use-strict-utf8.js';
 import { useStringInputLimits } from './plugins/shared/use-string-input-limits.js';
@@ -77,6 +78,7 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
           return authenticatePlatformAdmin(database, authorization, config);
         },
       }),
+      useAdminConsole(),
       useTenantExportDownload({ database, config, logError }),
       useAdminAuditLog({ logger, operations }),
     ],

@@ -81,5 +81,6 @@ function portTaken(error: unknown, variable: 'PORT' | 'METRICS_PORT', port: numb
 /** /admin/… goes to the operators' API; everything else to the tenant API. */
 function routeRequests(admin: http.RequestListener, tenants: http.RequestListener): http.RequestListener {
   const adminPrefix = ADMIN_GRAPHQL_ENDPOINT.slice(0, ADMIN_GRAPHQL_ENDPOINT.lastIndexOf('/') + 1);
-  return (request, response) => (request.url?.startsWith(adminPrefix) ? admin(request, response) : tenants(request, response));
+  const isAdmin = (url = '') => url.startsWith(adminPrefix) || url === '/admin' || url.startsWith('/admin?');
+  return (request, response) => (isAdmin(request.url) ? admin(request, response) : tenants(request, response));
 }

@@ -6,7 +6,10 @@ import getPort from 'get-port';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
 import { runCli } from '../helpers/run-cli.js';
-import { openTestDatabase, seedTenant, tenantTemplate } from '../helpers/test-database.js';
+import { migrateControlPlane } from '../../src/migrations/migrate-control.js';
+import { loadTemplates } from '../../src/migrations/template.js';
+import { openScratchDatabase } from '../helpers/scratch-database.js';
+import { seedTenant, TEMPLATES_DIR } from '../helpers/test-database.js';
 
 const README = await fs.readFile(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
 
@@ -71,12 +74,17 @@ describe("the README's example outputs are what the commands print", () => {
   }, 120_000);
 
   it('migrate -- status --json: the same fields as the README shows', async () => {
-    // A tenant, so its lists are not empty and their elements are compared too.
-    const database = await openTestDatabase();
-    await seedTenant(database, await tenantTemplate(), 'readme');
-    await database.close();
-    const printed = await runCli('migrate', ['status', '--json']);
-    expect(printed.code).toBe(0);
-    expect(shape(JSON.parse(printed.stdout))).toEqual(shape(JSON.parse(readmeOutput('npm run -s migrate -- status --json').join('\n'))));
+    // A database of its own (other files leave tenants behind or drifted on purpose), with a tenant, so its lists are not empty.
+    const scratch = await openScratchDatabase();
+    try {
+      const templates = await loadTemplates(TEMPLATES_DIR);
+      await migrateControlPlane(scratch.database, templates.control);
+      await seedTenant(scratch.database, templates.tenant, 'readme');
+      const printed = await runCli('migrate', ['status', '--json'], { DATABASE_URL: scratch.database.url });
+      expect(printed.code).toBe(0);
+      expect(shape(JSON.parse(printed.stdout))).toEqual(shape(JSON.parse(readmeOutput('npm run -s migrate -- status --json').join('\n'))));
+    } finally {
+      await scratch.drop();
+    }
   });
 });
