@@ -12,7 +12,8 @@ import type { Tenant } from '../../src/db/control-database.js';
 import { loadTemplates } from '../../src/migrations/template.js';
 import { startServer, type RunningServer } from '../../src/server/main.js';
 import { CHROMIUM, launchChromium } from '../helpers/browser.js';
-import { seedTenant, TEMPLATES_DIR, tenantTemplate, testConfig, uniqueSlug } from '../helpers/test-database.js';
+import { openTestDatabase, seedTenant, TEMPLATES_DIR, tenantTemplate, testConfig, uniqueSlug } from '../helpers/test-database.js';
+import { startAdminTestServer } from '../helpers/admin-server.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 // CI installs chromium (.ci/run) and must run this file; a developer machine without it skips it, saying why.
@@ -136,5 +137,26 @@ describe.skipIf(!CHROMIUM && !CI)('the operators console at /admin, in a browser
     await linked.locator('[data-test=fleet-total]').waitFor();
     expect(await linked.evaluate(() => location.hash)).toBe('#/fleet');
     expect(errorsOnPage).toEqual([]);
+  });
+});
+
+describe('the console serves its own files and nothing else', () => {
+  it('the page, its modules and the vendored libraries, with a content security policy; any other path under it is 404', async () => {
+    const database = await openTestDatabase();
+    const admin = await startAdminTestServer(database);
+    const page = await admin.fetch('http://yoga/admin');
+    expect([page.status, page.headers.get('content-type'), page.headers.get('content-security-policy')]).toEqual([
+      200,
+      'text/html; charset=utf-8',
+      expect.stringContaining("default-src 'self'"),
+    ]);
+    for (const file of ['/admin/console/console.js', '/admin/console/pages/tenant.js', '/admin/console/vendor/preact.js', '/admin/console/vendor/chart.js']) {
+      const response = await admin.fetch(`http://yoga${file}`);
+      expect([file, response.status, response.headers.get('content-type')]).toEqual([file, 200, 'text/javascript; charset=utf-8']);
+    }
+    for (const file of ['/admin/console/../../config.ts', '/admin/console/%2e%2e/%2e%2e/config.ts', '/admin/console/nope.js', '/admin/console/console.html']) {
+      expect([file, (await admin.fetch(`http://yoga${file}`)).status]).toEqual([file, 404]);
+    }
+    await database.close();
   });
 });
