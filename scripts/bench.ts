@@ -4,11 +4,12 @@ import { loadConfig } from '../src/config.js';
 
 const USAGE = `usage: npm run bench -- [--tenants 100] [--deployments 1000] [--workflows 500] [--projects 10]
                        [--connections 64] [--duration 10] [--warmup 3] [--rounds 2] [--pool 16] [--hot N] [--json]
-                       [--cache-ttl MS] [--writes PERCENT]
+                       [--cache-ttl MS] [--writes PERCENT] [--trusted-documents]
   --hot N        also load only N of the tenants, to compare throughput at N with throughput over all (default 10 from 1,000 tenants up)
   --profile DIR  write a V8 CPU profile of the schemata server to DIR (node --cpu-prof)
   --cache-ttl MS the schemata server's response cache TTL (default 0, off, as the floor caches nothing); prints the hit rate
-  --writes P     P percent of schemata requests create a project (as a member), invalidating that tenant's cached reads (default 0)`;
+  --writes P     P percent of schemata requests create a project (as a member), invalidating that tenant's cached reads (default 0)
+  --trusted-documents  schemata serves trusted documents only (TRUSTED_DOCUMENTS_ONLY) and the load sends the list page's hash instead of its text`;
 
 const { values } = parseCliArgs({
   options: {
@@ -25,6 +26,7 @@ const { values } = parseCliArgs({
     profile: { type: 'string' },
     'cache-ttl': { type: 'string', default: '0' },
     writes: { type: 'string', default: '0' },
+    'trusted-documents': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 }, USAGE);
@@ -43,6 +45,7 @@ const options = {
   profileDir: values.profile,
   responseCacheTtlMs: parseArgsOrExit(() => wholeNumberArg('cache-ttl', values['cache-ttl'], { min: 0, max: 60_000 })!),
   writePercent: parseArgsOrExit(() => wholeNumberArg('writes', values.writes, { min: 0, max: 100 })!),
+  trustedDocuments: values['trusted-documents'],
   onProgress: (message: string) => console.error(message),
 };
 
@@ -59,7 +62,10 @@ function print(r: ListPageBenchmarkResult): void {
   console.log(
     `\nmachine: ${r.machine.cpus} cores, node ${r.machine.node}, PostgreSQL ${r.machine.postgres}; ${o.tenants} tenants × ${o.size.deployments} deployments, ${o.size.workflows} workflows, ${o.size.projects} projects (seeded in ${r.seedSeconds.toFixed(0)} s)`,
   );
-  console.log(`load: ${o.connections} connections, ${o.rounds} × ${o.durationSeconds} s per target (alternating), pool ${o.poolSize} per server; medians of rounds\n`);
+  console.log(
+    `load: ${o.connections} connections, ${o.rounds} × ${o.durationSeconds} s per target (alternating), pool ${o.poolSize} per server; medians of rounds` +
+      `${o.trustedDocuments ? '; schemata serves trusted documents only, the list page sent by its hash' : ''}\n`,
+  );
   console.table(
     r.summaries.map((s) => ({
       target: s.target,

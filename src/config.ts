@@ -88,6 +88,15 @@ export interface Config {
   readonly metricsHost: string;
   /** When set, a scrape must send `Authorization: Bearer <metricsToken>` (for a METRICS_HOST others can reach). */
   readonly metricsToken: string | undefined;
+  /**
+   * A JSON file of trusted documents, `{ "<sha256 of the document>": "<document>" }`
+   * (the persisted-documents manifest GraphQL Codegen and Relay write): a
+   * request may send `extensions.persistedQuery.sha256Hash` (or `documentId`)
+   * instead of the query, which then skips parsing and validation.
+   */
+  readonly trustedDocumentsFile: string | undefined;
+  /** With the file: every request must name a trusted document; any other query is refused (production lockdown). */
+  readonly trustedDocumentsOnly: boolean;
 }
 
 export class ConfigError extends Error {
@@ -199,6 +208,8 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPort: env.METRICS_PORT === 'off' ? undefined : int('METRICS_PORT', 9464, 0, 65535),
     metricsHost: env.METRICS_HOST || '127.0.0.1',
     metricsToken: env.METRICS_TOKEN || undefined,
+    trustedDocumentsFile: env.TRUSTED_DOCUMENTS_FILE ? path.resolve(PROJECT_ROOT, env.TRUSTED_DOCUMENTS_FILE) : undefined,
+    trustedDocumentsOnly: env.TRUSTED_DOCUMENTS_ONLY === 'true',
   };
   if (config.databaseDirectUrl && !config.databaseUrl) {
     problems.push('DATABASE_DIRECT_URL is set without DATABASE_URL: the embedded server needs neither, a pooler needs both');
@@ -206,6 +217,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.migrateConcurrency > config.poolSize) {
     problems.push(`MIGRATE_CONCURRENCY (${config.migrateConcurrency}) cannot exceed PG_POOL_SIZE (${config.poolSize})`);
   }
+  if (env.TRUSTED_DOCUMENTS_ONLY !== undefined && env.TRUSTED_DOCUMENTS_ONLY !== 'true' && env.TRUSTED_DOCUMENTS_ONLY !== 'false') {
+    problems.push(`TRUSTED_DOCUMENTS_ONLY must be true or false, got "${env.TRUSTED_DOCUMENTS_ONLY}"`);
+  }
+  if (config.trustedDocumentsOnly && !config.trustedDocumentsFile) problems.push('TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS_FILE: with no trusted document every request would be refused');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }

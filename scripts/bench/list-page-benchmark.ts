@@ -14,7 +14,7 @@ import { loadTemplates } from '../../src/migrations/template.js';
 import { seedBenchTenants, type BenchDataSize } from './bench-tenants.js';
 import { backendMemory, withApplicationName, type BackendMemory } from './backend-memory.js';
 import { clusterCpuMs, postmasterPid, processCpuMs } from './process-cpu.js';
-import type { Target } from './list-page-query.js';
+import { LIST_PAGE_HASH, LIST_PAGE_QUERY, type Target } from './list-page-query.js';
 
 export interface ListPageBenchmarkOptions {
   readonly tenants: number;
@@ -36,6 +36,8 @@ export interface ListPageBenchmarkOptions {
   readonly responseCacheTtlMs?: number;
   /** Percent of schemata requests that are writes (createProject by a member), each invalidating its tenant's cached reads. @default 0 */
   readonly writePercent?: number;
+  /** Run schemata with the list page as its one trusted document (TRUSTED_DOCUMENTS_ONLY) and send its hash instead of the query. @default false */
+  readonly trustedDocuments?: boolean;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -146,7 +148,12 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
     const tenantsFile = path.join(workDir, 'tenants.json');
     await fs.writeFile(tenantsFile, JSON.stringify(await withTokens(database, base, tenants)));
     // Request logging off (warn level) and the rate limit out of reach: the floor has neither.
-    const env = { ...process.env, DATABASE_URL: database.url, PG_POOL_SIZE: String(options.poolSize), NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', RESPONSE_CACHE_TTL_MS: String(options.responseCacheTtlMs ?? 0), METRICS_PORT: '0', METRICS_TOKEN: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url, PG_POOL_SIZE: String(options.poolSize), NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', RESPONSE_CACHE_TTL_MS: String(options.responseCacheTtlMs ?? 0), METRICS_PORT: '0', METRICS_TOKEN: '' };
+    if (options.trustedDocuments) {
+      const manifest = path.join(workDir, 'trusted-documents.json');
+      await fs.writeFile(manifest, JSON.stringify({ [LIST_PAGE_HASH]: LIST_PAGE_QUERY }));
+      Object.assign(env, { TRUSTED_DOCUMENTS_FILE: manifest, TRUSTED_DOCUMENTS_ONLY: 'true' });
+    }
     const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
     const named = (name: string) => ({ ...env, DATABASE_URL: withApplicationName(database.url, name) });
     const schemata = await startChild(path.join(PROJECT_ROOT, 'scripts/bench/run-schemata-server.ts'), [], named('bench-schemata'), children, profile);
@@ -175,6 +182,7 @@ export async function runListPageBenchmark(base: Config, options: ListPageBenchm
           tenants: t.tenants,
           sampleEvery: 25,
           writePercent: t.target === 'schemata' ? (options.writePercent ?? 0) : 0,
+          trustedDocuments: options.trustedDocuments ?? false,
         }),
       );
       const before = t.target === 'schemata' ? await cacheLookups(schemata.metricsPort!) : undefined;

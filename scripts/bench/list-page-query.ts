@@ -1,6 +1,11 @@
+import { createHash } from 'node:crypto';
+
 /** The standard list page as a GraphQL request, and how to read tenant fingerprints out of either answer. */
 export const LIST_PAGE_QUERY =
   'query ListPage { deployments(first: 20, filter: { status: [ACTIVE] }) { totalCount edges { node { id url createdAt project { name } } } } }';
+
+/** Its id as a trusted document (`npm run bench -- --trusted-documents`). */
+export const LIST_PAGE_HASH = createHash('sha256').update(LIST_PAGE_QUERY).digest('hex');
 
 export type Target = 'schemata' | 'floor';
 

@@ -3,7 +3,7 @@
 // argv: <plan.json>. Prints one JSON line with the result.
 import fs from 'node:fs/promises';
 import autocannon from 'autocannon';
-import { LIST_PAGE_QUERY, ownsUrl, urlsIn, type Target } from './list-page-query.js';
+import { LIST_PAGE_HASH, LIST_PAGE_QUERY, ownsUrl, urlsIn, type Target } from './list-page-query.js';
 
 interface Plan {
   readonly url: string;
@@ -15,10 +15,13 @@ interface Plan {
   readonly sampleEvery: number;
   /** Percent of requests that create a project instead of reading the list page (schemata only). */
   readonly writePercent: number;
+  /** Send the list page's trusted-document hash instead of its text (schemata only). */
+  readonly trustedDocuments: boolean;
 }
 
 const plan = JSON.parse(await fs.readFile(process.argv[2]!, 'utf8')) as Plan;
-const body = plan.target === 'schemata' ? JSON.stringify({ query: LIST_PAGE_QUERY }) : '';
+const listPage = plan.trustedDocuments ? { extensions: { persistedQuery: { version: 1, sha256Hash: LIST_PAGE_HASH } } } : { query: LIST_PAGE_QUERY };
+const body = plan.target === 'schemata' ? JSON.stringify(listPage) : '';
 const headers = plan.tenants.map((t) => ({
   slug: t.slug,
   headers: { 'content-type': 'application/json', 'x-tenant-id': t.slug, authorization: `Bearer ${t.token}` },

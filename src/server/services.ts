@@ -5,6 +5,7 @@ import { TenantKeyStore } from '../auth/tenant-keys.js';
 import { VerifiedTokenCache } from '../auth/verified-token-cache.js';
 import type { Config } from '../config.js';
 import { PlanCatalog } from '../control/plans/plan-catalog.js';
+import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
 import { createRedisPlanSubscriptionSlots, type PlanSubscriptionSlots } from '../realtime/plan-subscription-slots.js';
 import { RowChangeFeed, type FanOut } from '../realtime/row-change-feed.js';
 import { TenantRegistry, type TenantRegistryOptions } from '../control/registry/tenant-registry.js';
@@ -76,6 +77,8 @@ export interface Services {
   readonly usage: UsageRecorder | null;
   /** The one LISTEN session for every subscription of the process. */
   readonly rowChanges: RowChangeFeed;
+  /** TRUSTED_DOCUMENTS_FILE, parsed at start; undefined without it. */
+  readonly trustedDocuments: TrustedDocuments | undefined;
   /**
    * Stops what the root started: the subscriptions' feed (ending its streams), the registry's LISTEN connection, the rate
    * limiter's Redis, then the last usage flush. Call it after the listeners
@@ -109,6 +112,8 @@ export function rateLimiterSettings(config: Pick<Config, 'redisUrl' | 'rateLimit
  */
 export async function createServices(config: Config, database: Database, options: ServiceOptions = {}): Promise<Services> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  // Before anything holds a connection: a bad manifest fails the start at once.
+  const trustedDocuments = config.trustedDocumentsFile ? await loadTrustedDocuments(config.trustedDocumentsFile) : undefined;
   const registry = await TenantRegistry.start(database, {
     onSyncChange: (synced) =>
       synced
@@ -160,6 +165,7 @@ export async function createServices(config: Config, database: Database, options
       readiness,
       usage,
       rowChanges: feed,
+      trustedDocuments,
       async close() {
         await feed.close();
         await registry.close();

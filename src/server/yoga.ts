@@ -27,6 +27,7 @@ import { useTenantResponseCache, type TenantResponseCacheOptions } from './plugi
 import { useRequestTelemetry } from './plugins/tenant/use-request-telemetry.js';
 import { useCompiledExecution } from './plugins/tenant/use-compiled-execution.js';
 import { useSubscriptionEvents } from './plugins/tenant/use-subscription-events.js';
+import { useTrustedDocuments } from './plugins/tenant/use-trusted-documents.js';
 import { useTenantTransaction } from './plugins/tenant/use-tenant-transaction.js';
 import type { Services } from './services.js';
 
@@ -150,6 +151,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         readiness: options.services.readiness ? () => options.services.readiness!.state() : undefined,
         links: config.production ? undefined : DEVELOPMENT_LINKS,
       }),
+      ...(options.services.trustedDocuments ? [useTrustedDocuments({ documents: options.services.trustedDocuments, only: config.trustedDocumentsOnly })] : []),
       useStrictUtf8(),
       // A form post or a plain GET cannot carry a mutation from another site: they must send a custom header.
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),

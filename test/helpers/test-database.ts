@@ -44,6 +44,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     smtpUrl: undefined,
     mailFrom: undefined,
     metricsPort: 0,
+    trustedDocumentsFile: undefined,
+    trustedDocumentsOnly: false,
     metricsHost: '127.0.0.1',
     metricsToken: undefined,
     ...overrides,
