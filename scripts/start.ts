@@ -45,6 +45,7 @@ await runScript(
             -d '{"query":"{ tenant { slug } deployments(first: 3, filter: {status: [ACTIVE]}) { totalCount edges { node { url project { name } } } } }"}'`);
     } else console.log('Tenants:  none yet: npm run tenant -- create <slug>');
     if (server.metricsPort !== undefined) console.log(`Metrics:  http://${config.metricsHost}:${server.metricsPort}/metrics (not on the public port)`);
+    console.log(`Console:  ${base}/admin; sign in with the link npm run -s token -- --platform-admin --link prints`);
     console.log(`Admin:    ${base}/admin/graphql${config.production ? '' : ' (GraphiQL)'} with a platform-admin token: npm run -s token -- --platform-admin`);
     console.log(database.stopsServerOnClose ? 'Ctrl-C stops the server and the database.' : 'Ctrl-C stops the server (the database was already running and keeps running).');
 

@@ -12,7 +12,7 @@ import { USER_ROLES, type UserRole } from '../src/db/tenant-database.js';
 const USAGE = `usage:
   npm run token -- --tenant <slug> --role viewer|member|admin [--sub <subject>] [--ttl <seconds>]
   npm run token -- --platform-admin [--sub <operator>] [--ttl <seconds>] [--link]   for /admin/graphql (default ttl 1 hour);
-                                                     --link prints a sign-in link for the console at /admin instead
+                                                     --link prints a sign-in link for the console at /admin instead (15 minutes by default)
   npm run token -- --rotate-platform-key     new platform secret: every platform-admin token issued so far stops working`;
 const { values } = parseCliArgs({
   options: {
@@ -42,7 +42,8 @@ await runScript(
       const secret = await findPlatformSecret(database.control);
       if (!secret) throw new UsageError('the platform has no signing key; run npm run migrate');
       const subject = values.sub ?? 'operator';
-      const { token, expiresAt } = await issuePlatformToken(secret, subject, config, { ttlSeconds: ttlArg ?? 3600 });
+      // A link lands in the browser's history: it lives 15 minutes unless --ttl says otherwise.
+      const { token, expiresAt } = await issuePlatformToken(secret, subject, config, { ttlSeconds: ttlArg ?? (values.link ? 900 : 3600) });
       console.error(`platform-admin token for ${subject}, expires ${expiresAt.toISOString()}`);
       // The token rides in the fragment, which the browser never sends: the console takes it and drops it from the address bar.
       console.log(values.link ? `http://localhost:${config.port}/admin#token=${token}` : token);
@@ -66,7 +67,7 @@ await runScript(
     precheck: () => {
       ttlArg = wholeNumberArg('ttl', values.ttl, { min: 30, max: 7 * 86400 });
       if (rotate) {
-        if (platformAdmin || values.tenant || values.role || values.sub || values.ttl) throw new UsageError('--rotate-platform-key takes no other option');
+        if (platformAdmin || values.link || values.tenant || values.role || values.sub || values.ttl) throw new UsageError('--rotate-platform-key takes no other option');
         return;
       }
       if (values.link && !platformAdmin) throw new UsageError('--link is for --platform-admin: the console signs in operators only');

@@ -17,18 +17,20 @@ export function reportUsageMistake(problem: string): void {
  * (one line, exit 2) instead of parseArgs' TypeError and its stack.
  */
 export function parseCliArgs<T extends ParseArgsConfig>(config: T, usage: string): ReturnType<typeof parseArgs<T>> {
+  // Asking for help wins over whatever else is on the line, mistakes included.
+  const args = config.args ?? process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(usage);
+    process.exit(0);
+  }
   let parsed: ReturnType<typeof parseArgs<T>>;
   try {
-    parsed = parseArgs({ ...config, options: { ...config.options, help: { type: 'boolean', short: 'h' } } } as T);
+    parsed = parseArgs(config);
   } catch (error) {
     if (!(error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw error;
     // parseArgs adds advice about positionals that start with '-', which none of ours do.
     reportUsageMistake((error as Error).message.split('. To specify a positional')[0]!);
     process.exit(2);
-  }
-  if ((parsed.values as { help?: boolean }).help) {
-    console.log(usage);
-    process.exit(0);
   }
   return parsed;
 }

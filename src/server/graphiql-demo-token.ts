@@ -10,10 +10,11 @@ export const GRAPHIQL_DEMO_TENANT = 'acme';
 const DEMO_TOKEN_TTL_SECONDS = 3_600;
 
 /**
- * Development only (the caller never asks in production): a viewer token for
- * the demo tenant, prefilled in GraphiQL's headers, so a newcomer's first Run
- * answers instead of UNAUTHENTICATED. A viewer reads and cannot write; no
- * other tenant's page gets one. Undefined when the demo tenant is missing,
+ * Development only (the caller never asks in production, nor for a client
+ * that is not on this machine): a viewer token for the demo tenant,
+ * prefilled in GraphiQL's headers, so a newcomer's first Run answers instead
+ * of UNAUTHENTICATED. A viewer reads and cannot write; no other tenant's
+ * page gets one. Undefined when the demo tenant is missing,
  * not active, or has no key.
  */
 export async function graphiqlDemoToken(services: { config: Config; registry: TenantRegistry; keys: TenantKeyStore }): Promise<string | undefined> {

@@ -14,7 +14,7 @@ import { schema } from '../graphql/schema/index.js';
 import type { StatementLimits } from '../tenancy/statement-budget.js';
 import { NO_TRANSACTION, type TenantScope } from '../tenancy/tenant-transaction.js';
 import { resolveTenant, tenantSources } from '../tenancy/resolve-tenant.js';
-import { clientAddress } from './http/client-address.js';
+import { clientAddress, isLocalRequest } from './http/client-address.js';
 import { useAnonymousGuard } from './plugins/tenant/use-anonymous-guard.js';
 import { useIntrospectionAuth } from './plugins/tenant/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/shared/use-query-limits.js';
@@ -92,10 +92,12 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     maskedErrors: { maskError },
     graphiql: config.production
       ? false
-      : async (request) => {
+      : async (request, serverContext) => {
           const sources = tenantSources(request, config.baseDomain);
           const named = sources.path ?? sources.subdomain;
-          const token = named === undefined || named === GRAPHIQL_DEMO_TENANT ? await graphiqlDemoToken(options.services) : undefined;
+          // For a developer at this machine only: a server left without NODE_ENV=production and reachable by others hands none out.
+          const demo = (named === undefined || named === GRAPHIQL_DEMO_TENANT) && isLocalRequest(serverContext);
+          const token = demo ? await graphiqlDemoToken(options.services) : undefined;
           // A tenant named by path or subdomain needs no header; one that disagreed would get a 400.
           const headers = { ...(named === undefined && { 'X-Tenant-ID': GRAPHIQL_DEMO_TENANT }), ...(token && { Authorization: `Bearer ${token}` }) };
           return {
@@ -196,6 +198,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
 /** What `/` points a person to, outside production. */
 const DEVELOPMENT_LINKS = {
   graphiql: '/graphql (send X-Tenant-ID or use /t/<slug>/graphql; a token in the Authorization header)',
+  console: '/admin (the operators console; sign in with the link npm run -s token -- --platform-admin --link prints)',
   admin: '/admin/graphql (a platform-admin token: npm run -s token -- --platform-admin)',
   health: '/health',
   ready: '/ready',

@@ -48,13 +48,18 @@ async function firstStart(dataDir: string): Promise<{ lines: string[]; code: num
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (stdout.includes('Ctrl-C')) resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('Ctrl-C')) resolve();
+      });
+      void exited.then(() => reject(new Error(`npm start exited before its banner:\n${stdout}\n${stderr}`)));
     });
-    void exited.then(() => reject(new Error(`npm start exited before its banner:\n${stdout}\n${stderr}`)));
-  });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
   const banner = stdout;
   child.kill('SIGINT');
   const code = await exited;

@@ -11,6 +11,8 @@ export interface AdminTestServer {
   admin<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, init?: { token?: string | null }): Promise<GraphQLResponse<T>>;
   platformToken(options?: { scope?: string; ttlSeconds?: number }): Promise<string>;
   fetch(url: string, init?: RequestInit): Promise<Response>;
+  /** The admin Yoga itself, to serve over a real socket. */
+  readonly yoga: ReturnType<typeof createAdminYoga>;
 }
 
 export async function startAdminTestServer(database: Database, options: { logger?: Logger; production?: boolean } = {}): Promise<AdminTestServer> {
@@ -34,5 +36,6 @@ export async function startAdminTestServer(database: Database, options: { logger
       return { status: response.status, body: JSON.parse(text), text } as GraphQLResponse<T>;
     },
     fetch: async (url, init = {}) => yoga.fetch(new URL(url), init),
+    yoga,
   };
 }

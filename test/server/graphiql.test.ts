@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
+import { listen } from '../../src/server/http/http-server.js';
 import { createServices, type Services } from '../../src/server/services.js';
 import { createSchemataYoga } from '../../src/server/yoga.js';
 import { createTenant } from '../../src/control/tenants/tenant.service.js';
@@ -78,6 +79,15 @@ describe('GraphiQL', () => {
       expect([run.status, await run.json()]).toEqual([200, { data: { tenant: { slug: 'acme' }, deployments: { totalCount: 0 } } }]);
       expect(await html('http://localhost:4000/t/acme/graphql')).toMatch(/Bearer ey/);
       expect(await html('http://localhost:4000/t/globex/graphql')).not.toMatch(/Bearer/);
+      // Over a real socket: from this machine it is there; through a proxy (a client elsewhere) it is not.
+      const http = await listen(yoga, 0);
+      try {
+        const page = async (headers: Record<string, string>) => (await fetch(`http://127.0.0.1:${http.port}/graphql`, { headers: { accept: 'text/html', ...headers } })).text();
+        expect(await page({})).toMatch(/Bearer ey/);
+        expect(await page({ 'x-forwarded-for': '203.0.113.9' })).not.toMatch(/Bearer/);
+      } finally {
+        await http.close({ graceMs: 0, timeoutMs: 1_000 });
+      }
     } finally {
       await services.close();
       await scratch.drop();

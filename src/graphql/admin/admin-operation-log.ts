@@ -1,8 +1,8 @@
 /** One admin operation, as the audit log line records it. */
 export interface AdminOperation {
   readonly at: Date;
-  /** The operator: the platform token's subject; null for the schema read GraphiQL makes without a token. */
-  readonly admin: string | null;
+  /** The operator: the platform token's subject. */
+  readonly admin: string;
   readonly operation: string;
   readonly fields: readonly string[];
   /** The operation's variables (slugs, plans: the admin API takes no secrets). */

@@ -15,7 +15,11 @@ if (linked) {
 
 const route = () => {
   const [, page = 'fleet', arg] = /^#\/([\w-]+)(?:\/([^/]+))?/.exec(location.hash) ?? [];
-  return { page, arg: arg && decodeURIComponent(arg) };
+  try {
+    return { page, arg: arg && decodeURIComponent(arg) };
+  } catch {
+    return { page: 'fleet' }; // a mangled address (#/tenant/%E0) shows the fleet rather than nothing
+  }
 };
 
 function Console() {
@@ -44,7 +48,7 @@ function Console() {
     </header>
     <main>
       ${where.page === 'tenants' && html`<${TenantsPage} />`}
-      ${where.page === 'tenant' && html`<${TenantPage} slug=${where.arg} navigate=${navigate} />`}
+      ${where.page === 'tenant' && html`<${TenantPage} key=${where.arg} slug=${where.arg} navigate=${navigate} />`}
       ${where.page === 'operations' && html`<${OperationsPage} />`}
       ${!['tenants', 'tenant', 'operations'].includes(where.page) && html`<${FleetPage} />`}
     </main>`;

@@ -27,3 +27,19 @@ export function clientAddress(serverContext: unknown, trustedProxies: number): s
   if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().toString();
   return `${v6.parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
 }
+
+/**
+ * Whether a request comes from this machine itself and through no proxy: its
+ * socket's peer is a loopback address and it carries no forwarding header (a
+ * reverse proxy on the same host would otherwise make every client local). A
+ * request that did not come over node:http (yoga.fetch in-process) is local.
+ */
+export function isLocalRequest(serverContext: unknown): boolean {
+  const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
+  if (!req?.socket) return true;
+  if (req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined) return false;
+  const peer = req.socket.remoteAddress;
+  if (!peer || !ipaddr.isValid(peer)) return false;
+  const parsed = ipaddr.process(peer);
+  return parsed.range() === 'loopback';
+}

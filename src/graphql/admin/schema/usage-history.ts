@@ -25,14 +25,14 @@ const TenantRankRef = adminBuilder.objectRef<{ tenant: Tenant; value: number }>(
 const RankByEnum = adminBuilder.enumType('TenantRankBy', {
   values: {
     REQUESTS: { description: 'Requests over the last 30 days.' },
-    STORAGE: { description: "Bytes of the tenant's tables with their indexes and TOAST, on plain PostgreSQL." },
+    STORAGE: { description: "Bytes of the tenant's tables and indexes as the catalog estimates them (as of the last VACUUM or ANALYZE); none on Citus, whose shards are on the workers (each tenant's usage measures them)." },
   } as const,
 });
 
 const AdminOperationRef = adminBuilder.objectRef<AdminOperation>('AdminOperation').implement({
   fields: (t) => ({
     at: t.expose('at', { type: 'DateTime' }),
-    admin: t.exposeString('admin', { nullable: true, description: "The platform token's subject." }),
+    admin: t.exposeString('admin', { description: "The platform token's subject." }),
     operation: t.exposeString('operation'),
     fields: t.exposeStringList('fields'),
     arguments: t.string({ description: "The operation's variables, as JSON.", resolve: (op) => JSON.stringify(op.args) }),
@@ -63,6 +63,7 @@ adminBuilder.queryFields((t) => ({
     resolve: async (_root, args, { database }) => {
       const first = args.first ?? 5;
       if (first < 1 || first > MAX_RANKED) throw inputError('first', `must be between 1 and ${MAX_RANKED}`);
+      if (args.by === 'STORAGE' && database.citusVersion !== undefined) return [];
       const ranked = await (args.by === 'STORAGE' ? topTenantsByStorage : topTenantsByRequests)(database.control, first);
       const tenants = new Map((await findTenantsByIds(database.control, ranked.map((r) => r.tenantId))).map((tenant) => [tenant.id, tenant]));
       return ranked.flatMap((r) => (tenants.has(r.tenantId) ? [{ tenant: tenants.get(r.tenantId)!, value: r.value }] : []));

@@ -26,6 +26,6 @@ export function SignIn({ onSignedIn, reason }) {
     <label for="token">Platform-admin token</label>
     <textarea id="token" name="token" value=${token} onInput=${(e) => setToken(e.target.value)} placeholder="eyJ…" required></textarea>
     <p><button type="submit" disabled=${busy || token.trim() === ''}>Sign in</button></p>
-    ${error && html`<p class="result error" role="alert"><strong>${error.code}</strong>: ${error.message}</p>`}
+    ${error && html`<p class="result error" role="alert"><strong>${error.code ?? 'ERROR'}</strong>: ${error.message}</p>`}
   </form>`;
 }

@@ -48,14 +48,14 @@ export function TenantPage({ slug, navigate }) {
     <table><thead><tr><th>table</th><th class="num">rows</th><th class="num">size</th></tr></thead>
       <tbody>${usage.tables.map((t) => html`<tr><td>${t.table}</td><td class="num">${formatNumber(t.rows)}</td><td class="num">${formatBytes(t.bytes)}</td></tr>`)}</tbody></table>
     <h2>Actions</h2>
-    <${Actions} tenant=${tenant} plans=${plans} done=${done} onResult=${setOutcome} />
+    <${Actions} tenant=${tenant} plans=${plans} done=${done} navigate=${navigate} onResult=${setOutcome} />
     <${Outcome} outcome=${outcome} />
   </section>`;
 }
 
 const mutate = (field, args, variables) => graphql(`mutation(${args}) { ${field} }`, variables);
 
-function Actions({ tenant, plans, done, onResult }) {
+function Actions({ tenant, plans, done, navigate, onResult }) {
   const [plan, setPlan] = useState(tenant.plan);
   const [newSlug, setNewSlug] = useState('');
   const [cloneAs, setCloneAs] = useState('');
@@ -94,6 +94,8 @@ function Actions({ tenant, plans, done, onResult }) {
       <input aria-label="Type the slug to purge" placeholder=${`type ${slug} to purge`} value=${confirm} onInput=${(e) => setConfirm(e.target.value)} />
       <${ActionButton} label="Purge" danger disabled=${confirm !== slug} run=${async () => {
         await mutate('purgeTenant(slug: $slug, confirmSlug: $confirm) { slug }', '$slug: String!, $confirm: String!', { slug, confirm });
+        // Nothing is left to show here.
+        setTimeout(() => navigate('#/tenants'), 1500);
         return `purged ${slug}: its schema, role and data are gone`;
       }} onResult=${onResult} />
     </div>`;

@@ -16,14 +16,16 @@ export function TenantsPage() {
   const [plan, setPlan] = useState('');
   const [version, setVersion] = useState('');
   const [descending, setDescending] = useState(false);
-  // The slug each page starts after: the last entry is the current page's.
-  const [cursors, setCursors] = useState([undefined]);
+  // The slug each page starts after, per filter: the last entry is the current page's; another filter starts at its first page.
+  const filterKey = JSON.stringify([search, status, plan, version, descending]);
+  const [paging, setPaging] = useState({ filterKey, cursors: [undefined] });
+  const cursors = paging.filterKey === filterKey ? paging.cursors : [undefined];
+  const setCursors = (next) => setPaging({ filterKey, cursors: next });
+  const [created, setCreated] = useState(0);
   useEffect(() => {
     const timer = setTimeout(() => setSearch(typed.trim()), 250);
     return () => clearTimeout(timer);
   }, [typed]);
-  const filters = [search, status, plan, version, descending];
-  useEffect(() => setCursors([undefined]), filters);
   const options = useLoad(() => graphql('{ plans { name } fleet { byTemplateVersion { value } } }'), []);
   const { data, error, loading } = useLoad(
     () =>
@@ -35,7 +37,7 @@ export function TenantsPage() {
         descending,
         afterSlug: cursors.at(-1) ?? null,
       }),
-    [...filters, cursors.at(-1)],
+    [filterKey, cursors.at(-1), created],
   );
   const pageNumber = cursors.length;
   return html`<section>
@@ -52,7 +54,7 @@ export function TenantsPage() {
         <option value="">any version</option>${options.data?.fleet.byTemplateVersion.map((v) => html`<option value=${v.value}>v${v.value}</option>`)}
       </select>
       <button onClick=${() => setDescending(!descending)} aria-label="Sort">slug ${descending ? 'Z→A' : 'A→Z'}</button>
-      <span class="muted" data-test="tenant-count">${data ? `${formatNumber(data.tenantCount)} tenants` : ''}</span>
+      <span class="muted" data-test="tenant-count">${data ? `${formatNumber(data.tenantCount)} ${data.tenantCount === 1 ? 'tenant' : 'tenants'}` : ''}</span>
     </div>
     ${error && html`<${Failure} error=${error} />`}
     <table>
@@ -71,13 +73,13 @@ export function TenantsPage() {
     <div class="toolbar" style="margin-top:0.75rem">
       <button disabled=${pageNumber === 1 || loading} onClick=${() => setCursors(cursors.slice(0, -1))}>← previous</button>
       <span class="muted">page ${pageNumber}</span>
-      <button disabled=${loading || !data || data.tenants.length < PAGE} onClick=${() => setCursors([...cursors, data.tenants.at(-1).slug])}>next →</button>
+      <button disabled=${loading || !data || pageNumber * PAGE >= data.tenantCount} onClick=${() => setCursors([...cursors, data.tenants.at(-1).slug])}>next →</button>
     </div>
-    <${CreateTenant} plans=${options.data?.plans ?? []} />
+    <${CreateTenant} plans=${options.data?.plans ?? []} onCreated=${() => setCreated(created + 1)} />
   </section>`;
 }
 
-function CreateTenant({ plans }) {
+function CreateTenant({ plans, onCreated }) {
   const [slug, setSlug] = useState('');
   const [name, setName] = useState('');
   const [plan, setPlan] = useState('');
@@ -88,6 +90,7 @@ function CreateTenant({ plans }) {
       name: name || null,
       plan: plan || null,
     });
+    onCreated();
     return html`created <a href=${`#/tenant/${createTenant.tenant.slug}`}>${createTenant.tenant.slug}</a> on ${createTenant.tenant.plan} in ${Math.round(createTenant.durationMs)} ms`;
   };
   return html`<h2>Create a tenant</h2>

@@ -38,7 +38,8 @@ export function useAdminAuditLog(options: AdminAuditLogOptions): Plugin<AdminCon
             },
             'admin operation',
           );
-          options.operations?.add({ at: new Date(), admin: context.admin?.subject ?? null, operation: name, fields, args: args.variableValues ?? {}, errorCodes });
+          // The schema read GraphiQL sends without a token (outside production) is no operator's action: anyone could flood the page's list with it.
+          if (context.admin) options.operations?.add({ at: new Date(), admin: context.admin.subject, operation: name, fields, args: args.variableValues ?? {}, errorCodes });
         },
       };
     },

@@ -12,7 +12,8 @@ const TYPES: Readonly<Record<string, string>> = { '.html': 'text/html; charset=u
 
 /**
  * Every file the page may load, by the path it asks for: the console's own
- * files as they lie in src/server/console (read once, at start), and Preact
+ * files as they lie in src/server/console (listed at start, each read on its
+ * first request and kept), and Preact
  * with hooks and htm in one ES module and Chart.js from the packages npm
  * installed, so the page works offline. Nothing else on disk is reachable.
  */
@@ -44,7 +45,10 @@ export function useAdminConsole(): Plugin {
       const entry = files.get(url.pathname);
       if (!entry || (request.method !== 'GET' && request.method !== 'HEAD')) return;
       let body = cache.get(entry.file);
-      if (!body) cache.set(entry.file, (body = fs.readFile(entry.file)));
+      if (!body) {
+        cache.set(entry.file, (body = fs.readFile(entry.file)));
+        body.catch(() => cache.delete(entry.file)); // a failed read is tried again next time
+      }
       return body.then((bytes) =>
         endResponse(
           new fetchAPI.Response(request.method === 'HEAD' ? null : new Uint8Array(bytes), {
