@@ -150,7 +150,14 @@ export async function createServices(config: Config, database: Database, options
       config,
       database,
       logger,
-      metrics: options.metrics ?? createMetrics({ pool: database.pool, subscriptions: () => feed.openByTenant() }),
+      metrics:
+        options.metrics ??
+        createMetrics({
+          pool: database.pool,
+          subscriptions: () => feed.openByTenant(),
+          tenantsBehind: readiness ? async () => (await readiness.state()).behind : undefined,
+          registryInSync: () => registry.synced,
+        }),
       registry,
       keys,
       verifiedTokens,

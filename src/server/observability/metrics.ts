@@ -11,11 +11,16 @@ export interface MetricsOptions {
   readonly maxTenantLabels?: number;
   /** Open subscriptions per tenant slug, read at each scrape. */
   readonly subscriptions?: () => ReadonlyMap<string, number>;
+  /** Live tenants below the template head, read at each scrape (the readiness probe's count, cached for a second). */
+  readonly tenantsBehind?: () => Promise<number | undefined>;
+  /** Whether the registry's LISTEN session is up, read at each scrape: while it is not, every request reads the control plane. */
+  readonly registryInSync?: () => boolean;
 }
 
 export interface Metrics {
   readonly registry: Registry;
-  observe(request: { tenant: string | undefined; outcome: string; durationMs: number }): void;
+  /** One request; `codes` are the error codes it answered with, counted per tenant (QUOTA_EXCEEDED, RATE_LIMITED, …). */
+  observe(request: { tenant: string | undefined; outcome: string; durationMs: number; codes?: readonly string[] | undefined }): void;
   /** One response-cache lookup: served from memory, or executed. */
   responseCache(result: 'hit' | 'miss'): void;
 }
@@ -80,12 +85,37 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
   });
 
+  const refusals = new Counter({
+    name: 'schemata_errors_total',
+    help: 'Error codes answered, by tenant and code (QUOTA_EXCEEDED, RATE_LIMITED, …); a request with several codes counts each once.',
+    labelNames: ['tenant', 'code'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'schemata_tenants_behind',
+    help: 'Live tenants below the template head (run npm run migrate).',
+    registers: [registry],
+    async collect() {
+      const behind = await options.tenantsBehind?.();
+      if (behind !== undefined) this.set(behind);
+    },
+  });
+  new Gauge({
+    name: 'schemata_registry_in_sync',
+    help: "1 while the tenant registry's LISTEN session is up and its cache trusted; 0 while every request reads the control plane.",
+    registers: [registry],
+    collect() {
+      if (options.registryInSync) this.set(options.registryInSync() ? 1 : 0);
+    },
+  });
+
   return {
     registry,
-    observe({ tenant, outcome, durationMs }) {
+    observe({ tenant, outcome, durationMs, codes }) {
       const label = tenantLabel(tenant);
       requests.inc({ tenant: label, outcome });
       duration.observe({ tenant: label }, durationMs / 1000);
+      for (const code of new Set(codes)) refusals.inc({ tenant: label, code });
     },
     responseCache(result) {
       cacheLookups.inc({ result });

@@ -5,6 +5,8 @@ export interface ReadinessState {
   readonly ready: boolean;
   /** Why not, in words for an operator: draining, the database, tenants behind. */
   readonly reason?: string;
+  /** Live tenants below the template head, when the database answered. */
+  readonly behind?: number;
 }
 
 export interface Readiness {
@@ -30,7 +32,7 @@ export function createReadiness(database: Database, latestTemplateVersion: numbe
         SELECT count(*)::int AS behind FROM control.tenants
         WHERE status <> 'deleted' AND template_version < ${latestTemplateVersion}`.execute(database.control);
       const behind = result.rows[0]!.behind;
-      return behind === 0 ? { ready: true } : { ready: false, reason: `${behind} tenant${behind === 1 ? ' is' : 's are'} behind template version ${latestTemplateVersion}: run npm run migrate` };
+      return behind === 0 ? { ready: true, behind } : { ready: false, behind, reason: `${behind} tenant${behind === 1 ? ' is' : 's are'} behind template version ${latestTemplateVersion}: run npm run migrate` };
     } catch {
       return { ready: false, reason: 'the database does not answer' };
     }

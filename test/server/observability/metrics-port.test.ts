@@ -44,7 +44,25 @@ describe('metrics on their own port', () => {
     const text = await response.text();
     expect(text).toMatch(new RegExp(`schemata_requests_total\\{tenant="${tenant.slug}",outcome="ok"\\} [1-9]`));
     expect(text).toMatch(/schemata_db_pool_connections\{state="total"\} \d+/);
+    // What the alerts read (ops/prometheus/alerts.yml): the registry's session is up; the fleet's tenants behind, counted.
+    expect(text).toMatch(/^schemata_registry_in_sync 1$/m);
+    expect(text).toMatch(/^schemata_tenants_behind \d+$/m);
     expect((await fetch(`http://127.0.0.1:${server.metricsPort}/graphql`)).status).toBe(404);
+  });
+
+  it('error codes are counted per tenant and code, each once per request', async () => {
+    const helper = await startTestServer({ database });
+    try {
+      const token = await helper.tokenFor(tenant.slug, 'viewer');
+      const ask = (query: string) =>
+        fetch(`http://127.0.0.1:${server.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant-id': tenant.slug, authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
+      // A viewer may not write: FORBIDDEN twice in one request counts once.
+      await ask('mutation { a: createProject(input: { name: "x" }) { id } b: createProject(input: { name: "y" }) { id } }');
+      const text = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+      expect(text).toMatch(new RegExp(`^schemata_errors_total\\{tenant="${tenant.slug}",code="FORBIDDEN"\\} 1$`, 'm'));
+    } finally {
+      await helper.close();
+    }
   });
 
   it('METRICS_PORT=off serves no metrics at all, and shutdown closes both listeners', async () => {

@@ -63,7 +63,7 @@ export function useRequestTelemetry(options: RequestTelemetryOptions): Plugin<Gr
         { requestId: fact.id, tenant: fact.tenant, operation: fact.operation, durationMs, status, outcome, ...(fact.errorCodes && { errorCodes: fact.errorCodes }) },
         'request',
       );
-      metrics?.observe({ tenant: fact.tenant, outcome, durationMs });
+      metrics?.observe({ tenant: fact.tenant, outcome, durationMs, codes: fact.errorCodes });
       if (fact.tenantId) options.usage?.record(fact.tenantId, outcome !== 'ok');
       response.headers.set('x-request-id', fact.id);
     },
