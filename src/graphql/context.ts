@@ -28,6 +28,12 @@ export interface GraphQLContext {
    * (src/server/plugins/tenant/use-subscription-events.ts).
    */
   rowChanges(tables: readonly RowChangeTable[]): Promise<ChangeStream>;
+  /**
+   * Counts one expensive action (a deployment or a workflow created) against
+   * the plan's hourly limit of that name; past it, rejects with RATE_LIMITED
+   * (429, Retry-After). A plan without the limit counts nothing.
+   */
+  consumeResource(limit: 'deploymentsPerHour' | 'workflowsPerHour'): Promise<void>;
   /** Set while a batch of subscription events executes: the changed rows, read once for the whole batch. */
   readonly changeLoads?: ChangeLoads;
 }

@@ -7,8 +7,11 @@ export type ErrorLogger = (error: unknown) => void;
 const CLIENT_DETAILS = ['field', 'limit', 'max', 'current', 'feature', 'plan'] as const;
 
 /** A SchemataError as the client sees it: its message, its code, the client details it carries, and an HTTP status where one applies. */
-function toGraphQLError(error: SchemataError, source?: GraphQLError, headers?: Record<string, string>): GraphQLError {
+function toGraphQLError(error: SchemataError, source?: GraphQLError, extraHeaders?: Record<string, string>): GraphQLError {
   const status = ERROR_HTTP_STATUS[error.code];
+  // A refusal that says when to come back (RATE_LIMITED) says it in the header clients and proxies read too.
+  const retry = error.details.retryAfterSeconds;
+  const headers = typeof retry === 'number' ? { ...extraHeaders, 'retry-after': String(retry) } : extraHeaders;
   const details = Object.fromEntries(CLIENT_DETAILS.filter((key) => error.details[key] !== undefined).map((key) => [key, error.details[key]]));
   return new GraphQLError(error.message, {
     nodes: source?.nodes,

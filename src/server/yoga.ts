@@ -18,7 +18,7 @@ import { clientAddress, isLocalRequest } from './http/client-address.js';
 import { useAnonymousGuard } from './plugins/tenant/use-anonymous-guard.js';
 import { useIntrospectionAuth } from './plugins/tenant/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/shared/use-query-limits.js';
-import { useRateLimit } from './plugins/tenant/use-rate-limit.js';
+import { rateLimitedError, useRateLimit } from './plugins/tenant/use-rate-limit.js';
 import { graphiqlDemoToken, GRAPHIQL_DEMO_TENANT } from './graphiql-demo-token.js';
 import { useServiceEndpoints } from './plugins/shared/use-service-endpoints.js';
 import { useStrictUtf8 } from './plugins/shared/use-strict-utf8.js';
@@ -128,6 +128,12 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         currentUser: null,
         identity: () => (identity ??= identityFor(tenant, plan, address)),
         storageBytes: (db) => (storageBytes ??= storage.bytes(tenant.id, () => readStorageBytes(db, database))),
+        consumeResource: async (limit) => {
+          const max = plan[limit];
+          if (max === null) return;
+          const decision = await options.services.rateLimiter.consumeResource(tenant, limit, max);
+          if (!decision.allowed) throw rateLimitedError(decision, tenant.slug);
+        },
         rowChanges: (tables) => {
           const authorization = request.headers.get('authorization');
           return rowChanges.open({

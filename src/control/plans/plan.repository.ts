@@ -12,6 +12,10 @@ export interface Plan {
   readonly requestsPerDay: number | null;
   /** Subscriptions the tenant may hold open at once on one server; null: the server's own per-tenant cap. */
   readonly maxSubscriptions: number | null;
+  /** Deployments the tenant may create per hour; null: no limit. */
+  readonly deploymentsPerHour: number | null;
+  /** Workflows the tenant may create per hour; null: no limit. */
+  readonly workflowsPerHour: number | null;
   readonly features: readonly PlanFeature[];
 }
 
@@ -33,6 +37,8 @@ function toPlan(row: Selectable<PlansTable>): Plan {
     requestsPerMinute: row.requests_per_minute,
     requestsPerDay: row.requests_per_day,
     maxSubscriptions: row.max_subscriptions,
+    deploymentsPerHour: row.deployments_per_hour,
+    workflowsPerHour: row.workflows_per_hour,
     features: row.features,
   };
 }

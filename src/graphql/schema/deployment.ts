@@ -104,12 +104,14 @@ builder.mutationField('createDeployment', (t) =>
   t.field({
     type: DeploymentRef,
     args: { input: t.arg({ type: CreateDeploymentInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      createDeployment(context.db, actorOf(context), {
+    resolve: async (_root, { input }, context) => {
+      await context.consumeResource('deploymentsPerHour');
+      return createDeployment(context.db, actorOf(context), {
         projectId: parseGlobalId('input.projectId', String(input.projectId), 'Project'),
         environment: input.environment,
         url: input.url?.toString(),
-      }),
+      });
+    },
   }),
 );
 

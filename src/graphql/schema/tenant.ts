@@ -30,6 +30,8 @@ const PlanLimitsRef = builder.objectRef<Plan>('PlanLimits').implement({
       nullable: true,
       description: `Subscriptions open at once on one server; past it, TOO_MANY_SUBSCRIPTIONS. Null: the server cap (${DEFAULT_MAX_STREAMS_PER_TENANT}).`,
     }),
+    deploymentsPerHour: t.exposeInt('deploymentsPerHour', { nullable: true, description: 'Deployments created per hour; past it, createDeployment answers RATE_LIMITED (429, Retry-After).' }),
+    workflowsPerHour: t.exposeInt('workflowsPerHour', { nullable: true, description: 'Workflows created per hour; past it, createWorkflow answers RATE_LIMITED (429, Retry-After).' }),
     features: t.stringList({
       description: 'Features the plan includes, such as "workflows"; fields of other features answer FEATURE_NOT_IN_PLAN.',
       resolve: (plan) => [...plan.features],

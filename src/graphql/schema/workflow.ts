@@ -81,7 +81,10 @@ builder.mutationFields((t) => ({
     type: WorkflowRef,
     authScopes: { feature: 'workflows' },
     args: { input: t.arg({ type: CreateWorkflowInput, required: true }) },
-    resolve: (_root, { input }, context) => createWorkflow(context.db, actorOf(context), input),
+    resolve: async (_root, { input }, context) => {
+      await context.consumeResource('workflowsPerHour');
+      return createWorkflow(context.db, actorOf(context), input);
+    },
   }),
   updateWorkflow: t.field({
     type: WorkflowRef,

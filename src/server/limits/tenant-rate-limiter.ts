@@ -8,14 +8,17 @@ export interface RateLimits {
   readonly requestsPerDay: number | null;
 }
 
-export type RateWindow = 'minute' | 'day';
+export type RateWindow = 'minute' | 'hour' | 'day';
 
 /**
  * Which budget a decision describes: the tenant's plan (per minute, per day),
  * or, for requests without a token, the anonymous budgets per client address
  * and per tenant. Also the `limit` named in a RATE_LIMITED error.
  */
-export type RateBudget = 'requestsPerMinute' | 'requestsPerDay' | 'anonymousPerAddressPerMinute' | 'anonymousPerTenantPerMinute';
+export type RateBudget = 'requestsPerMinute' | 'requestsPerDay' | 'anonymousPerAddressPerMinute' | 'anonymousPerTenantPerMinute' | ResourceBudget;
+
+/** Expensive actions, limited per tenant and hour apart from plain requests (the plan's columns of the same names). */
+export type ResourceBudget = 'deploymentsPerHour' | 'workflowsPerHour';
 
 export interface RateDecision {
   readonly allowed: boolean;
@@ -41,6 +44,8 @@ export interface TenantRateLimiter {
    * `charge.tenant` false only the address's budget counts.
    */
   consumeAnonymous(tenant: { readonly id: string }, clientAddress: string, charge?: { readonly tenant: boolean }): Promise<RateDecision>;
+  /** Counts one expensive action of the tenant (a deployment, a workflow created) against its plan's hourly `limit`. */
+  consumeResource(tenant: { readonly id: string }, budget: ResourceBudget, limit: number): Promise<RateDecision>;
   /**
    * Resolves true once the shared store answers (at once in memory), false
    * after `timeoutMs` without it. Until then counts go to this process's
@@ -71,9 +76,11 @@ const COUNTERS = {
   requestsPerDay: { window: 'day', key: 'day' },
   anonymousPerAddressPerMinute: { window: 'minute', key: 'anon-address' },
   anonymousPerTenantPerMinute: { window: 'minute', key: 'anon-tenant' },
+  deploymentsPerHour: { window: 'hour', key: 'deployments' },
+  workflowsPerHour: { window: 'hour', key: 'workflows' },
 } as const satisfies Record<RateBudget, { window: RateWindow; key: string }>;
 
-const WINDOW_SECONDS: Readonly<Record<RateWindow, number>> = { minute: 60, day: 86_400 };
+const WINDOW_SECONDS: Readonly<Record<RateWindow, number>> = { minute: 60, hour: 3_600, day: 86_400 };
 
 /**
  * Fixed windows per tenant (rate-limiter-flexible), one minute and one day,
@@ -124,6 +131,9 @@ export function createTenantRateLimiter(options: TenantRateLimiterOptions = {}):
       const minute = () => count('requestsPerMinute', tenant.id, perMinute(limits));
       const dayLimit = perDay(limits);
       return dayLimit === null ? minute() : both(minute, () => count('requestsPerDay', tenant.id, dayLimit));
+    },
+    consumeResource(tenant, budget, limit) {
+      return count(budget, tenant.id, limit);
     },
     async consumeAnonymous(tenant, clientAddress, charge = { tenant: true }) {
       const address = () => count('anonymousPerAddressPerMinute', clientAddress, anonymousPerAddress);

@@ -13,6 +13,8 @@ const PlanRef = adminBuilder.objectRef<Plan>('Plan').implement({
     requestsPerMinute: t.exposeInt('requestsPerMinute'),
     requestsPerDay: t.exposeInt('requestsPerDay', { nullable: true }),
     maxSubscriptions: t.exposeInt('maxSubscriptions', { nullable: true, description: `Open subscriptions per server; null: the server cap (${DEFAULT_MAX_STREAMS_PER_TENANT} per tenant).` }),
+    deploymentsPerHour: t.exposeInt('deploymentsPerHour', { nullable: true, description: 'Deployments a tenant may create per hour; null: no limit.' }),
+    workflowsPerHour: t.exposeInt('workflowsPerHour', { nullable: true, description: 'Workflows a tenant may create per hour; null: no limit.' }),
     features: t.stringList({ resolve: (plan) => [...plan.features] }),
   }),
 });

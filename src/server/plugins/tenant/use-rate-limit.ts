@@ -13,7 +13,18 @@ const OVER: Readonly<Record<RateBudget, (decision: RateDecision, tenant: string)
   requestsPerDay: (d, tenant) => `tenant "${tenant}" is over its plan's ${d.limit} requests a day`,
   anonymousPerAddressPerMinute: (d) => `this address is over ${d.limit} requests a minute without a token`,
   anonymousPerTenantPerMinute: (d, tenant) => `tenant "${tenant}" is over ${d.limit} requests a minute without a token`,
+  deploymentsPerHour: (d, tenant) => `tenant "${tenant}" has created the ${d.limit} deployments an hour its plan allows`,
+  workflowsPerHour: (d, tenant) => `tenant "${tenant}" has created the ${d.limit} workflows an hour its plan allows`,
 };
+
+/** The refusal of a decision that did not allow: 429 RATE_LIMITED naming the limit, with Retry-After. */
+export function rateLimitedError(decision: RateDecision, tenant: string): SchemataError {
+  return new SchemataError('RATE_LIMITED', `${OVER[decision.budget](decision, tenant)}: retry in ${decision.resetSeconds} s`, {
+    limit: decision.budget,
+    max: decision.limit,
+    retryAfterSeconds: decision.resetSeconds,
+  });
+}
 
 /**
  * Counts each operation before any database work: one with a token against
@@ -35,13 +46,7 @@ export function useRateLimit(options: RateLimitOptions): Plugin<GraphQLContext> 
         ? await options.limiter.consume(context.tenant, context.plan)
         : await options.limiter.consumeAnonymous(context.tenant, context.clientAddress, { tenant: !sparesTenantBudget(context) });
       decisions.set(context.request, decision);
-      if (!decision.allowed) {
-        throw new SchemataError(
-          'RATE_LIMITED',
-          `${OVER[decision.budget](decision, context.tenant.slug)}: retry in ${decision.resetSeconds} s`,
-          { limit: decision.budget, retryAfterSeconds: decision.resetSeconds },
-        );
-      }
+      if (!decision.allowed) throw rateLimitedError(decision, context.tenant.slug);
     },
     onResponse({ request, response }) {
       const decision = decisions.get(request);
