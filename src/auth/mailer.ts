@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Config } from '../config.js';
 import { SchemataError } from '../errors.js';
@@ -14,13 +16,19 @@ export interface Mailer {
 }
 
 /**
- * Development only: writes each message, token included, to the log, which is
- * where a developer looks. createConfiguredMailer never picks it in production.
+ * Development only: writes each message, token included, to a file of its
+ * own under `dir` and says which on stderr, naming neither the address nor
+ * the token, so no log ever holds them. createConfiguredMailer never picks
+ * it in production.
  */
-export function createLogMailer(write: (line: string) => void = (line) => console.error(line)): Mailer {
+export function createFileMailer(dir: string, say: (line: string) => void = (line) => console.error(line)): Mailer {
+  let sent = 0;
   return {
     async send(message) {
-      write(`mail to ${message.to}: ${message.subject}\n${message.text}`);
+      await fs.mkdir(dir, { recursive: true });
+      const file = path.join(dir, `${new Date().toISOString().replaceAll(':', '-')}-${process.pid}-${++sent}.txt`);
+      await fs.writeFile(file, `To: ${message.to}\nSubject: ${message.subject}\n\n${message.text}\n`, { mode: 0o600 });
+      say(`mail "${message.subject}" written to ${path.relative(process.cwd(), file)} (no SMTP_URL: development keeps mail on disk)`);
     },
   };
 }
@@ -36,13 +44,13 @@ export function createSmtpMailer(url: string, from: string): Mailer {
 }
 
 /**
- * The mailer the config asks for: SMTP when SMTP_URL is set, else the log in
- * development, else none. With none, invitations and resets answer
+ * The mailer the config asks for: SMTP when SMTP_URL is set, else files in
+ * the data directory in development, else none. With none, invitations and resets answer
  * MAIL_NOT_CONFIGURED: a production log must never hold a usable token.
  */
-export function createConfiguredMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'production'>): Mailer | null {
+export function createConfiguredMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'production' | 'dataDir'>): Mailer | null {
   if (config.smtpUrl) return createSmtpMailer(config.smtpUrl, config.mailFrom!);
-  return config.production ? null : createLogMailer();
+  return config.production ? null : createFileMailer(path.join(config.dataDir, 'mail'));
 }
 
 /** The mailer, or the coded refusal when this server has none; called before anything is written or looked up. */

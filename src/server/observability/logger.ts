@@ -1,10 +1,30 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
- * JSON logs. Credentials never reach them: Authorization headers, passwords
- * and tokens are censored wherever they appear in a logged object.
+ * What must never be read in a log line, whatever wrote it: an error's
+ * message or detail from PostgreSQL can quote a row (`Key (email)=(…)`), a
+ * library can echo a header. Each is replaced in the finished line.
  */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+const SECRETS: readonly [RegExp, string][] = [
+  // Access and platform tokens (JWTs), whole.
+  [/eyJ[\w-]*\.[\w-]+\.[\w-]*/g, '[token]'],
+  // Refresh and one-time tokens and signing secrets: 256 random bits as base64url (src/auth/random-secret.ts).
+  [/(?<![\w-])[\w-]{43}(?![\w-])/g, '[secret]'],
+  // Email addresses.
+  [/[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, '[email]'],
+];
+
+export function scrubLogLine(line: string): string {
+  return SECRETS.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), line);
+}
+
+/**
+ * JSON logs. Credentials never reach them: Authorization headers, passwords
+ * and tokens are censored wherever they appear in a logged object, and every
+ * finished line is scrubbed of anything shaped like a token, a secret or an
+ * email address, so an error quoting a row cannot carry one out either.
+ */
+export function createLogger(level: string, destination: DestinationStream = pino.destination({ dest: 1, sync: true })): Logger {
   return pino(
     {
       level,
@@ -14,7 +34,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         censor: '[redacted]',
       },
     },
-    destination,
+    { write: (line: string) => destination.write(scrubLogLine(line)) },
   );
 }
 
