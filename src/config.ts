@@ -97,6 +97,8 @@ export interface Config {
   readonly trustedDocumentsFile: string | undefined;
   /** With the file: every request must name a trusted document; any other query is refused (production lockdown). */
   readonly trustedDocumentsOnly: boolean;
+  /** Where OpenTelemetry traces go over OTLP/HTTP (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces); unset: no tracing. */
+  readonly otlpTracesUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -210,6 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: env.METRICS_TOKEN || undefined,
     trustedDocumentsFile: env.TRUSTED_DOCUMENTS_FILE ? path.resolve(PROJECT_ROOT, env.TRUSTED_DOCUMENTS_FILE) : undefined,
     trustedDocumentsOnly: env.TRUSTED_DOCUMENTS_ONLY === 'true',
+    otlpTracesUrl: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined),
   };
   if (config.databaseDirectUrl && !config.databaseUrl) {
     problems.push('DATABASE_DIRECT_URL is set without DATABASE_URL: the embedded server needs neither, a pooler needs both');
@@ -220,6 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (env.TRUSTED_DOCUMENTS_ONLY !== undefined && env.TRUSTED_DOCUMENTS_ONLY !== 'true' && env.TRUSTED_DOCUMENTS_ONLY !== 'false') {
     problems.push(`TRUSTED_DOCUMENTS_ONLY must be true or false, got "${env.TRUSTED_DOCUMENTS_ONLY}"`);
   }
+  if (config.otlpTracesUrl !== undefined && !URL.canParse(config.otlpTracesUrl)) problems.push(`OTEL_EXPORTER_OTLP_ENDPOINT must be a URL such as http://collector:4318, got "${config.otlpTracesUrl}"`);
   if (config.trustedDocumentsOnly && !config.trustedDocumentsFile) problems.push('TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS_FILE: with no trusted document every request would be refused');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -1,3 +1,4 @@
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type pg from 'pg';
 import { inlineParameters } from './inline-parameters.js';
 
@@ -58,9 +59,29 @@ export async function sendStatement(
 ): Promise<pg.QueryResult> {
   if (opening?.ended) throw new Error('tenant data accessed after its transaction ended');
   meter?.beforeStatement();
-  const result = await (opening ? sendInOpening(client, opening, text, values) : client.query(text, values));
-  meter?.afterResult(result.rows.length);
-  return result;
+  // A child of the request's span when tracing is on (a no-op span otherwise). Only the statement's verb: never its
+  // text, values or error message, which may quote a row.
+  const span = tracer.startSpan('db.statement', { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.operation.name': verbOf(text) } });
+  try {
+    const result = await (opening ? sendInOpening(client, opening, text, values) : client.query(text, values));
+    span.setAttribute('db.response.returned_rows', result.rows.length);
+    meter?.afterResult(result.rows.length);
+    return result;
+  } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') span.setAttribute('db.response.status_code', code);
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+const tracer = trace.getTracer('schemata');
+
+/** SELECT, INSERT, … : the statement's first keyword, the only part of its text a span carries. */
+function verbOf(text: string): string {
+  return /^\s*([a-z]+)/i.exec(text)?.[1]?.toUpperCase() ?? 'UNKNOWN';
 }
 
 function sendInOpening(client: pg.PoolClient, opening: TransactionOpening, text: string, values: unknown[] | undefined): Promise<pg.QueryResult> {

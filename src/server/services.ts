@@ -5,6 +5,8 @@ import { TenantKeyStore } from '../auth/tenant-keys.js';
 import { VerifiedTokenCache } from '../auth/verified-token-cache.js';
 import type { Config } from '../config.js';
 import { PlanCatalog } from '../control/plans/plan-catalog.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { startTracing, type Tracing } from './observability/tracing.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
 import { createRedisPlanSubscriptionSlots, type PlanSubscriptionSlots } from '../realtime/plan-subscription-slots.js';
 import { RowChangeFeed, type FanOut } from '../realtime/row-change-feed.js';
@@ -52,6 +54,8 @@ export interface ServiceOptions {
   readonly heavyLane?: HeavyOperationLane;
   /** How the subscriptions' feed picks the streams a change reaches. @default byTenant */
   readonly rowChangeFanOut?: FanOut;
+  /** Tests send spans here instead of over OTLP; with neither (no OTEL_EXPORTER_OTLP_ENDPOINT) there is no tracing. */
+  readonly traceExporter?: SpanExporter;
   /** Where plan subscription limits are counted across servers; null counts per server. @default Redis when REDIS_URL is set */
   readonly planSubscriptionSlots?: PlanSubscriptionSlots | null;
 }
@@ -79,6 +83,8 @@ export interface Services {
   readonly rowChanges: RowChangeFeed;
   /** TRUSTED_DOCUMENTS_FILE, parsed at start; undefined without it. */
   readonly trustedDocuments: TrustedDocuments | undefined;
+  /** OpenTelemetry, when OTEL_EXPORTER_OTLP_ENDPOINT is set (or a test exporter given); off by default. */
+  readonly tracing: Tracing | undefined;
   /**
    * Stops what the root started: the subscriptions' feed (ending its streams), the registry's LISTEN connection, the rate
    * limiter's Redis, then the last usage flush. Call it after the listeners
@@ -114,6 +120,7 @@ export async function createServices(config: Config, database: Database, options
   const logger = options.logger ?? createLogger(config.logLevel);
   // Before anything holds a connection: a bad manifest fails the start at once.
   const trustedDocuments = config.trustedDocumentsFile ? await loadTrustedDocuments(config.trustedDocumentsFile) : undefined;
+  const tracing = options.traceExporter || config.otlpTracesUrl ? startTracing({ exporter: options.traceExporter, otlpTracesUrl: config.otlpTracesUrl }) : undefined;
   const registry = await TenantRegistry.start(database, {
     onSyncChange: (synced) =>
       synced
@@ -173,8 +180,10 @@ export async function createServices(config: Config, database: Database, options
       usage,
       rowChanges: feed,
       trustedDocuments,
+      tracing,
       async close() {
         await feed.close();
+        await tracing?.shutdown();
         await registry.close();
         if (!options.rateLimiter) await rateLimiter.close();
         if (options.usage === undefined) await usage?.close();
@@ -183,6 +192,7 @@ export async function createServices(config: Config, database: Database, options
   } catch (error) {
     await rowChanges?.close().catch(() => undefined);
     await registry.close().catch(() => undefined);
+    await tracing?.shutdown().catch(() => undefined);
     throw error;
   }
 }

@@ -27,6 +27,7 @@ import { useTenantResponseCache, type TenantResponseCacheOptions } from './plugi
 import { useRequestTelemetry } from './plugins/tenant/use-request-telemetry.js';
 import { useCompiledExecution } from './plugins/tenant/use-compiled-execution.js';
 import { useSubscriptionEvents } from './plugins/tenant/use-subscription-events.js';
+import { useRequestTracing } from './plugins/tenant/use-request-tracing.js';
 import { useTrustedDocuments } from './plugins/tenant/use-trusted-documents.js';
 import { useTenantTransaction } from './plugins/tenant/use-tenant-transaction.js';
 import type { Services } from './services.js';
@@ -155,6 +156,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     healthCheckEndpoint: '/.yoga-liveness',
     plugins: [
       useRequestTelemetry({ logger, metrics, usage: options.services.usage ?? undefined }),
+      ...(options.services.tracing ? [useRequestTracing({ tracer: options.services.tracing.tracer })] : []),
       useServiceEndpoints({
         readiness: options.services.readiness ? () => options.services.readiness!.state() : undefined,
         links: config.production ? undefined : DEVELOPMENT_LINKS,

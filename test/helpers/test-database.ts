@@ -46,6 +46,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     metricsPort: 0,
     trustedDocumentsFile: undefined,
     trustedDocumentsOnly: false,
+    otlpTracesUrl: undefined,
     metricsHost: '127.0.0.1',
     metricsToken: undefined,
     ...overrides,
