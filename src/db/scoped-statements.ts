@@ -59,13 +59,18 @@ export async function sendStatement(
 ): Promise<pg.QueryResult> {
   if (opening?.ended) throw new Error('tenant data accessed after its transaction ended');
   meter?.beforeStatement();
-  // A child of the request's span when tracing is on (a no-op span otherwise). Only the statement's verb: never its
-  // text, values or error message, which may quote a row.
+  const send = async () => {
+    const result = await (opening ? sendInOpening(client, opening, text, values) : client.query(text, values));
+    meter?.afterResult(result.rows.length);
+    return result;
+  };
+  // Outside a traced request (tracing off, the usual case, or a CLI) nothing more is allocated per statement.
+  if (!trace.getActiveSpan()) return send();
+  // A child of the request's span. Only the statement's verb: never its text, values or error message, which may quote a row.
   const span = tracer.startSpan('db.statement', { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.operation.name': verbOf(text) } });
   try {
-    const result = await (opening ? sendInOpening(client, opening, text, values) : client.query(text, values));
+    const result = await send();
     span.setAttribute('db.response.returned_rows', result.rows.length);
-    meter?.afterResult(result.rows.length);
     return result;
   } catch (error) {
     span.setStatus({ code: SpanStatusCode.ERROR });
