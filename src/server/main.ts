@@ -50,7 +50,8 @@ export async function startServer(options: { config: Config; database: Database;
       throw portTaken(error, 'PORT', port);
     });
     // WebSocket subscriptions share the port: upgrades to a tenant endpoint go to graphql-ws.
-    subscriptions = serveGraphqlWs(server.server, yoga);
+    const trusted = services.trustedDocuments && { documents: services.trustedDocuments, only: config.trustedDocumentsOnly };
+    subscriptions = serveGraphqlWs(server.server, yoga, { trusted });
   } catch (error) {
     // The start's own error is the one to report, whatever closing says.
     await metricsServer?.close().catch(() => undefined);

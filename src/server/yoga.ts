@@ -73,6 +73,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
   const { config, database, registry, logger, metrics, keys, verifiedTokens: verified, plans, storageMeter: storage } = options.services;
   const { loginThrottle: throttle, resetMails, mailer, rowChanges } = options.services;
   const logError = options.logError ?? ((error: unknown) => logger.error({ err: error }, 'unexpected error'));
+  const tracing = options.services.tracing && useRequestTracing({ tracer: options.services.tracing.tracer });
   const maskError = createErrorMask(logError);
   const identityFor = async (tenant: GraphQLContext['tenant'], plan: Plan, clientAddress: string): Promise<IdentityDeps> => {
     const tenantKeys = await keys.forTenant(tenant.id);
@@ -156,7 +157,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     healthCheckEndpoint: '/.yoga-liveness',
     plugins: [
       useRequestTelemetry({ logger, metrics, usage: options.services.usage ?? undefined }),
-      ...(options.services.tracing ? [useRequestTracing({ tracer: options.services.tracing.tracer })] : []),
+      ...(tracing ? [tracing.span] : []),
       useServiceEndpoints({
         readiness: options.services.readiness ? () => options.services.readiness!.state() : undefined,
         links: config.production ? undefined : DEVELOPMENT_LINKS,
@@ -185,6 +186,8 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         : []),
       // Before the transaction, so the transaction wraps the compiled executor.
       ...useCompiledExecution(),
+      // After compiled execution, which replaces the execute function: statements then run inside the request's span.
+      ...(tracing ? [tracing.execution] : []),
       useTenantTransaction({
         database,
         scope: options.tenantScope,

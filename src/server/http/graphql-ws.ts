@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { trustedDocumentFor, type TrustedDocumentsOptions } from '../plugins/tenant/use-trusted-documents.js';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -31,7 +32,11 @@ type Enveloped = ReturnType<YogaServerInstance<Record<string, unknown>, GraphQLC
  * A browser cannot send headers with a WebSocket, so the token comes in the
  * `connection_init` payload: `{ authorization: 'Bearer …' }`.
  */
-export function serveGraphqlWs(server: http.Server, yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>): GraphqlWsServer {
+export function serveGraphqlWs(
+  server: http.Server,
+  yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>,
+  options: { readonly trusted?: TrustedDocumentsOptions | undefined } = {},
+): GraphqlWsServer {
   const sockets = new WebSocketServer({ noServer: true });
   server.on('upgrade', (request: http.IncomingMessage, socket, head) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -54,7 +59,10 @@ export function serveGraphqlWs(server: http.Server, yoga: YogaServerInstance<Rec
         const upgrade = ctx.extra.request;
         const request = fetchRequest(yoga, upgrade, ctx.connectionParams?.authorization);
         const enveloped = yoga.getEnveloped({ request, req: upgrade, socket: ctx.extra.socket, params });
-        const document = enveloped.parse(params.query);
+        // The HTTP pipeline's trusted-documents check (onParams) does not run here: asked the same question directly.
+        const trusted = options.trusted && trustedDocumentFor(options.trusted, params);
+        if (trusted instanceof GraphQLError) return [trusted];
+        const document = trusted ?? enveloped.parse(params.query);
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
         let contextValue: unknown;

@@ -8,10 +8,12 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 const SECRETS: readonly [RegExp, string][] = [
   // Access and platform tokens (JWTs), whole.
   [/eyJ[\w-]*\.[\w-]+\.[\w-]*/g, '[token]'],
-  // Refresh and one-time tokens and signing secrets: 256 random bits as base64url (src/auth/random-secret.ts).
-  [/(?<![\w-])[\w-]{43}(?![\w-])/g, '[secret]'],
-  // Email addresses.
-  [/[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, '[email]'],
+  // Refresh and one-time tokens and signing secrets: 256 random bits as base64url (src/auth/random-secret.ts), which
+  // hold an upper-case letter (but about once in 5 billion), where slugs and ids of that length are lower-case.
+  [/(?<![\w-])(?=[\w-]{0,42}[A-Z])[\w-]{43}(?![\w-])/g, '[secret]'],
+  // Email addresses. Anchored and bounded, so a long run of word characters costs linear time (a log line may hold
+  // a client's operation name).
+  [/(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}/g, '[email]'],
 ];
 
 export function scrubLogLine(line: string): string {

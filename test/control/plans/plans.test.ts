@@ -24,13 +24,13 @@ describe('plans', () => {
     const plans = await listPlans(database.control);
     const byName = new Map(plans.map((plan) => [plan.name, plan]));
     expect(byName.get('basic')).toEqual({
-      name: 'basic', maxUsers: 25, maxStorageBytes: 1024 ** 3, requestsPerMinute: 600, requestsPerDay: 100_000, maxSubscriptions: 20, features: [],
+      name: 'basic', maxUsers: 25, maxStorageBytes: 1024 ** 3, requestsPerMinute: 600, requestsPerDay: 100_000, maxSubscriptions: 20, deploymentsPerHour: 100, workflowsPerHour: 50, features: [],
     });
     expect(byName.get('premium')).toEqual({
-      name: 'premium', maxUsers: 100, maxStorageBytes: 10 * 1024 ** 3, requestsPerMinute: 3_000, requestsPerDay: 1_000_000, maxSubscriptions: 100, features: ['workflows'],
+      name: 'premium', maxUsers: 100, maxStorageBytes: 10 * 1024 ** 3, requestsPerMinute: 3_000, requestsPerDay: 1_000_000, maxSubscriptions: 100, deploymentsPerHour: 500, workflowsPerHour: 250, features: ['workflows'],
     });
     expect(byName.get('enterprise')).toEqual({
-      name: 'enterprise', maxUsers: null, maxStorageBytes: 100 * 1024 ** 3, requestsPerMinute: 12_000, requestsPerDay: 10_000_000, maxSubscriptions: null, features: ['workflows'],
+      name: 'enterprise', maxUsers: null, maxStorageBytes: 100 * 1024 ** 3, requestsPerMinute: 12_000, requestsPerDay: 10_000_000, maxSubscriptions: null, deploymentsPerHour: null, workflowsPerHour: null, features: ['workflows'],
     });
     expect(byName.get('custom')).toEqual({ ...byName.get('premium'), name: 'custom' });
     expect(await findPlan(database.control, 'basic')).toEqual(byName.get('basic'));

@@ -4,6 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tenant } from '../../../src/db/control-database.js';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { serveGraphqlWs } from '../../../src/server/http/graphql-ws.js';
+import { listen } from '../../../src/server/http/http-server.js';
 import { loadTrustedDocuments } from '../../../src/server/trusted-documents.js';
 import { openTestDatabase, seedTenant, tenantTemplate, testConfig } from '../../helpers/test-database.js';
 import { startTestServer, type TestServer } from '../../helpers/test-server.js';
@@ -60,6 +64,34 @@ describe('trusted documents (persisted operations)', () => {
     // A trusted document is no way around authentication.
     const anonymous = await server.fetch('http://yoga/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant-id': tenant.slug }, body: JSON.stringify(persisted(sha256(LIST))) });
     expect(((await anonymous.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('over WebSocket too: with TRUSTED_DOCUMENTS_ONLY a query is refused, a known id runs, an unknown one is PERSISTED_QUERY_NOT_FOUND', async () => {
+    const server = await serve(true);
+    const http = await listen(server.yoga, 0);
+    const ws = serveGraphqlWs(http.server, server.yoga, { trusted: { documents: await loadTrustedDocuments(manifest), only: true } });
+    const client = createClient({ url: `ws://127.0.0.1:${http.port}/t/${tenant.slug}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${await server.tokenFor(tenant.slug, 'viewer')}` } });
+    const run = (payload: { query: string; extensions?: Record<string, unknown> }) =>
+      new Promise<unknown>((resolve) => {
+        let last: unknown;
+        client.subscribe(payload, { next: (value) => (last = value), error: (error) => resolve({ error }), complete: () => resolve(last) });
+      });
+    try {
+      expect(await run({ query: LIST })).toEqual({ error: [expect.objectContaining({ extensions: { code: 'TRUSTED_DOCUMENTS_ONLY' } })] });
+      expect(await run({ query: '', ...persisted(sha256(LIST)) })).toEqual({ data: { deployments: { totalCount: 0 } } });
+      expect(await run({ query: '', ...persisted(sha256('{ nope }')) })).toEqual({ error: [expect.objectContaining({ extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })] });
+    } finally {
+      await client.dispose();
+      await ws.close();
+      await http.close({ graceMs: 0, timeoutMs: 1_000 });
+    }
+  });
+
+  it('documentId names a document as the persistedQuery hash does; without the lockdown a body with neither is a plain bad request', async () => {
+    const server = await serve(false);
+    expect((await post(server, { documentId: sha256(LIST) })).body).toEqual({ data: { deployments: { totalCount: 0 } } });
+    const empty = await post(server, {});
+    expect([empty.status, empty.body.errors?.[0]?.extensions?.code]).toEqual([400, 'BAD_USER_INPUT']);
   });
 
   it('a manifest whose key is not its document hash, or whose document does not parse, fails the start naming each', async () => {

@@ -45,13 +45,15 @@ export function useRequestTelemetry(options: RequestTelemetryOptions): Plugin<Gr
       const operation = getOperationAST(args.document as DocumentNode, args.operationName);
       fact.tenant = context.tenant?.slug;
       fact.tenantId = context.tenant?.id;
-      fact.operation = `${operation?.operation ?? 'unknown'} ${operation?.name?.value ?? '(anonymous)'}`;
-      return {
-        onExecuteDone({ result }) {
-          const errors = 'errors' in result ? result.errors : undefined;
-          if (errors?.length) fact.errorCodes = errors.map((e) => String(e.extensions?.code ?? (e.originalError as { code?: string })?.code ?? 'ERROR'));
-        },
-      };
+      // A client names its operation: the log keeps a bounded part of the name.
+      fact.operation = `${operation?.operation ?? 'unknown'} ${(operation?.name?.value ?? '(anonymous)').slice(0, 200)}`;
+    },
+    // The answer as the client gets it, masked: refusals thrown before execution (RATE_LIMITED, UNAUTHENTICATED) included.
+    onResultProcess({ request, result }) {
+      const fact = facts.get(request);
+      const results = Array.isArray(result) ? result : [result];
+      const codes = results.flatMap((one) => ((one as { errors?: readonly { extensions?: { code?: unknown } }[] }).errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')));
+      if (fact && codes.length > 0) fact.errorCodes = codes;
     },
     onResponse({ request, response }) {
       const fact = facts.get(request);
