@@ -34,6 +34,8 @@ export interface GraphQLContext {
    * (429, Retry-After). A plan without the limit counts nothing.
    */
   consumeResource(limit: 'deploymentsPerHour' | 'workflowsPerHour'): Promise<void>;
+  /** Gives back what consumeResource counted in this operation: it was rolled back, so nothing was created. */
+  refundResources(): Promise<void>;
   /** Set while a batch of subscription events executes: the changed rows, read once for the whole batch. */
   readonly changeLoads?: ChangeLoads;
 }

@@ -18,7 +18,7 @@ import { clientAddress, isLocalRequest } from './http/client-address.js';
 import { useAnonymousGuard } from './plugins/tenant/use-anonymous-guard.js';
 import { useIntrospectionAuth } from './plugins/tenant/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/shared/use-query-limits.js';
-import { rateLimitedError, useRateLimit } from './plugins/tenant/use-rate-limit.js';
+import { rateLimitedError, useRateLimit, useResourceRefunds } from './plugins/tenant/use-rate-limit.js';
 import { graphiqlDemoToken, GRAPHIQL_DEMO_TENANT } from './graphiql-demo-token.js';
 import { useServiceEndpoints } from './plugins/shared/use-service-endpoints.js';
 import { useStrictUtf8 } from './plugins/shared/use-strict-utf8.js';
@@ -122,6 +122,8 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       // runs before the first write: Citus refuses size functions in a
       // transaction that has modified a shard.
       let storageBytes: Promise<number> | undefined;
+      // What this operation counted against hourly limits, given back if it rolls back.
+      const consumed: ('deploymentsPerHour' | 'workflowsPerHour')[] = [];
       return {
         tenant,
         plan,
@@ -134,7 +136,12 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
           const max = plan[limit];
           if (max === null) return;
           const decision = await options.services.rateLimiter.consumeResource(tenant, limit, max);
+          consumed.push(limit);
           if (!decision.allowed) throw rateLimitedError(decision, tenant.slug);
+        },
+        refundResources: async () => {
+          const given = consumed.splice(0);
+          await Promise.all(given.map((limit) => options.services.rateLimiter.refundResource(tenant, limit)));
         },
         rowChanges: (tables) => {
           const authorization = request.headers.get('authorization');
@@ -188,6 +195,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       ...useCompiledExecution(),
       // After compiled execution, which replaces the execute function: statements then run inside the request's span.
       ...(tracing ? [tracing.execution] : []),
+      useResourceRefunds(),
       useTenantTransaction({
         database,
         scope: options.tenantScope,

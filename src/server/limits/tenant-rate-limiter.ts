@@ -46,6 +46,8 @@ export interface TenantRateLimiter {
   consumeAnonymous(tenant: { readonly id: string }, clientAddress: string, charge?: { readonly tenant: boolean }): Promise<RateDecision>;
   /** Counts one expensive action of the tenant (a deployment, a workflow created) against its plan's hourly `limit`. */
   consumeResource(tenant: { readonly id: string }, budget: ResourceBudget, limit: number): Promise<RateDecision>;
+  /** Gives back what consumeResource counted, for an action that was rolled back: it created nothing. */
+  refundResource(tenant: { readonly id: string }, budget: ResourceBudget): Promise<void>;
   /**
    * Resolves true once the shared store answers (at once in memory), false
    * after `timeoutMs` without it. Until then counts go to this process's
@@ -134,6 +136,9 @@ export function createTenantRateLimiter(options: TenantRateLimiterOptions = {}):
     },
     consumeResource(tenant, budget, limit) {
       return count(budget, tenant.id, limit);
+    },
+    async refundResource(tenant, budget) {
+      await counters[budget].reward(tenant.id, 1);
     },
     async consumeAnonymous(tenant, clientAddress, charge = { tenant: true }) {
       const address = () => count('anonymousPerAddressPerMinute', clientAddress, anonymousPerAddress);

@@ -82,6 +82,20 @@ describe('deployments and workflows per hour, from the plan', () => {
     expect(deployed.body.errors).toBeUndefined();
   });
 
+  it('a mutation rolled back gives its count back: nothing was created', async () => {
+    const third = await seedTenant(database, await tenantTemplate(), 'res_c', { plan });
+    const project = (await server.graphql<{ createProject: { id: string } }>(third.slug, 'mutation { createProject(input: { name: "Back" }) { id } }', {}, { as: 'member' })).body.data!.createProject.id;
+    // The first field counts, the second refuses its input: the whole mutation rolls back. Twice, as the second
+    // run of a document is compiled (graphql-jit), which replaces the execute function.
+    for (let i = 0; i < 2; i++) {
+      const rolledBack = await server.graphql(third.slug, 'mutation($p: ID!) { a: createDeployment(input: { projectId: $p }) { id } b: createDeployment(input: { projectId: "nope" }) { id } }', { p: project }, { as: 'member' });
+      expect(rolledBack.body.data).toBeNull();
+    }
+    // Both of the plan's two an hour are still there.
+    for (let i = 0; i < 2; i++) expect((await server.graphql(third.slug, DEPLOY, { p: project }, { as: 'member' })).body.errors).toBeUndefined();
+    expect((await server.graphql(third.slug, DEPLOY, { p: project }, { as: 'member' })).status).toBe(429);
+  });
+
   it.runIf(redisAnswers || process.env.CI)('with Redis, two servers share one tenant hourly count', async () => {
     const keyPrefix = `test:resource:${randomBytes(4).toString('hex')}`;
     const [a, b] = [createTenantRateLimiter({ redisUrl: 'redis://127.0.0.1:6379', keyPrefix }), createTenantRateLimiter({ redisUrl: 'redis://127.0.0.1:6379', keyPrefix })];
