@@ -17,14 +17,10 @@ export interface TenantBatchesOptions<Item> {
  * each tenant's batches wait only for that tenant's lane.
  */
 export class TenantBatches<Item> {
+  /** Tenants with work queued or running: an idle tenant holds nothing. */
   private readonly tenants = new Map<string, { readonly loader: DataLoader<Item, void>; readonly lane: LimitFunction; pending: number }>();
 
   constructor(private readonly options: TenantBatchesOptions<Item>) {}
-
-  /** Tenants with work queued or running: an idle tenant holds nothing. */
-  get active(): number {
-    return this.tenants.size;
-  }
 
   /** Queues `item` in the tenant's next batch; the run answers it. */
   add(tenant: string, item: Item): void {

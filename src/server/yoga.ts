@@ -18,7 +18,7 @@ import { clientAddress, isLocalRequest } from './http/client-address.js';
 import { useAnonymousGuard } from './plugins/tenant/use-anonymous-guard.js';
 import { useIntrospectionAuth } from './plugins/tenant/use-introspection-auth.js';
 import { useQueryLimits } from './plugins/shared/use-query-limits.js';
-import { rateLimitedError, useRateLimit, useResourceRefunds } from './plugins/tenant/use-rate-limit.js';
+import { rateLimitedError, useRateLimit } from './plugins/tenant/use-rate-limit.js';
 import { graphiqlDemoToken, GRAPHIQL_DEMO_TENANT } from './graphiql-demo-token.js';
 import { useServiceEndpoints } from './plugins/shared/use-service-endpoints.js';
 import { useStrictUtf8 } from './plugins/shared/use-strict-utf8.js';
@@ -195,7 +195,6 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
       ...useCompiledExecution(),
       // After compiled execution, which replaces the execute function: statements then run inside the request's span.
       ...(tracing ? [tracing.execution] : []),
-      useResourceRefunds(),
       useTenantTransaction({
         database,
         scope: options.tenantScope,

@@ -58,23 +58,3 @@ export function useRateLimit(options: RateLimitOptions): Plugin<GraphQLContext> 
     },
   };
 }
-
-/**
- * An operation with any error is rolled back whole (useTenantTransaction):
- * the deployments and workflows it counted against the plan's hourly limits
- * were never created, so they count no more, given back before its answer
- * leaves. Goes after the compiled-execution plugin, which replaces the
- * execute function and would drop a wrapper set before it.
- */
-export function useResourceRefunds(): Plugin<GraphQLContext> {
-  return {
-    onExecute({ args, executeFn, setExecuteFn }) {
-      const context = args.contextValue as GraphQLContext;
-      setExecuteFn(async (executeArgs) => {
-        const result = await executeFn(executeArgs);
-        if ('errors' in result && result.errors?.length) await context.refundResources().catch(() => undefined);
-        return result;
-      });
-    },
-  };
-}

@@ -37,8 +37,9 @@ class RolledBack {
  * Runs each operation inside one tenant transaction: queries READ ONLY,
  * mutations read-write and atomic (any error rolls the whole operation back,
  * and its data is withheld, since none of it was kept, unless every error is
- * a refusal that must keep its writes). Operations that only introspect never
- * touch the database.
+ * a refusal that must keep its writes; what it counted against the plan's
+ * hourly limits is given back). Operations that only introspect never touch
+ * the database.
  */
 export function useTenantTransaction(options: UseTenantTransactionOptions): Plugin<GraphQLContext> {
   const scope = options.scope ?? withTenantTransaction;
@@ -69,6 +70,8 @@ export function useTenantTransaction(options: UseTenantTransactionOptions): Plug
         try {
           return await (options.heavy ? options.heavy.run(context.tenant.id, operationCost(context) ?? 0, limited) : limited());
         } catch (error) {
+          // Nothing of a write that did not commit was created: what it counted against hourly limits counts no more.
+          if (!readOnly) await context.refundResources().catch(() => undefined);
           if (error instanceof RolledBack) return error.result;
           throw error;
         }
