@@ -44,6 +44,21 @@ export interface Config {
   readonly port: number;
   /** Requests to `<slug>.<baseDomain>` name their tenant by subdomain; empty turns that off. */
   readonly baseDomain: string;
+  /**
+   * Other names this server is reached by (SERVER_HOSTS, comma-separated: a
+   * load balancer's, an internal service name). A Host that is neither under
+   * the base domain, nor one of these, nor an IP or a single label
+   * (localhost) is looked up as a tenant's custom domain, and refused with
+   * 404 unless one is verified.
+   */
+  readonly serverHosts: readonly string[];
+  /**
+   * Where a custom domain's verification connects instead of the domain's own
+   * address, port 80, still asking for `http://<domain>/.well-known/…` with
+   * the domain in Host (DOMAIN_VERIFICATION_CONNECT_TO=host:port, as curl's
+   * --connect-to): a staging setup whose domains do not resolve yet, and tests.
+   */
+  readonly domainVerificationConnectTo: { readonly host: string; readonly port: number } | undefined;
   /** GraphiQL is served unless this is true (NODE_ENV=production). */
   readonly production: boolean;
   /** Overrides every plan's requests-per-minute limit (load tests, special deployments). */
@@ -99,6 +114,16 @@ export interface Config {
   readonly trustedDocumentsOnly: boolean;
   /** Where OpenTelemetry traces go over OTLP/HTTP (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces); unset: no tracing. */
   readonly otlpTracesUrl: string | undefined;
+  /**
+   * The master key that wraps every tenant's settings data key (32 bytes,
+   * base64 or hex), from SETTINGS_MASTER_KEY or the file SETTINGS_MASTER_KEY_FILE
+   * names. Neither, outside production: a key kept under `dataDir`. Neither in
+   * production: secret settings are refused (SETTINGS_KEY_UNAVAILABLE).
+   */
+  readonly settingsMasterKey: string | undefined;
+  readonly settingsMasterKeyFile: string | undefined;
+  /** Master keys being rotated out (SETTINGS_PREVIOUS_MASTER_KEYS, comma-separated): still unwrap, never wrap. */
+  readonly settingsPreviousMasterKeys: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -109,6 +134,8 @@ export class ConfigError extends Error {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
 
 /**
  * The only reader of the environment. Every variable is validated and all
@@ -143,8 +170,19 @@ export function loadConfig(env: Env = process.env): Config {
   };
 
   const baseDomain = (env.BASE_DOMAIN ?? 'localhost').toLowerCase();
-  if (baseDomain !== '' && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(baseDomain)) {
+  if (baseDomain !== '' && !HOST_NAME.test(baseDomain)) {
     problems.push(`BASE_DOMAIN must be a host name such as example.com, got "${baseDomain}"`);
+  }
+  const serverHosts = (env.SERVER_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase().replace(/\.$/, '')).filter(Boolean);
+  for (const host of serverHosts) {
+    if (!HOST_NAME.test(host)) problems.push(`SERVER_HOSTS entries must be host names such as schemata.internal.example, got "${host}"`);
+  }
+  let domainVerificationConnectTo: Config['domainVerificationConnectTo'];
+  if (env.DOMAIN_VERIFICATION_CONNECT_TO) {
+    const match = /^([a-z0-9.-]+|\[[0-9a-f:.]+\]):(\d{1,5})$/i.exec(env.DOMAIN_VERIFICATION_CONNECT_TO);
+    const port = Number(match?.[2]);
+    if (match && port >= 1 && port <= 65535) domainVerificationConnectTo = { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+    else problems.push(`DOMAIN_VERIFICATION_CONNECT_TO must be host:port such as 127.0.0.1:8080, got "${env.DOMAIN_VERIFICATION_CONNECT_TO}"`);
   }
   const nodeEnv = env.NODE_ENV ?? 'development';
   if (!['development', 'production', 'test'].includes(nodeEnv)) problems.push(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
@@ -179,6 +217,12 @@ export function loadConfig(env: Env = process.env): Config {
 
   if (env.METRICS_TOKEN && !/^[\x21-\x7e]{16,200}$/.test(env.METRICS_TOKEN)) problems.push('METRICS_TOKEN must be 16 to 200 printable characters without spaces');
 
+  const settingsPreviousMasterKeys = (env.SETTINGS_PREVIOUS_MASTER_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  // Checked here so a bad key stops the deploy, not the first secret; the key itself is never echoed.
+  if (env.SETTINGS_MASTER_KEY && !isMasterKeyText(env.SETTINGS_MASTER_KEY)) problems.push(`SETTINGS_MASTER_KEY must be 32 bytes as base64 or hex (e.g. openssl rand -base64 32)`);
+  if (settingsPreviousMasterKeys.some((k) => !isMasterKeyText(k))) problems.push('every SETTINGS_PREVIOUS_MASTER_KEYS entry must be 32 bytes as base64 or hex');
+  if (env.SETTINGS_MASTER_KEY && env.SETTINGS_MASTER_KEY_FILE) problems.push('set SETTINGS_MASTER_KEY or SETTINGS_MASTER_KEY_FILE, not both');
+
   const config: Config = {
     databaseUrl: postgresUrl('DATABASE_URL'),
     databaseDirectUrl: postgresUrl('DATABASE_DIRECT_URL'),
@@ -192,6 +236,8 @@ export function loadConfig(env: Env = process.env): Config {
     migrateConcurrency: int('MIGRATE_CONCURRENCY', 4, 1, 256),
     port: int('PORT', 4000, 1, 65535),
     baseDomain,
+    serverHosts,
+    domainVerificationConnectTo,
     production: nodeEnv === 'production',
     corsOrigins,
     logLevel: env.LOG_LEVEL || 'info',
@@ -212,6 +258,9 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: env.METRICS_TOKEN || undefined,
     trustedDocumentsFile: env.TRUSTED_DOCUMENTS_FILE ? path.resolve(PROJECT_ROOT, env.TRUSTED_DOCUMENTS_FILE) : undefined,
     trustedDocumentsOnly: env.TRUSTED_DOCUMENTS_ONLY === 'true',
+    settingsMasterKey: env.SETTINGS_MASTER_KEY || undefined,
+    settingsMasterKeyFile: env.SETTINGS_MASTER_KEY_FILE ? path.resolve(PROJECT_ROOT, env.SETTINGS_MASTER_KEY_FILE) : undefined,
+    settingsPreviousMasterKeys,
     otlpTracesUrl: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined),
   };
   if (config.databaseDirectUrl && !config.databaseUrl) {
@@ -227,4 +276,17 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.trustedDocumentsOnly && !config.trustedDocumentsFile) problems.push('TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS_FILE: with no trusted document every request would be refused');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** 32 bytes written as 64 hex digits or as base64 (padded or not, standard or URL alphabet). */
+export function decodeMasterKey(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed)) return undefined;
+  const key = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  return key.length === 32 ? key : undefined;
+}
+
+function isMasterKeyText(text: string): boolean {
+  return decodeMasterKey(text) !== undefined;
 }

@@ -20,9 +20,11 @@ export async function exportCommand(database: Database, slug: string, options: E
   const summary = exported.summary!;
   console.error(
     `exported tenant ${exported.tenant.slug} (template version ${summary.templateVersion}): ` +
-      `${summary.tables} tables, ${count(summary.rows)} rows, ${summary.sequences} sequences, ${formatBytes(summary.bytes, 'MiB')} in ${ms(summary.durationMs)}`,
+      `${summary.tables} tables, ${count(summary.rows)} rows, ${summary.sequences} sequences, ${summary.settings} settings, ${formatBytes(summary.bytes, 'MiB')} in ${ms(summary.durationMs)}`,
   );
-  if (options.withoutCredentials) console.error('  without credentials: no password hashes, no refresh or one-time tokens');
+  if (options.withoutCredentials) {
+    console.error(`  without credentials: no password hashes, no refresh or one-time tokens, no secret settings (${summary.secretsLeftOut} left out)`);
+  }
   console.error(`  ${perTable(summary.rowCounts)}`);
 }
 
@@ -34,7 +36,7 @@ export async function importCommand(database: Database, template: Template, file
   const migrated = imported.fromVersion < tenant.template_version ? `, migrated from template version ${imported.fromVersion}` : '';
   console.log(
     `imported tenant ${tenant.slug} ("${tenant.name}"): ${imported.tables} tables, ${count(imported.rows)} rows, ` +
-      `${imported.sequences} sequences in ${ms(imported.durationMs)}${migrated}`,
+      `${imported.sequences} sequences, ${imported.settings} settings in ${ms(imported.durationMs)}${migrated}`,
   );
   console.log(`  ${perTable(imported.rowCounts)}`);
   console.log(`  schema ${tenant.schema_name}, template version ${tenant.template_version}, plan ${tenant.plan}, id ${tenant.id}`);
@@ -45,7 +47,7 @@ export async function cloneCommand(database: Database, template: Template, slug:
   const { tenant } = cloned;
   console.log(
     `cloned tenant ${cloned.source.slug} to ${tenant.slug} ("${tenant.name}"): ${cloned.tables} tables, ${count(cloned.rows)} rows, ` +
-      `${cloned.sequences} sequences in ${ms(cloned.durationMs)}`,
+      `${cloned.sequences} sequences, ${cloned.settings} settings in ${ms(cloned.durationMs)}`,
   );
   console.log(`  ${perTable(cloned.rowCounts)}`);
   console.log(`  schema ${tenant.schema_name}, template version ${tenant.template_version}, plan ${tenant.plan}, id ${tenant.id}`);

@@ -36,6 +36,8 @@ export interface GraphQLContext {
   consumeResource(limit: 'deploymentsPerHour' | 'workflowsPerHour'): Promise<void>;
   /** Gives back what consumeResource counted in this operation: it was rolled back, so nothing was created. */
   refundResources(): Promise<void>;
+  /** The tenant's plain (non-secret) settings, read from the control plane; secrets never reach the tenant API. */
+  plainSettings(): Promise<readonly { readonly key: string; readonly value: string }[]>;
   /** Set while a batch of subscription events executes: the changed rows, read once for the whole batch. */
   readonly changeLoads?: ChangeLoads;
 }

@@ -43,7 +43,7 @@ query Fleet {
 
 /** The platform operators' API: its own schema, every operation behind a platform-admin token (the schema alone is open outside production). */
 export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<Record<string, unknown>, AdminContext> {
-  const { config, database, logger } = options.services;
+  const { config, database, logger, settingsKeys } = options.services;
   const template = options.template;
   const logError = options.logError ?? ((error: unknown) => logger.error({ err: error }, 'unexpected admin error'));
   const operations = new AdminOperationLog();
@@ -60,7 +60,7 @@ export function createAdminYoga(options: AdminYogaOptions): YogaServerInstance<R
     // No placeholder header: GraphiQL would send it with its first schema request and show that request's 401.
     graphiql: config.production ? false : { title: 'schemata admin', defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL,
-    context: () => ({ database, template, usageSlot: pLimit(USAGE_REPORTS_AT_ONCE), operations }) as Partial<AdminContext> as AdminContext,
+    context: () => ({ database, config, template, usageSlot: pLimit(USAGE_REPORTS_AT_ONCE), operations, settingsKeys }) as Partial<AdminContext> as AdminContext,
     plugins: [
       useStrictUtf8(),
       useStringInputLimits(),

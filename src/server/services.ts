@@ -5,6 +5,7 @@ import { TenantKeyStore } from '../auth/tenant-keys.js';
 import { VerifiedTokenCache } from '../auth/verified-token-cache.js';
 import type { Config } from '../config.js';
 import { PlanCatalog } from '../control/plans/plan-catalog.js';
+import { loadMasterKeys, type MasterKeys } from '../control/settings/settings-cipher.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { startTracing, type Tracing } from './observability/tracing.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
@@ -85,6 +86,8 @@ export interface Services {
   readonly trustedDocuments: TrustedDocuments | undefined;
   /** OpenTelemetry, when OTEL_EXPORTER_OTLP_ENDPOINT is set (or a test exporter given); off by default. */
   readonly tracing: Tracing | undefined;
+  /** The settings master keys (SETTINGS_MASTER_KEY…), read once at start. */
+  readonly settingsKeys: MasterKeys;
   /**
    * Stops what the root started: the subscriptions' feed (ending its streams), the registry's LISTEN connection, the rate
    * limiter's Redis, then the last usage flush. Call it after the listeners
@@ -94,7 +97,7 @@ export interface Services {
 }
 
 /** What the admin API needs: it caches nothing, so it needs no registry. */
-export type AdminServices = Pick<Services, 'config' | 'database' | 'logger'>;
+export type AdminServices = Pick<Services, 'config' | 'database' | 'logger' | 'settingsKeys'>;
 
 /**
  * The rate limiter the config asks for: Redis-backed when REDIS_URL is set.
@@ -120,6 +123,7 @@ export async function createServices(config: Config, database: Database, options
   const logger = options.logger ?? createLogger(config.logLevel);
   // Before anything holds a connection: a bad manifest fails the start at once.
   const trustedDocuments = config.trustedDocumentsFile ? await loadTrustedDocuments(config.trustedDocumentsFile) : undefined;
+  const settingsKeys = loadMasterKeys(config);
   const tracing = options.traceExporter || config.otlpTracesUrl ? startTracing({ exporter: options.traceExporter, otlpTracesUrl: config.otlpTracesUrl }) : undefined;
   const registry = await TenantRegistry.start(database, {
     onSyncChange: (synced) =>
@@ -181,6 +185,7 @@ export async function createServices(config: Config, database: Database, options
       rowChanges: feed,
       trustedDocuments,
       tracing,
+      settingsKeys,
       async close() {
         await feed.close();
         await tracing?.shutdown();

@@ -32,7 +32,7 @@ describe('npm run tenant -- export | import | clone', () => {
     expect(lines.pop()).toBe('');
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
     expect(JSON.parse(lines[0]!)).toMatchObject({ format: 'schemata-tenant-export', tenant: { slug: source.slug } });
-    expect(exported.stderr).toMatch(/^exported tenant \S+ \(template version \d+\): 7 tables, [\d,]+ rows, 0 sequences, [\d.]+ MiB in \d+ ms$/m);
+    expect(exported.stderr).toMatch(/^exported tenant \S+ \(template version \d+\): 7 tables, [\d,]+ rows, 0 sequences, \d+ settings, [\d.]+ MiB in \d+ ms$/m);
 
     const file = path.join(dir, `${source.slug}.ndjson`);
     await fs.writeFile(file, exported.stdout);
@@ -40,7 +40,7 @@ describe('npm run tenant -- export | import | clone', () => {
     const imported = await tenantCli(['import', file, '--as', slug, '--name', 'Imported Co']);
     expect(imported.stderr).not.toMatch(/error/);
     expect(imported.code).toBe(0);
-    expect(imported.stdout).toMatch(new RegExp(`^imported tenant ${slug} \\("Imported Co"\\): 7 tables, [\\d,]+ rows, 0 sequences in \\d+ ms$`, 'm'));
+    expect(imported.stdout).toMatch(new RegExp(`^imported tenant ${slug} \\("Imported Co"\\): 7 tables, [\\d,]+ rows, 0 sequences, \\d+ settings in \\d+ ms$`, 'm'));
     const copy = await findTenantBySlug(database.control, slug);
     expect(await tenantContents(database, copy!.schema_name)).toEqual(await tenantContents(database, source.schema_name));
 
@@ -50,7 +50,7 @@ describe('npm run tenant -- export | import | clone', () => {
 
     const cloned = await tenantCli(['clone', source.slug, '--as', uniqueSlug('cli_cln')]);
     expect(cloned.code).toBe(0);
-    expect(cloned.stdout).toMatch(/^cloned tenant \S+ to \S+ \(".* \(clone\)"\): 7 tables, [\d,]+ rows, 0 sequences in \d+ ms$/m);
+    expect(cloned.stdout).toMatch(/^cloned tenant \S+ to \S+ \(".* \(clone\)"\): 7 tables, [\d,]+ rows, 0 sequences, \d+ settings in \d+ ms$/m);
   }, 180_000);
 
   it('bad input exits 1 with a coded error, no stack trace, and nothing on stdout for export', async () => {

@@ -1,5 +1,6 @@
 import { findPlatformSecret } from '../../src/auth/platform-auth.repository.js';
 import { issuePlatformToken } from '../../src/auth/platform-token.js';
+import { loadMasterKeys, type MasterKeys } from '../../src/control/settings/settings-cipher.js';
 import type { Database } from '../../src/db/database.js';
 import { createAdminYoga } from '../../src/server/admin-yoga.js';
 import { createLogger, type Logger } from '../../src/server/observability/logger.js';
@@ -15,10 +16,14 @@ export interface AdminTestServer {
   readonly yoga: ReturnType<typeof createAdminYoga>;
 }
 
-export async function startAdminTestServer(database: Database, options: { logger?: Logger; production?: boolean } = {}): Promise<AdminTestServer> {
+export async function startAdminTestServer(
+  database: Database,
+  options: { logger?: Logger; production?: boolean; settingsKeys?: MasterKeys } = {},
+): Promise<AdminTestServer> {
   const config = testConfig({ production: options.production ?? false });
   const logger = options.logger ?? createLogger('silent');
-  const yoga = createAdminYoga({ services: { config, database, logger }, template: await tenantTemplate(), logError: () => undefined });
+  const settingsKeys = options.settingsKeys ?? loadMasterKeys(config);
+  const yoga = createAdminYoga({ services: { config, database, logger, settingsKeys }, template: await tenantTemplate(), logError: () => undefined });
   const platformToken = async (options: { scope?: string; ttlSeconds?: number } = {}) => {
     const secret = await findPlatformSecret(database.control);
     return (await issuePlatformToken(secret!, 'test-operator', config, { ttlSeconds: options.ttlSeconds ?? 300, scope: options.scope })).token;

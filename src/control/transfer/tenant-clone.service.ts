@@ -12,11 +12,15 @@ import { holdSchemaForReading } from '../../db/schema-locks.js';
 import { copySequence, copyTableRows, listTenantSequences, listTenantTables } from './tenant-tables.repository.js';
 import { findTenantById, findTenantBySlug } from '../registry/tenant.repository.js';
 import { migrateTenantInTransaction, provisionTenantInTransaction, tenantLabel, tenantNotFound } from '../tenants/tenant.service.js';
+import { NO_MASTER_KEYS, type MasterKeys } from '../settings/settings-cipher.js';
+import { readSettingsBundle, writeSettingsBundle } from '../settings/tenant-settings.service.js';
 
 export interface CloneTarget {
   readonly slug: string;
   /** `<source name> (clone)` when absent. */
   readonly name?: string | undefined;
+  /** Opens the source's secret settings to seal them anew under the copy's own data key; a source with secrets is refused without it. */
+  readonly settingsKeys?: MasterKeys | undefined;
 }
 
 export interface ClonedTenant {
@@ -27,6 +31,7 @@ export interface ClonedTenant {
   readonly rows: number;
   readonly rowCounts: Readonly<Record<string, number>>;
   readonly sequences: number;
+  readonly settings: number;
   readonly durationMs: number;
 }
 
@@ -55,7 +60,7 @@ export async function cloneTenant(database: Database, template: Template, source
   // One connection for the hold and the transaction: the hold must exist before the snapshot does.
   const hold = await holdSchemaForReading(database, found.schema_name);
   try {
-    return await cloneInTransaction(hold.db, template, database, found, { slug, name: nameOverride ?? defaultName(found) }, started);
+    return await cloneInTransaction(hold.db, template, database, found, { slug, name: nameOverride ?? defaultName(found), settingsKeys: target.settingsKeys ?? NO_MASTER_KEYS }, started);
   } finally {
     await hold.release();
   }
@@ -66,7 +71,7 @@ async function cloneInTransaction(
   template: Template,
   roles: TenantRoleOptions,
   found: Tenant,
-  target: { readonly slug: string; readonly name: string },
+  target: { readonly slug: string; readonly name: string; readonly settingsKeys: MasterKeys },
   started: number,
 ): Promise<ClonedTenant> {
   return db
@@ -99,9 +104,10 @@ async function cloneInTransaction(
       const sequences = await listTenantSequences(trx, copy.schema_name);
       for (const sequence of sequences) await copySequence(trx, source.schema_name, copy.schema_name, sequence);
       const { tenant } = await migrateTenantInTransaction(trx, template, copy);
+      const settings = await writeSettingsBundle(trx, target.settingsKeys, await readSettingsBundle(trx, source.id), tenant.id);
 
       const rows = Object.values(rowCounts).reduce((a, b) => a + b, 0);
-      return { source, tenant, tables: tables.length, rows, rowCounts, sequences: sequences.length, durationMs: performance.now() - started };
+      return { source, tenant, tables: tables.length, rows, rowCounts, sequences: sequences.length, settings, durationMs: performance.now() - started };
     });
 }
 

@@ -2,6 +2,7 @@ import type { TenantPlan } from '../../db/control-database.js';
 import { SchemataError } from '../../errors.js';
 import type { AppliedMigration } from '../../migrations/ledger.repository.js';
 import { acceptsChecksum, type Template } from '../../migrations/template.js';
+import type { StoredDataKey, StoredSetting } from '../settings/tenant-settings.repository.js';
 import type { SequenceState } from './tenant-tables.repository.js';
 
 /*
@@ -9,7 +10,12 @@ import type { SequenceState } from './tenant-tables.repository.js';
  *   header    {"format":"schemata-tenant-export","formatVersion":1,"templateVersion":2,"migrations":[…],"tenant":{…},"exportedAt":"…"}
  *   row       {"table":"users","row":{…}}            rows in foreign-key order, each as Postgres's to_jsonb
  *   sequence  {"sequence":"…","value":"42","isCalled":true}
- *   trailer   {"end":"schemata-tenant-export","rowCounts":{"users":25,…},"rows":…,"sequences":…}
+ *   data key  {"dataKey":{"tenantId":"…","masterKeyId":"…","wrapped":"<base64>"}}   only with secret settings
+ *   setting   {"setting":"…","secret":false,"value":"…"} or {"setting":"…","secret":true,"sealed":"<base64>"}
+ *   trailer   {"end":"schemata-tenant-export","rowCounts":{"users":25,…},"rows":…,"sequences":…,"settings":…}
+ * A secret never appears in clear: it travels sealed under the tenant's data
+ * key, which travels wrapped by the master key, so only an installation that
+ * holds that master key can import it (and re-seals it under a key of its own).
  * The trailer's counts let an import tell a complete file from a cut one.
  */
 
@@ -43,6 +49,8 @@ export interface ExportTrailer {
   readonly rowCounts: Readonly<Record<string, number>>;
   readonly rows: number;
   readonly sequences: number;
+  /** Absent in exports made before settings existed. */
+  readonly settings?: number;
 }
 
 export function headerLine(header: Omit<ExportHeader, 'format' | 'formatVersion'>): string {
@@ -56,6 +64,15 @@ export function rowLinePrefix(table: string): string {
 
 export function sequenceLine(name: string, state: SequenceState): string {
   return `${JSON.stringify({ sequence: name, value: state.value, isCalled: state.isCalled })}\n`;
+}
+
+export function dataKeyLine(tenantId: string, key: StoredDataKey): string {
+  return `${JSON.stringify({ dataKey: { tenantId, masterKeyId: key.masterKeyId, wrapped: key.wrappedKey.toString('base64') } })}\n`;
+}
+
+export function settingLine(setting: StoredSetting): string {
+  const body = setting.secret ? { sealed: setting.ciphertext!.toString('base64') } : { value: setting.value };
+  return `${JSON.stringify({ setting: setting.key, secret: setting.secret, ...body })}\n`;
 }
 
 export function trailerLine(trailer: Omit<ExportTrailer, 'end'>): string {
@@ -137,7 +154,11 @@ function checkSameTemplate(migrations: readonly AppliedMigration[], templateVers
 export type ExportLine =
   | { readonly kind: 'row'; readonly table: string; readonly columns: readonly string[] }
   | { readonly kind: 'sequence'; readonly name: string; readonly state: SequenceState }
+  | { readonly kind: 'dataKey'; readonly tenantId: string; readonly key: StoredDataKey }
+  | { readonly kind: 'setting'; readonly setting: StoredSetting }
   | { readonly kind: 'end'; readonly trailer: ExportTrailer };
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Classifies a parsed line after the header; the row's values are left to Postgres. */
 export function classifyLine(value: unknown, lineNumber: number): ExportLine {
@@ -149,6 +170,21 @@ export function classifyLine(value: unknown, lineNumber: number): ExportLine {
       }
       return { kind: 'sequence', name: value.sequence, state: { value: value.value, isCalled: value.isCalled } };
     }
+    if (isObject(value.dataKey)) {
+      const { tenantId, masterKeyId, wrapped } = value.dataKey;
+      if (typeof tenantId !== 'string' || typeof masterKeyId !== 'string' || !/^[0-9a-f]{16}$/.test(masterKeyId) || typeof wrapped !== 'string' || !BASE64.test(wrapped)) {
+        throw invalidExport(`line ${lineNumber}: the settings data key is not valid`);
+      }
+      return { kind: 'dataKey', tenantId, key: { masterKeyId, wrappedKey: Buffer.from(wrapped, 'base64') } };
+    }
+    if (typeof value.setting === 'string') {
+      const key = value.setting;
+      if (value.secret === true && typeof value.sealed === 'string' && BASE64.test(value.sealed)) {
+        return { kind: 'setting', setting: { key, secret: true, value: null, ciphertext: Buffer.from(value.sealed, 'base64'), updatedAt: new Date() } };
+      }
+      if (value.secret === false && typeof value.value === 'string') return { kind: 'setting', setting: { key, secret: false, value: value.value, ciphertext: null, updatedAt: new Date() } };
+      throw invalidExport(`line ${lineNumber}: setting ${shown(key)} has neither a value nor a sealed secret`);
+    }
     if (value.end === EXPORT_FORMAT) {
       const counts = value.rowCounts;
       if (!isObject(counts) || !Object.values(counts).every((n) => Number.isInteger(n) && (n as number) >= 0)) {
@@ -157,5 +193,5 @@ export function classifyLine(value: unknown, lineNumber: number): ExportLine {
       return { kind: 'end', trailer: value as unknown as ExportTrailer };
     }
   }
-  throw invalidExport(`line ${lineNumber} is neither a row, a sequence nor the end marker`);
+  throw invalidExport(`line ${lineNumber} is neither a row, a sequence, a setting nor the end marker`);
 }

@@ -3,7 +3,8 @@ import QueryStream from 'pg-query-stream';
 import type { Tenant } from '../../db/control-database.js';
 import type { Database } from '../../db/database.js';
 import { readLedgers } from '../../migrations/ledger.repository.js';
-import { CREDENTIAL_COLUMNS, CREDENTIAL_TABLES, headerLine, rowLinePrefix, sequenceLine, trailerLine } from './tenant-export-format.js';
+import { CREDENTIAL_COLUMNS, CREDENTIAL_TABLES, dataKeyLine, headerLine, rowLinePrefix, sequenceLine, settingLine, trailerLine } from './tenant-export-format.js';
+import { readSettingsBundle } from '../settings/tenant-settings.service.js';
 import { holdSchemaForReading } from '../../db/schema-locks.js';
 import { listTenantSequences, listTenantTables, readSequence, rowsAsJsonQuery } from './tenant-tables.repository.js';
 import { findTenantById } from '../registry/tenant.repository.js';
@@ -16,6 +17,9 @@ export interface ExportSummary {
   readonly rows: number;
   readonly rowCounts: Readonly<Record<string, number>>;
   readonly sequences: number;
+  readonly settings: number;
+  /** Secret settings left out (withoutCredentials). */
+  readonly secretsLeftOut: number;
   /** UTF-8 bytes of NDJSON produced. */
   readonly bytes: number;
   /** From the first line pulled to the last. */
@@ -26,6 +30,7 @@ export interface ExportOptions {
   /**
    * Leaves out password hashes and the refresh and one-time token tables, for
    * an export that may travel where credentials should not; their row counts are 0.
+   * Secret settings are left out too (they travel sealed otherwise).
    * @default false
    */
   readonly withoutCredentials?: boolean;
@@ -96,6 +101,9 @@ async function* exportLines(
     const ledger = (await readLedgers(db, [schema])).get(schema) ?? [];
     const tables = await listTenantTables(db, schema);
     const sequences = await listTenantSequences(db, schema);
+    // Read before the scope below, which leaves no access to the control plane; the same snapshot as the rows.
+    const settings = await readSettingsBundle(db, tenant.id);
+    const carried = withoutCredentials ? settings.settings.filter((s) => !s.secret) : settings.settings;
     // The rows are read as the tenant's own role: whatever a bug asked for,
     // the export could only ever hold this tenant's data (see TransactionScope).
     await enterScope(client, { role: schema });
@@ -132,11 +140,23 @@ async function* exportLines(
       rows += count;
     }
     for (const name of sequences) chunk += sequenceLine(name, await readSequence(db, schema, name));
-    chunk += trailerLine({ rowCounts, rows, sequences: sequences.length });
+    if (settings.dataKey && carried.some((s) => s.secret)) chunk += dataKeyLine(tenant.id, settings.dataKey);
+    for (const setting of carried) chunk += settingLine(setting);
+    chunk += trailerLine({ rowCounts, rows, sequences: sequences.length, settings: carried.length });
     bytes += Buffer.byteLength(chunk);
     await client.query('COMMIT');
     inTransaction = false;
-    onDone({ templateVersion: tenant.template_version, tables: tables.length, rows, rowCounts, sequences: sequences.length, bytes, durationMs: performance.now() - started });
+    onDone({
+      templateVersion: tenant.template_version,
+      tables: tables.length,
+      rows,
+      rowCounts,
+      sequences: sequences.length,
+      settings: carried.length,
+      secretsLeftOut: settings.settings.length - carried.length,
+      bytes,
+      durationMs: performance.now() - started,
+    });
     yield chunk;
   } finally {
     // Also reached when the consumer stops early, at the yield it stopped on.

@@ -11,11 +11,20 @@ import { validateSlug, validateTenantName } from '../registry/slug.js';
 import { classifyLine, invalidExport, parseHeader, shown, truncatedExport, type ExportTrailer } from './tenant-export-format.js';
 import { insertRowsFromJson, listTenantSequences, listTenantTables, setSequence, type TenantTable } from './tenant-tables.repository.js';
 import { migrateTenantInTransaction, provisionTenantInTransaction } from '../tenants/tenant.service.js';
+import { NO_MASTER_KEYS, type MasterKeys } from '../settings/settings-cipher.js';
+import type { StoredDataKey, StoredSetting } from '../settings/tenant-settings.repository.js';
+import { writeSettingsBundle } from '../settings/tenant-settings.service.js';
 
 export interface ImportTarget {
   readonly slug: string;
   /** The exported tenant's name when absent. */
   readonly name?: string | undefined;
+  /**
+   * Opens the source's secret settings to seal them anew for the new tenant;
+   * without the master key that wrapped the source's data key, a tenant with
+   * secrets is refused (SETTINGS_KEY_UNAVAILABLE) and nothing is created.
+   */
+  readonly settingsKeys?: MasterKeys | undefined;
 }
 
 export interface ImportedTenant {
@@ -27,6 +36,8 @@ export interface ImportedTenant {
   readonly rows: number;
   readonly rowCounts: Readonly<Record<string, number>>;
   readonly sequences: number;
+  /** Settings carried over; secrets among them sealed anew under the new tenant's own data key. */
+  readonly settings: number;
   readonly durationMs: number;
 }
 
@@ -82,9 +93,15 @@ export async function importTenant(
           throw error;
         },
       );
-      const loaded = await loadLines(trx, provisioned.schema_name, lines);
+      const { settings: bundle, ...loaded } = await loadLines(trx, provisioned.schema_name, lines);
       const { tenant } = await migrateTenantInTransaction(trx, template, provisioned);
-      return { tenant, fromVersion: header.templateVersion, ...loaded, durationMs: performance.now() - started };
+      const settings = await writeSettingsBundle(trx, target.settingsKeys ?? NO_MASTER_KEYS, { ...bundle, tenantId: bundle.tenantId ?? tenant.id }, tenant.id).catch(
+        (error: unknown) => {
+          if (isSchemataError(error) && error.code === 'INVALID_SETTING') throw invalidExport(`a setting is not valid: ${error.message}`);
+          throw error;
+        },
+      );
+      return { tenant, fromVersion: header.templateVersion, ...loaded, settings, durationMs: performance.now() - started };
     });
   } finally {
     // Stops reading (and closes the file) however the import ended.
@@ -97,6 +114,7 @@ interface Loaded {
   readonly rows: number;
   readonly rowCounts: Readonly<Record<string, number>>;
   readonly sequences: number;
+  readonly settings: { readonly tenantId: string | undefined; readonly dataKey: StoredDataKey | undefined; readonly settings: StoredSetting[] };
 }
 
 async function loadLines(trx: Kysely<ControlDatabase>, schema: string, lines: AsyncGenerator<NumberedLine>): Promise<Loaded> {
@@ -118,6 +136,7 @@ async function loadLines(trx: Kysely<ControlDatabase>, schema: string, lines: As
 
   let trailer: ExportTrailer | undefined;
   let sequencesSet = 0;
+  const settings: Loaded['settings'] = { tenantId: undefined, dataKey: undefined, settings: [] };
   let unparsable: number | undefined;
   for (;;) {
     const line = await nextLine(lines);
@@ -154,6 +173,14 @@ async function loadLines(trx: Kysely<ControlDatabase>, schema: string, lines: As
         throw refusedByDatabase(error, `line ${line.number}: the value ${parsed.state.value} of sequence ${shown(parsed.name)} was refused`, { sequence: parsed.name });
       }
       sequencesSet += 1;
+    } else if (parsed.kind === 'dataKey') {
+      await flush();
+      Object.assign(settings, { tenantId: parsed.tenantId, dataKey: parsed.key });
+    } else if (parsed.kind === 'setting') {
+      await flush();
+      if (settings.settings.some((s) => s.key === parsed.setting.key)) throw invalidExport(`line ${line.number}: setting ${shown(parsed.setting.key)} appears twice`);
+      if (parsed.setting.secret && !settings.dataKey) throw invalidExport(`line ${line.number}: secret setting ${shown(parsed.setting.key)} comes without the data key that opens it`);
+      settings.settings.push(parsed.setting);
     } else {
       await flush();
       trailer = parsed.trailer;
@@ -162,8 +189,11 @@ async function loadLines(trx: Kysely<ControlDatabase>, schema: string, lines: As
   if (unparsable !== undefined) throw truncatedExport(`the last line, ${unparsable}, is cut off`);
   if (!trailer) throw truncatedExport('the end marker is missing');
   checkCounts(trailer, rowCounts, sequencesSet);
+  if (Number.isInteger(trailer.settings) && settings.settings.length < trailer.settings!) {
+    throw truncatedExport(`${settings.settings.length} of ${trailer.settings} settings are present`);
+  }
   const rows = Object.values(rowCounts).reduce((a, b) => a + b, 0);
-  return { tables: tables.size, rows, rowCounts, sequences: sequencesSet };
+  return { tables: tables.size, rows, rowCounts, sequences: sequencesSet, settings };
 }
 
 function checkCounts(trailer: ExportTrailer, rowCounts: Readonly<Record<string, number>>, sequences: number): void {

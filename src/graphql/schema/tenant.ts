@@ -39,6 +39,11 @@ const PlanLimitsRef = builder.objectRef<Plan>('PlanLimits').implement({
   }),
 });
 
+const SettingRef = builder.objectRef<{ readonly key: string; readonly value: string }>('TenantSetting').implement({
+  description: "One of the tenant's settings, as the platform's operators set them.",
+  fields: (t) => ({ key: t.exposeString('key'), value: t.exposeString('value') }),
+});
+
 const TenantRef = builder.objectRef<Tenant>('Tenant').implement({
   description: 'The tenant this request runs in.',
   fields: (t) => ({
@@ -48,6 +53,12 @@ const TenantRef = builder.objectRef<Tenant>('Tenant').implement({
     plan: t.exposeString('plan'),
     limits: t.field({ type: PlanLimitsRef, resolve: (_tenant, _args, context) => context.plan }),
     stats: t.field({ type: TenantStatsRef, resolve: (_tenant, _args, context) => readTenantStats(context.db) }),
+    settings: t.field({
+      type: [SettingRef],
+      authScopes: { admin: true },
+      description: 'The plain settings (feature toggles and the like), ordered by key; secret settings are never shown here. Admins only.',
+      resolve: async (_tenant, _args, context) => [...(await context.plainSettings())],
+    }),
   }),
 });
 
