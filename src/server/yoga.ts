@@ -95,8 +95,8 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     graphiql: config.production
       ? false
       : async (request, serverContext) => {
-          const sources = tenantSources(request, config.baseDomain);
-          const named = sources.path ?? sources.subdomain;
+          const sources = tenantSources(request, config);
+          const named = sources.path ?? sources.subdomain ?? sources.domain;
           // For a developer at this machine only: a server left without NODE_ENV=production and reachable by others hands none out.
           const demo = (named === undefined || named === GRAPHIQL_DEMO_TENANT) && isLocalRequest(serverContext);
           const token = demo ? await graphiqlDemoToken(options.services) : undefined;
@@ -114,7 +114,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
     renderGraphiQL,
     context: async ({ request, ...serverContext }): Promise<GraphQLContext> => {
       const address = clientAddress(serverContext, config.trustProxy);
-      const sources = tenantSources(request, config.baseDomain);
+      const sources = tenantSources(request, config);
       const tenant = await resolveTenant(sources, registry, address);
       const plan = await plans.forTenant(tenant);
       let identity: Promise<IdentityDeps> | undefined;

@@ -27,16 +27,19 @@ export interface TenantCacheOptions {
 }
 
 type Entry = { readonly tenant: Tenant };
-export type TenantKey = 'slug' | 'id';
+/** `host`: a verified custom domain (control migration 0009), normalised. */
+export type TenantKey = 'slug' | 'id' | 'host';
 
-/** A tenant change as the trigger of control migration 0002 (or a caller in this process) describes it. */
+/** A tenant change as the triggers of control migrations 0002 and 0009 (or a caller in this process) describe it. */
 export interface TenantChange {
   readonly id?: string | null;
   readonly slugs?: readonly (string | null)[];
+  /** Custom domains added, verified or removed. */
+  readonly hosts?: readonly (string | null)[];
 }
 
 /**
- * The registry's memory: tenants by slug and id, the "no such tenant"
+ * The registry's memory: tenants by slug, id and custom domain, the "no such tenant"
  * answers, and the per-client budget for lookups that find nothing. What it
  * may keep is decided by the caller (`lookup`'s `mayCache`); what it must drop
  * comes from `invalidate` and `clear`.
@@ -44,7 +47,10 @@ export interface TenantChange {
 export class TenantCache {
   private readonly bySlug = new Map<string, Entry>();
   private readonly byId = new Map<string, Entry>();
-  /** `slug:<slug>` and `id:<id>` that the control plane did not know. */
+  private readonly byHost = new Map<string, Entry>();
+  /** The cached hosts of each tenant id, so a change of the tenant evicts them too. */
+  private readonly hostsById = new Map<string, Set<string>>();
+  /** `slug:<slug>`, `id:<id>` and `host:<host>` that the control plane did not know. */
   private readonly misses: LRUCache<string, true>;
   private readonly missBudget: RateLimiterMemory;
   private readonly invalidationListeners: ((tenantId: string | undefined) => void)[] = [];
@@ -75,7 +81,7 @@ export class TenantCache {
 
   /** `mayCache` is asked after the load: whether the channel that would evict the entry is up. */
   async lookup(kind: TenantKey, key: string, client: string, load: () => Promise<Tenant | undefined>, mayCache: () => boolean): Promise<Tenant | undefined> {
-    const cached = (kind === 'slug' ? this.bySlug : this.byId).get(key);
+    const cached = { slug: this.bySlug, id: this.byId, host: this.byHost }[kind].get(key);
     if (cached) return cached.tenant;
     if (this.misses.has(`${kind}:${key}`)) return undefined;
     const generation = this.changes;
@@ -98,10 +104,19 @@ export class TenantCache {
       this.misses.delete(`id:${change.id}`);
     }
     if (cached) this.bySlug.delete(cached.slug);
+    if (change.id) {
+      for (const host of this.hostsById.get(change.id) ?? []) this.byHost.delete(host);
+      this.hostsById.delete(change.id);
+    }
     for (const slug of change.slugs ?? []) {
       if (!slug) continue;
       this.bySlug.delete(slug);
       this.misses.delete(`slug:${slug}`);
+    }
+    for (const host of change.hosts ?? []) {
+      if (!host) continue;
+      this.forgetHost(host);
+      this.misses.delete(`host:${host}`);
     }
     for (const listener of this.invalidationListeners) listener(change.id ?? undefined);
   }
@@ -111,6 +126,8 @@ export class TenantCache {
     this.changes++;
     this.bySlug.clear();
     this.byId.clear();
+    this.byHost.clear();
+    this.hostsById.clear();
     this.misses.clear();
     for (const listener of this.invalidationListeners) listener(undefined);
   }
@@ -120,8 +137,21 @@ export class TenantCache {
       const entry = { tenant };
       this.bySlug.set(tenant.slug, entry);
       this.byId.set(tenant.id, entry);
+      if (kind === 'host') {
+        this.forgetHost(key);
+        this.byHost.set(key, entry);
+        const hosts = this.hostsById.get(tenant.id) ?? new Set<string>();
+        this.hostsById.set(tenant.id, hosts.add(key));
+      }
     } else {
       this.misses.set(`${kind}:${key}`, true);
     }
+  }
+
+  private forgetHost(host: string): void {
+    const entry = this.byHost.get(host);
+    if (!entry) return;
+    this.byHost.delete(host);
+    this.hostsById.get(entry.tenant.id)?.delete(host);
   }
 }

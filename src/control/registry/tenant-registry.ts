@@ -3,6 +3,7 @@ import type { Tenant } from '../../db/control-database.js';
 import type { Database } from '../../db/database.js';
 import { TenantCache, type TenantCacheOptions, type TenantChange } from './tenant-cache.js';
 import { TenantChangeChannel, type TenantChangeChannelOptions } from './tenant-change-channel.js';
+import { findTenantByVerifiedHost } from './tenant-domain.repository.js';
 import { findTenantById, findTenantBySlug } from './tenant.repository.js';
 
 export interface TenantRegistryOptions extends TenantCacheOptions, TenantChangeChannelOptions {}
@@ -10,7 +11,7 @@ export interface TenantRegistryOptions extends TenantCacheOptions, TenantChangeC
 /**
  * The control plane's registry, cached in this process. The request path reads
  * only memory once a tenant is cached. A dedicated session connection LISTENs
- * for the trigger in control migration 0002 (tenant-change-channel.ts), so a
+ * for the triggers of control migrations 0002 and 0009 (tenant-change-channel.ts), so a
  * change committed by any process (a CLI, another server) evicts the entry
  * here (tenant-cache.ts) at once. Nothing is cached unless that channel is up
  * and a probe sent through it came back (see `heartbeatMs`): correctness over speed.
@@ -41,6 +42,11 @@ export class TenantRegistry implements ControlPlaneChanges {
 
   async findById(id: string, client = 'process'): Promise<Tenant | undefined> {
     return this.cache.lookup('id', id, client, () => findTenantById(this.database.control, id), () => this.synced);
+  }
+
+  /** The tenant a verified custom domain serves; `host` normalised (domain-name.ts). Unverified and unknown hosts alike find none. */
+  async findByHost(host: string, client = 'process'): Promise<Tenant | undefined> {
+    return this.cache.lookup('host', host, client, () => findTenantByVerifiedHost(this.database.control, host), () => this.synced);
   }
 
   /**

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findTenantDomain, listTenantDomains } from '../../../src/control/registry/tenant-domain.repository.js';
+import { VERIFICATION_PATH } from '../../../src/control/tenants/domain-verification.js';
+import { addTenantDomain, listDomainsOfTenant, removeTenantDomain, verifyTenantDomain } from '../../../src/control/tenants/tenant-domain.service.js';
+import { softDeleteTenant } from '../../../src/control/tenants/tenant-lifecycle.service.js';
+import type { Tenant } from '../../../src/db/control-database.js';
+import type { Database } from '../../../src/db/database.js';
+import { eventually } from '../../helpers/eventually.js';
+import { startCustomerSite, uniqueHost, type CustomerSite } from '../../helpers/customer-site.js';
+import { openTestDatabase, seedTenant, tenantTemplate } from '../../helpers/test-database.js';
+
+const PLATFORM = { baseDomain: 'schemata.example', serverHosts: ['lb.internal.example'] };
+
+describe('custom domains of tenants', () => {
+  let database: Database;
+  let site: CustomerSite;
+  let acme: Tenant;
+  let globex: Tenant;
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    site = await startCustomerSite();
+    const template = await tenantTemplate();
+    [acme, globex] = await Promise.all([seedTenant(database, template, 'dom_a'), seedTenant(database, template, 'dom_g')]);
+  });
+  afterAll(async () => {
+    await site.close();
+    await database.close();
+  });
+
+  const refusal = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (error: { code?: string; message?: string }) => ({ code: error.code, message: error.message }),
+    );
+  const tokenOf = async (host: string) => (await findTenantDomain(database.control, host))!.verification_token;
+
+  it('adds a host normalised and unverified, with a token of 256 bits, and lists it', async () => {
+    const host = uniqueHost('events');
+    const added = await addTenantDomain(database, PLATFORM, acme.slug, `  ${host.toUpperCase()}.`);
+    expect(added).toMatchObject({ host, tenant_id: acme.id, verified_at: null });
+    expect(added.verification_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await addTenantDomain(database, PLATFORM, acme.slug, `BÜCHER.${host}`)).host).toBe(`xn--bcher-kva.${host}`);
+    const { domains } = await listDomainsOfTenant(database, acme.slug);
+    expect(domains.map((d) => d.host)).toContain(host);
+    expect((await listDomainsOfTenant(database, globex.slug)).domains).toEqual([]);
+  });
+
+  it("a host another tenant holds is DOMAIN_TAKEN in any of its spellings, and nothing is written", async () => {
+    const host = uniqueHost('shop');
+    const idn = `bücher.${host}`;
+    const idnAscii = `xn--bcher-kva.${host}`;
+    await addTenantDomain(database, PLATFORM, acme.slug, host);
+    await addTenantDomain(database, PLATFORM, acme.slug, idn);
+    for (const claim of [host, host.toUpperCase(), `${host}.`, idn, idnAscii, idn.toUpperCase()]) {
+      expect(await refusal(addTenantDomain(database, PLATFORM, globex.slug, claim)), claim).toEqual({
+        code: 'DOMAIN_TAKEN',
+        message: expect.stringMatching(/is already registered to another tenant$/),
+      });
+    }
+    expect(await listTenantDomains(database.control, globex.id)).toEqual([]);
+    expect((await findTenantDomain(database.control, host))?.tenant_id).toBe(acme.id);
+    expect(await refusal(addTenantDomain(database, PLATFORM, acme.slug, host))).toEqual({ code: 'DOMAIN_TAKEN', message: `"${host}" is already a domain of tenant "${acme.slug}"` });
+
+    // Two tenants racing for one host: exactly one gets it.
+    const raced = uniqueHost('race');
+    const outcomes = await Promise.allSettled([addTenantDomain(database, PLATFORM, acme.slug, raced), addTenantDomain(database, PLATFORM, globex.slug, raced)]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+  });
+
+  it("refuses the platform's own hosts, malformed hosts and unknown or deleted tenants, writing nothing", async () => {
+    for (const own of ['schemata.example', 'acme.schemata.example', 'LB.internal.example.']) {
+      expect(await refusal(addTenantDomain(database, PLATFORM, acme.slug, own)), own).toMatchObject({ code: 'INVALID_DOMAIN', message: expect.stringContaining('not a custom domain') });
+    }
+    expect(await refusal(addTenantDomain(database, PLATFORM, acme.slug, 'events.customer.example:8080'))).toMatchObject({ code: 'INVALID_DOMAIN' });
+    expect(await refusal(addTenantDomain(database, PLATFORM, acme.slug, '10.0.0.1'))).toMatchObject({ code: 'INVALID_DOMAIN' });
+    expect(await refusal(addTenantDomain(database, PLATFORM, 'no_such_tenant', uniqueHost('x')))).toMatchObject({ code: 'TENANT_NOT_FOUND' });
+    const gone = await seedTenant(database, await tenantTemplate(), 'dom_d');
+    await softDeleteTenant(database, gone.slug);
+    expect(await refusal(addTenantDomain(database, PLATFORM, gone.slug, uniqueHost('x')))).toMatchObject({ code: 'TENANT_DELETED' });
+    expect(await listTenantDomains(database.control, gone.id)).toEqual([]);
+  });
+
+  it('verifies a domain whose host serves the token, asking for it with the domain as Host', async () => {
+    const host = uniqueHost('verify');
+    const added = await addTenantDomain(database, PLATFORM, acme.slug, host);
+    site.pages.set(`${VERIFICATION_PATH}${added.verification_token}`, { status: 200, body: `${added.verification_token}\n` });
+    const verified = await verifyTenantDomain(database, acme.slug, host.toUpperCase(), { connectTo: site.connectTo });
+    expect(verified.verified_at).toBeInstanceOf(Date);
+    expect(site.requests.at(-1)).toEqual({ host, path: `${VERIFICATION_PATH}${added.verification_token}` });
+    // Another tenant cannot verify (or learn about) it.
+    expect(await refusal(verifyTenantDomain(database, globex.slug, host, { connectTo: site.connectTo }))).toEqual({
+      code: 'DOMAIN_NOT_FOUND',
+      message: `tenant "${globex.slug}" has no domain "${host}"`,
+    });
+  });
+
+  it('a failed check says why with its own code and changes nothing', async () => {
+    const host = uniqueHost('fail');
+    await addTenantDomain(database, PLATFORM, acme.slug, host);
+    const token = await tokenOf(host);
+    const page = `${VERIFICATION_PATH}${token}`;
+    const verify = (options = {}) => refusal(verifyTenantDomain(database, acme.slug, host, { connectTo: site.connectTo, ...options }));
+
+    expect(await verify()).toEqual({ code: 'DOMAIN_TOKEN_NOT_SERVED', message: `domain "${host}" is not verified: http://${host}${page} answered HTTP 404, not 200` });
+    site.pages.set(page, { status: 301, headers: { location: `http://127.0.0.1:${site.connectTo.port}/elsewhere` } });
+    site.pages.set('/elsewhere', { status: 200, body: token });
+    expect(await verify()).toMatchObject({ code: 'DOMAIN_TOKEN_NOT_SERVED', message: expect.stringContaining('answered HTTP 301 (a redirect, which is not followed') });
+    expect(site.requests.filter((r) => r.path === '/elsewhere')).toEqual([]);
+    site.pages.set(page, { status: 200, body: 'someone-elses-token' });
+    expect(await verify()).toEqual({ code: 'DOMAIN_TOKEN_MISMATCH', message: `domain "${host}" is not verified: http://${host}${page} answered 200, but its body (19 bytes) is not this domain's token` });
+    site.pages.set(page, { status: 200, body: token.repeat(100) });
+    expect(await verify()).toMatchObject({ code: 'DOMAIN_TOKEN_MISMATCH', message: expect.stringContaining('more than 1024 bytes') });
+    site.pages.set(page, 'hang');
+    expect(await verify({ timeoutMs: 300 })).toEqual({ code: 'DOMAIN_UNREACHABLE', message: `domain "${host}" is not verified: no complete answer within 0.3 s` });
+    const closed = await startCustomerSite();
+    await closed.close();
+    expect(await verify({ connectTo: closed.connectTo })).toEqual({
+      code: 'DOMAIN_UNREACHABLE',
+      message: `domain "${host}" is not verified: ${host} refused the connection on port ${closed.connectTo.port}`,
+    });
+    // Without a connectTo the check asks DNS, which knows no .example name.
+    expect(await verify({ connectTo: undefined })).toMatchObject({ code: 'DOMAIN_UNREACHABLE', message: expect.stringContaining(`no address found for ${host}`) });
+
+    expect((await findTenantDomain(database.control, host))?.verified_at).toBeNull();
+  });
+
+  it('removes a domain of its own tenant only, and the host is free again', async () => {
+    const host = uniqueHost('remove');
+    await addTenantDomain(database, PLATFORM, acme.slug, host);
+    expect(await refusal(removeTenantDomain(database, globex.slug, host))).toMatchObject({ code: 'DOMAIN_NOT_FOUND' });
+    expect((await removeTenantDomain(database, acme.slug, `${host}.`)).host).toBe(host);
+    expect(await findTenantDomain(database.control, host)).toBeUndefined();
+    expect((await addTenantDomain(database, PLATFORM, globex.slug, host)).tenant_id).toBe(globex.id);
+    expect(await refusal(removeTenantDomain(database, acme.slug, host))).toMatchObject({ code: 'DOMAIN_NOT_FOUND' });
+  });
+
+  it('a domain removed and added again while its check ran is not marked verified by the old token', async () => {
+    const host = uniqueHost('swap');
+    const first = await addTenantDomain(database, PLATFORM, acme.slug, host);
+    const page = `${VERIFICATION_PATH}${first.verification_token}`;
+    let swapped!: () => void;
+    // The site serves the old token, but only once the domain was removed and added again (with a new token).
+    site.pages.set(page, { status: 200, body: first.verification_token, after: new Promise<void>((resolve) => (swapped = resolve)) });
+    const verifying = refusal(verifyTenantDomain(database, acme.slug, host, { connectTo: site.connectTo }));
+    expect(await eventually(async () => site.requests.some((r) => r.path === page), (seen) => seen)).toBe(true);
+    await removeTenantDomain(database, acme.slug, host);
+    const second = await addTenantDomain(database, PLATFORM, acme.slug, host);
+    swapped();
+    expect(await verifying).toEqual({ code: 'DOMAIN_NOT_FOUND', message: `tenant "${acme.slug}" has no domain "${host}"` });
+    expect(await findTenantDomain(database.control, host)).toMatchObject({ verification_token: second.verification_token, verified_at: null });
+  });
+});
