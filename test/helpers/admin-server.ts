@@ -1,6 +1,7 @@
 import { findPlatformSecret } from '../../src/auth/platform-auth.repository.js';
 import { issuePlatformToken } from '../../src/auth/platform-token.js';
 import { loadMasterKeys, type MasterKeys } from '../../src/control/settings/settings-cipher.js';
+import type { Config } from '../../src/config.js';
 import type { Database } from '../../src/db/database.js';
 import { createAdminYoga } from '../../src/server/admin-yoga.js';
 import { createLogger, type Logger } from '../../src/server/observability/logger.js';
@@ -18,9 +19,9 @@ export interface AdminTestServer {
 
 export async function startAdminTestServer(
   database: Database,
-  options: { logger?: Logger; production?: boolean; settingsKeys?: MasterKeys } = {},
+  options: { logger?: Logger; production?: boolean; settingsKeys?: MasterKeys; config?: Partial<Config> } = {},
 ): Promise<AdminTestServer> {
-  const config = testConfig({ production: options.production ?? false });
+  const config = testConfig({ production: options.production ?? false, ...options.config });
   const logger = options.logger ?? createLogger('silent');
   const settingsKeys = options.settingsKeys ?? loadMasterKeys(config);
   const yoga = createAdminYoga({ services: { config, database, logger, settingsKeys }, template: await tenantTemplate(), logError: () => undefined });
