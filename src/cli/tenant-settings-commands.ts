@@ -91,13 +91,19 @@ export async function settingsCommand(database: Database, keys: MasterKeys, comm
       const current = keys.wrapping().id;
       const total = (await countDataKeysByMasterKey(database.control)).filter((k) => k.masterKeyId !== current).reduce((n, k) => n + k.tenants, 0);
       const progress = createProgress('rewrap');
-      const summary = await rewrapDataKeys(database.control, keys, (done) => progress.update(done, total, 0));
+      const summary = await rewrapDataKeys(database.control, keys, (done, failed) => progress.update(done, total, failed));
       progress.stop();
       console.log(
         `re-wrapped ${counted(summary.rewrapped, 'tenant data key')} under master key ${summary.masterKeyId}` +
-          (summary.skipped > 0 ? ` (${summary.skipped} changed meanwhile by a rotation, already current)` : '') +
-          '; the previous master keys can now be removed',
+          (summary.skipped > 0 ? ` (${summary.skipped} changed meanwhile by a rotation, already current)` : ''),
       );
+      if (summary.failed.length === 0) {
+        console.log('  every data key is wrapped by the current master key: the previous ones can be removed');
+        return;
+      }
+      for (const failure of summary.failed) console.error(`  ${failure.slug}: [${failure.code}] ${failure.message}`);
+      console.error(`${counted(summary.failed.length, 'data key')} not re-wrapped: keep the previous master keys until they are`);
+      process.exitCode = 1;
       return;
     }
   }

@@ -9,6 +9,7 @@ import { SchemataError } from '../errors.js';
 import type { Plan } from '../control/plans/plan.repository.js';
 import { readStorageBytes } from '../data/stats/tenant-storage.repository.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { listPlainSettings } from '../control/settings/tenant-settings.repository.js';
 import { createErrorMask, type ErrorLogger } from '../graphql/errors.js';
 import { schema } from '../graphql/schema/index.js';
 import type { StatementLimits } from '../tenancy/statement-budget.js';
@@ -131,6 +132,7 @@ export function createSchemataYoga(options: SchemataYogaOptions): YogaServerInst
         clientAddress: address,
         currentUser: null,
         identity: () => (identity ??= identityFor(tenant, plan, address)),
+        plainSettings: () => listPlainSettings(database.control, tenant.id),
         storageBytes: (db) => (storageBytes ??= storage.bytes(tenant.id, () => readStorageBytes(db, database))),
         consumeResource: async (limit) => {
           const max = plan[limit];

@@ -98,14 +98,20 @@ export async function replaceDataKey(db: Db, tenantId: string, from: StoredDataK
 }
 
 /** Data keys not wrapped by `masterKeyId`, a page at a time (by tenant id), for re-wrapping. */
-export async function listDataKeysNotWrappedBy(db: Db, masterKeyId: string, after: string | undefined, limit: number): Promise<({ tenantId: string } & StoredDataKey)[]> {
+export async function listDataKeysNotWrappedBy(
+  db: Db,
+  masterKeyId: string,
+  after: string | undefined,
+  limit: number,
+): Promise<({ tenantId: string; slug: string } & StoredDataKey)[]> {
   let query = db
-    .selectFrom('control.tenant_data_keys')
-    .select(['tenant_id as tenantId', 'master_key_id as masterKeyId', 'wrapped_key as wrappedKey'])
-    .where('master_key_id', '<>', masterKeyId)
-    .orderBy('tenant_id')
+    .selectFrom('control.tenant_data_keys as k')
+    .innerJoin('control.tenants as t', 't.id', 'k.tenant_id')
+    .select(['k.tenant_id as tenantId', 't.slug', 'k.master_key_id as masterKeyId', 'k.wrapped_key as wrappedKey'])
+    .where('k.master_key_id', '<>', masterKeyId)
+    .orderBy('k.tenant_id')
     .limit(limit);
-  if (after !== undefined) query = query.where('tenant_id', '>', after);
+  if (after !== undefined) query = query.where('k.tenant_id', '>', after);
   return query.execute();
 }
 

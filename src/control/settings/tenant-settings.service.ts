@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { ControlDatabase, Tenant } from '../../db/control-database.js';
 import type { Database } from '../../db/database.js';
-import { SchemataError } from '../../errors.js';
+import { isSchemataError, SchemataError } from '../../errors.js';
 import { getTenant } from '../tenants/tenant.service.js';
 import { newDataKey, open, seal, settingPlace, type MasterKeys } from './settings-cipher.js';
 import {
@@ -149,6 +149,8 @@ export interface RewrapSummary {
   readonly rewrapped: number;
   /** Changed by another process between the read and the write (a rotation): already wrapped anew, left alone. */
   readonly skipped: number;
+  /** Data keys that did not unwrap (their master key is not configured, or the row was altered): left as they were. */
+  readonly failed: readonly { readonly slug: string; readonly code: string; readonly message: string }[];
   readonly masterKeyId: string;
 }
 
@@ -157,26 +159,36 @@ export interface RewrapSummary {
  * SETTINGS_MASTER_KEY and the old one in SETTINGS_PREVIOUS_MASTER_KEYS, run
  * this, then drop the old key. Each data key is unwrapped with whichever key
  * wrapped it and wrapped with the current one, row by row; the secrets
- * themselves are not touched, and servers keep reading them throughout.
+ * themselves are not touched, and servers keep reading them throughout. A
+ * row that does not unwrap is reported and left alone, never the end of the run.
  */
-export async function rewrapDataKeys(db: Db, keys: MasterKeys, onProgress?: (done: number) => void): Promise<RewrapSummary> {
+export async function rewrapDataKeys(db: Db, keys: MasterKeys, onProgress?: (done: number, failed: number) => void): Promise<RewrapSummary> {
   const current = keys.wrapping();
   let rewrapped = 0;
   let skipped = 0;
+  const failed: { slug: string; code: string; message: string }[] = [];
   let after: string | undefined;
   for (;;) {
     const page = await listDataKeysNotWrappedBy(db, current.id, after, 500);
     if (page.length === 0) break;
     for (const row of page) {
-      const dataKey = keys.unwrap(row.tenantId, row.masterKeyId, row.wrappedKey);
+      let dataKey: Buffer;
+      try {
+        dataKey = keys.unwrap(row.tenantId, row.masterKeyId, row.wrappedKey);
+      } catch (error) {
+        if (!isSchemataError(error)) throw error;
+        failed.push({ slug: row.slug, code: error.code, message: error.message });
+        onProgress?.(rewrapped + skipped + failed.length, failed.length);
+        continue;
+      }
       const wrapped = keys.wrap(row.tenantId, dataKey);
       if (await replaceDataKey(db, row.tenantId, row, { masterKeyId: wrapped.masterKeyId, wrappedKey: wrapped.wrapped })) rewrapped++;
       else skipped++;
-      onProgress?.(rewrapped + skipped);
+      onProgress?.(rewrapped + skipped + failed.length, failed.length);
     }
     after = page.at(-1)!.tenantId;
   }
-  return { rewrapped, skipped, masterKeyId: current.id };
+  return { rewrapped, skipped, failed, masterKeyId: current.id };
 }
 
 /**

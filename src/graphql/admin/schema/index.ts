@@ -3,6 +3,7 @@ import { adminBuilder } from '../builder.js';
 // Each import registers its types, queries and mutations on the admin builder.
 import './tenant.js';
 import './tenant-domain.js';
+import './tenant-settings.js';
 import './tenant-usage.js';
 import './fleet.js';
 import './plan.js';

@@ -34,11 +34,20 @@ const RevealRef = adminBuilder.objectRef<SettingReveal>('TenantSettingReveal').i
   }),
 });
 
+const RewrapFailureRef = adminBuilder.objectRef<RewrapSummary['failed'][number]>('SettingsKeyRewrapFailure').implement({
+  fields: (t) => ({ slug: t.exposeString('slug'), code: t.exposeString('code'), message: t.exposeString('message') }),
+});
+
 const RewrapRef = adminBuilder.objectRef<RewrapSummary>('SettingsKeyRewrap').implement({
   fields: (t) => ({
     rewrapped: t.exposeInt('rewrapped', { description: 'Tenant data keys now wrapped by the current master key.' }),
     skipped: t.exposeInt('skipped', { description: 'Changed by a rotation meanwhile, so already wrapped anew.' }),
     masterKeyId: t.exposeString('masterKeyId', { description: 'The current master key: the first 16 hex digits of its SHA-256.' }),
+    failed: t.field({
+      type: [RewrapFailureRef],
+      description: 'Data keys that did not unwrap (master key not configured, or the row altered), left as they were.',
+      resolve: (summary) => [...summary.failed],
+    }),
   }),
 });
 

@@ -102,8 +102,8 @@ adminBuilder.mutationFields((t) => ({
     type: CreatedTenantRef,
     description: 'Copies a tenant\'s schema and data into a new tenant (a sandbox or staging copy), inside the database, in one transaction.',
     args: { slug: t.arg.string({ required: true }), as: t.arg.string({ required: true }), name: t.arg.string({ required: false }) },
-    resolve: async (_root, args, { database, template }) => {
-      const cloned = await cloneTenant(database, template, args.slug, { slug: args.as, name: args.name ?? undefined });
+    resolve: async (_root, args, { database, template, settingsKeys }) => {
+      const cloned = await cloneTenant(database, template, args.slug, { slug: args.as, name: args.name ?? undefined, settingsKeys });
       return { tenant: cloned.tenant, durationMs: cloned.durationMs };
     },
   }),
