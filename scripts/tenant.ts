@@ -5,6 +5,7 @@ import { validateSlug } from '../src/control/registry/slug.js';
 import { printFleet, printLifecycle, printPlans, printUsage } from '../src/cli/tenant-output.js';
 import { counted, formatTable } from '../src/cli/table.js';
 import { cloneCommand, exportCommand, importCommand } from '../src/cli/tenant-transfer-commands.js';
+import { domainCommand, parseDomainCommand } from '../src/cli/tenant-domain-commands.js';
 import { listPlans } from '../src/control/plans/plan.repository.js';
 import { changeTenantPlan, purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../src/control/tenants/tenant-lifecycle.service.js';
 import { fleetOverview, tenantUsage } from '../src/control/usage/tenant-usage.service.js';
@@ -34,7 +35,11 @@ const USAGE = `usage:
   npm run tenant -- import <file> --as <new-slug> [--name "Display Name"]
                                                   into a new tenant, migrated to the template head; <file> may be - (stdin)
   npm run tenant -- clone <slug> --as <new-slug> [--name "Display Name"]
-                                                  schema and data copied inside the database, e.g. for a staging tenant`;
+                                                  schema and data copied inside the database, e.g. for a staging tenant
+  npm run tenant -- domain add <slug> <host>      a custom domain (events.customer.example), unverified: 404 until verified
+  npm run tenant -- domain list <slug> [--json]
+  npm run tenant -- domain verify <slug> <host>   fetches http://<host>/.well-known/schemata-verification/<token>
+  npm run tenant -- domain remove <slug> <host>`;
 
 const { positionals, values } = parseCliArgs({
   allowPositionals: true,
@@ -53,6 +58,8 @@ const [command, slug, ...rest] = positionals;
 const second = command === 'rename' || command === 'change-plan' ? rest[0] : undefined;
 const newSlug = command === 'rename' ? second : undefined;
 const extra = second === undefined ? rest : rest.slice(1);
+// domain reads its own arguments: <add|list|verify|remove> <slug> [host].
+const domainArgs = [slug, ...rest];
 
 if (command === undefined) {
   // No command at all: the usage is the answer, but the run did nothing.
@@ -66,7 +73,8 @@ function needSlug(action: string): string {
 }
 
 await runScript(
-  async ({ database, templates }) => {
+  async ({ config, database, templates }) => {
+    if (command === 'domain') return domainCommand(database, config, parseDomainCommand(domainArgs), { json: values.json });
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     switch (command) {
       case 'create': {
@@ -176,7 +184,8 @@ await runScript(
     // Hostile or mistyped slugs are refused before any connection is made.
     precheck: () => {
       // import's positional is a file, not a slug.
-      if (slug !== undefined && !['list', 'fleet', 'import'].includes(command)) validateSlug(slug);
+      if (slug !== undefined && !['list', 'fleet', 'import', 'domain'].includes(command)) validateSlug(slug);
+      if (command === 'domain') validateSlug(parseDomainCommand(domainArgs).slug);
       if (values.as !== undefined) validateSlug(values.as);
       if (newSlug !== undefined) validateSlug(newSlug);
     },
