@@ -6,6 +6,8 @@ import { printFleet, printLifecycle, printPlans, printUsage } from '../src/cli/t
 import { counted, formatTable } from '../src/cli/table.js';
 import { cloneCommand, exportCommand, importCommand } from '../src/cli/tenant-transfer-commands.js';
 import { domainCommand, parseDomainCommand } from '../src/cli/tenant-domain-commands.js';
+import { parseSettingsCommand, settingsCommand } from '../src/cli/tenant-settings-commands.js';
+import { loadMasterKeys } from '../src/control/settings/settings-cipher.js';
 import { listPlans } from '../src/control/plans/plan.repository.js';
 import { changeTenantPlan, purgeTenant, renameTenant, restoreTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../src/control/tenants/tenant-lifecycle.service.js';
 import { fleetOverview, tenantUsage } from '../src/control/usage/tenant-usage.service.js';
@@ -39,7 +41,14 @@ const USAGE = `usage:
   npm run tenant -- domain add <slug> <host>      a custom domain (events.customer.example), unverified: 404 until verified
   npm run tenant -- domain list <slug> [--json]
   npm run tenant -- domain verify <slug> <host>   fetches http://<host>/.well-known/schemata-verification/<token>
-  npm run tenant -- domain remove <slug> <host>`;
+  npm run tenant -- domain remove <slug> <host>
+  npm run tenant -- settings set <slug> <key> <value|-> [--secret]
+                                                  a setting; --secret encrypts it; - reads the value from stdin
+  npm run tenant -- settings list <slug> [--json] secrets shown masked
+  npm run tenant -- settings reveal <slug> <key>  a secret in clear (stdout only); the reveal is recorded
+  npm run tenant -- settings delete <slug> <key>
+  npm run tenant -- settings rotate-key <slug>    a new data key for the tenant; its secrets re-encrypted
+  npm run tenant -- settings rewrap               after a master key rotation: every data key wrapped by the current key`;
 
 const { positionals, values } = parseCliArgs({
   allowPositionals: true,
@@ -50,6 +59,7 @@ const { positionals, values } = parseCliArgs({
     to: { type: 'string' },
     json: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
+    secret: { type: 'boolean', default: false },
     'without-credentials': { type: 'boolean', default: false },
   },
 }, USAGE);
@@ -75,6 +85,8 @@ function needSlug(action: string): string {
 await runScript(
   async ({ config, database, templates }) => {
     if (command === 'domain') return domainCommand(database, config, parseDomainCommand(domainArgs), { json: values.json });
+    if (command === 'settings') return settingsCommand(database, loadMasterKeys(config), parseSettingsCommand([slug, ...rest]), { json: values.json, secret: values.secret });
+    if (values.secret) throw new UsageError('--secret belongs to settings set');
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     switch (command) {
       case 'create': {
@@ -169,11 +181,11 @@ await runScript(
         return exportCommand(database, needSlug('export'), { withoutCredentials: values['without-credentials'] });
       case 'import': {
         if (!slug || !values.as) throw new UsageError('import needs a file and --as <new-slug>');
-        return importCommand(database, templates.tenant, slug, { slug: values.as, name: values.name });
+        return importCommand(database, templates.tenant, slug, { slug: values.as, name: values.name, settingsKeys: loadMasterKeys(config) });
       }
       case 'clone': {
         if (!values.as) throw new UsageError('clone needs --as <new-slug>');
-        return cloneCommand(database, templates.tenant, needSlug('clone'), { slug: values.as, name: values.name });
+        return cloneCommand(database, templates.tenant, needSlug('clone'), { slug: values.as, name: values.name, settingsKeys: loadMasterKeys(config) });
       }
       default:
         throw new UsageError(`unknown command "${command}"`);
@@ -184,7 +196,11 @@ await runScript(
     // Hostile or mistyped slugs are refused before any connection is made.
     precheck: () => {
       // import's positional is a file, not a slug.
-      if (slug !== undefined && !['list', 'fleet', 'import', 'domain'].includes(command)) validateSlug(slug);
+      if (slug !== undefined && !['list', 'fleet', 'import', 'domain', 'settings'].includes(command)) validateSlug(slug);
+      if (command === 'settings') {
+        const parsed = parseSettingsCommand([slug, ...rest]);
+        if (parsed.slug !== undefined) validateSlug(parsed.slug);
+      }
       if (command === 'domain') validateSlug(parseDomainCommand(domainArgs).slug);
       if (values.as !== undefined) validateSlug(values.as);
       if (newSlug !== undefined) validateSlug(newSlug);
