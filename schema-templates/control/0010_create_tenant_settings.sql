@@ -32,9 +32,10 @@ CREATE TABLE tenant_settings (
   )
 );
 
+-- No foreign key: the record of who read a tenant's secrets outlives the tenant's purge.
 CREATE TABLE tenant_setting_reveals (
   id          bigint      GENERATED ALWAYS AS IDENTITY CONSTRAINT tenant_setting_reveals_pkey PRIMARY KEY,
-  tenant_id   uuid        NOT NULL CONSTRAINT tenant_setting_reveals_tenant_id_fkey REFERENCES tenants (id) ON DELETE CASCADE,
+  tenant_id   uuid        NOT NULL,
   key         text        NOT NULL,
   revealed_by text        NOT NULL,
   revealed_at timestamptz NOT NULL DEFAULT now()

@@ -55,6 +55,8 @@ export async function settingsCommand(database: Database, keys: MasterKeys, comm
   const key = command.key!;
   switch (command.action) {
     case 'set': {
+      // A secret on the command line would stay in shell history and show in `ps`.
+      if (options.secret && command.value !== '-') throw new UsageError('a secret is read from stdin: settings set <slug> <key> - --secret, with the value piped in');
       const value = command.value === '-' ? (await text(process.stdin)).replace(/\r?\n$/, '') : command.value!;
       const setting = await setTenantSetting(database, keys, slug, { key, value, secret: options.secret });
       console.log(`set ${setting.secret ? 'secret ' : ''}setting ${setting.key} of tenant ${slug}${setting.secret ? ' (encrypted; `settings reveal` shows it, and is recorded)' : ''}`);
@@ -70,10 +72,10 @@ export async function settingsCommand(database: Database, keys: MasterKeys, comm
     }
     case 'reveal': {
       // Recorded with the operating-system user: the CLI has no token subject.
-      const value = await revealTenantSetting(database, keys, slug, key, `cli:${os.userInfo().username}`);
+      const { value, recorded } = await revealTenantSetting(database, keys, slug, key, `cli:${os.userInfo().username}`);
       // Only the value on stdout, so it can be piped; the note goes to stderr.
       console.log(value);
-      console.error(`revealed setting ${key} of tenant ${slug}; the reveal is recorded`);
+      console.error(recorded ? `revealed setting ${key} of tenant ${slug}; the reveal is recorded` : `setting ${key} of tenant ${slug} is plain: nothing to record`);
       return;
     }
     case 'delete':
@@ -81,10 +83,8 @@ export async function settingsCommand(database: Database, keys: MasterKeys, comm
       console.log(`deleted setting ${key} of tenant ${slug}`);
       return;
     case 'rotate-key': {
-      const { secrets } = await rotateTenantDataKey(database, keys, slug);
-      console.log(
-        secrets === 0 ? `tenant ${slug} has no secret settings: no data key to rotate` : `rotated the settings data key of ${slug}: ${counted(secrets, 'secret')} re-encrypted`,
-      );
+      const { rotated, secrets } = await rotateTenantDataKey(database, keys, slug);
+      console.log(rotated ? `rotated the settings data key of ${slug}: ${counted(secrets, 'secret')} re-encrypted` : `tenant ${slug} has no data key yet (no secret was ever set): nothing to rotate`);
       return;
     }
     case 'rewrap': {
@@ -93,16 +93,13 @@ export async function settingsCommand(database: Database, keys: MasterKeys, comm
       const progress = createProgress('rewrap');
       const summary = await rewrapDataKeys(database.control, keys, (done, failed) => progress.update(done, total, failed));
       progress.stop();
-      console.log(
-        `re-wrapped ${counted(summary.rewrapped, 'tenant data key')} under master key ${summary.masterKeyId}` +
-          (summary.skipped > 0 ? ` (${summary.skipped} changed meanwhile by a rotation, already current)` : ''),
-      );
-      if (summary.failed.length === 0) {
+      console.log(`re-wrapped ${counted(summary.rewrapped, 'tenant data key')} under master key ${summary.masterKeyId}`);
+      for (const failure of summary.failed) console.error(`  ${failure.slug}: [${failure.code}] ${failure.message}`);
+      if (summary.remaining === 0) {
         console.log('  every data key is wrapped by the current master key: the previous ones can be removed');
         return;
       }
-      for (const failure of summary.failed) console.error(`  ${failure.slug}: [${failure.code}] ${failure.message}`);
-      console.error(`${counted(summary.failed.length, 'data key')} not re-wrapped: keep the previous master keys until they are`);
+      console.error(`${counted(summary.remaining, 'data key')} still wrapped by another master key: keep the previous master keys until none is`);
       process.exitCode = 1;
       return;
     }

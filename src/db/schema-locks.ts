@@ -12,6 +12,13 @@ import { assertTenantSchemaName } from './identifiers.js';
 export const LOCK_NAMESPACE = 0x5c4e4a7a;
 /** A tenant's user count, held by whoever counts users before adding one. */
 const USER_COUNT_LOCK = 0x5c4e5553;
+/** A tenant's settings and data key: every writer and every reader of a secret. */
+const SETTINGS_LOCK = 0x5c4e5354;
+
+/** Serialises everything that reads or writes tenant `tenantId`'s settings or data key, until the transaction ends. */
+export async function lockTenantSettings(db: AnyKysely, tenantId: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${SETTINGS_LOCK}, hashtext(${tenantId}))`.execute(db);
+}
 
 /** Serialises whoever counts users before adding one in the tenant on `db`'s search_path, until the transaction ends. */
 export async function lockUserCount(db: AnyKysely): Promise<void> {

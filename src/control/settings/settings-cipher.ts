@@ -144,13 +144,17 @@ function developmentKey(file: string): string {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const text = `${randomBytes(KEY_BYTES).toString('base64')}\n`;
+  // Written whole under a name of its own, then linked into place: a process
+  // starting at the same moment reads either no file or a complete one, and
+  // link (unlike rename) refuses to replace a key another process put there first.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(draft, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { mode: 0o600 });
   try {
-    // wx: two processes starting at once keep the one key written first.
-    fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
-    return text;
+    fs.linkSync(draft, file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return fs.readFileSync(file, 'utf8');
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    fs.unlinkSync(draft);
   }
+  return fs.readFileSync(file, 'utf8');
 }

@@ -2,7 +2,9 @@ import type { TenantPlan } from '../../db/control-database.js';
 import { SchemataError } from '../../errors.js';
 import type { AppliedMigration } from '../../migrations/ledger.repository.js';
 import { acceptsChecksum, type Template } from '../../migrations/template.js';
+import { isUuid } from '../../db/identifiers.js';
 import type { StoredDataKey, StoredSetting } from '../settings/tenant-settings.repository.js';
+import { MAX_SETTING_VALUE_BYTES, SETTING_KEY_SHAPE, validateSettingValue } from '../settings/tenant-settings.service.js';
 import type { SequenceState } from './tenant-tables.repository.js';
 
 /*
@@ -159,6 +161,8 @@ export type ExportLine =
   | { readonly kind: 'end'; readonly trailer: ExportTrailer };
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** A sealed value is the plaintext (at most MAX_SETTING_VALUE_BYTES) plus a 12-byte nonce and a 16-byte tag, in base64. */
+const MAX_SEALED_BASE64 = Math.ceil((MAX_SETTING_VALUE_BYTES + 28) / 3) * 4;
 
 /** Classifies a parsed line after the header; the row's values are left to Postgres. */
 export function classifyLine(value: unknown, lineNumber: number): ExportLine {
@@ -172,18 +176,26 @@ export function classifyLine(value: unknown, lineNumber: number): ExportLine {
     }
     if (isObject(value.dataKey)) {
       const { tenantId, masterKeyId, wrapped } = value.dataKey;
-      if (typeof tenantId !== 'string' || typeof masterKeyId !== 'string' || !/^[0-9a-f]{16}$/.test(masterKeyId) || typeof wrapped !== 'string' || !BASE64.test(wrapped)) {
+      if (typeof tenantId !== 'string' || !isUuid(tenantId) || typeof masterKeyId !== 'string' || !/^[0-9a-f]{16}$/.test(masterKeyId) || typeof wrapped !== 'string' || !BASE64.test(wrapped) || wrapped.length > 200) {
         throw invalidExport(`line ${lineNumber}: the settings data key is not valid`);
       }
       return { kind: 'dataKey', tenantId, key: { masterKeyId, wrappedKey: Buffer.from(wrapped, 'base64') } };
     }
     if (typeof value.setting === 'string') {
       const key = value.setting;
-      if (value.secret === true && typeof value.sealed === 'string' && BASE64.test(value.sealed)) {
+      if (!SETTING_KEY_SHAPE.test(key)) throw invalidExport(`line ${lineNumber}: ${shown(key)} is not a valid setting key`);
+      if (value.secret === true && typeof value.sealed === 'string' && BASE64.test(value.sealed) && value.sealed.length <= MAX_SEALED_BASE64) {
         return { kind: 'setting', setting: { key, secret: true, value: null, ciphertext: Buffer.from(value.sealed, 'base64'), updatedAt: new Date() } };
       }
-      if (value.secret === false && typeof value.value === 'string') return { kind: 'setting', setting: { key, secret: false, value: value.value, ciphertext: null, updatedAt: new Date() } };
-      throw invalidExport(`line ${lineNumber}: setting ${shown(key)} has neither a value nor a sealed secret`);
+      if (value.secret === false && typeof value.value === 'string') {
+        try {
+          validateSettingValue(value.value);
+        } catch (error) {
+          throw invalidExport(`line ${lineNumber}: setting ${shown(key)}: ${(error as Error).message}`);
+        }
+        return { kind: 'setting', setting: { key, secret: false, value: value.value, ciphertext: null, updatedAt: new Date() } };
+      }
+      throw invalidExport(`line ${lineNumber}: setting ${shown(key)} has neither a valid value nor a sealed secret`);
     }
     if (value.end === EXPORT_FORMAT) {
       const counts = value.rowCounts;

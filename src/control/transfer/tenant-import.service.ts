@@ -13,7 +13,7 @@ import { insertRowsFromJson, listTenantSequences, listTenantTables, setSequence,
 import { migrateTenantInTransaction, provisionTenantInTransaction } from '../tenants/tenant.service.js';
 import { NO_MASTER_KEYS, type MasterKeys } from '../settings/settings-cipher.js';
 import type { StoredDataKey, StoredSetting } from '../settings/tenant-settings.repository.js';
-import { writeSettingsBundle } from '../settings/tenant-settings.service.js';
+import { MAX_SETTINGS_PER_TENANT, writeSettingsBundle } from '../settings/tenant-settings.service.js';
 
 export interface ImportTarget {
   readonly slug: string;
@@ -137,6 +137,7 @@ async function loadLines(trx: Kysely<ControlDatabase>, schema: string, lines: As
   let trailer: ExportTrailer | undefined;
   let sequencesSet = 0;
   const settings: Loaded['settings'] = { tenantId: undefined, dataKey: undefined, settings: [] };
+  const settingKeys = new Set<string>();
   let unparsable: number | undefined;
   for (;;) {
     const line = await nextLine(lines);
@@ -175,11 +176,14 @@ async function loadLines(trx: Kysely<ControlDatabase>, schema: string, lines: As
       sequencesSet += 1;
     } else if (parsed.kind === 'dataKey') {
       await flush();
+      if (settings.dataKey) throw invalidExport(`line ${line.number}: a second settings data key`);
       Object.assign(settings, { tenantId: parsed.tenantId, dataKey: parsed.key });
     } else if (parsed.kind === 'setting') {
       await flush();
-      if (settings.settings.some((s) => s.key === parsed.setting.key)) throw invalidExport(`line ${line.number}: setting ${shown(parsed.setting.key)} appears twice`);
+      if (settingKeys.has(parsed.setting.key)) throw invalidExport(`line ${line.number}: setting ${shown(parsed.setting.key)} appears twice`);
+      if (settingKeys.size >= MAX_SETTINGS_PER_TENANT) throw invalidExport(`line ${line.number}: more than the ${MAX_SETTINGS_PER_TENANT} settings a tenant may hold`);
       if (parsed.setting.secret && !settings.dataKey) throw invalidExport(`line ${line.number}: secret setting ${shown(parsed.setting.key)} comes without the data key that opens it`);
+      settingKeys.add(parsed.setting.key);
       settings.settings.push(parsed.setting);
     } else {
       await flush();
@@ -192,6 +196,8 @@ async function loadLines(trx: Kysely<ControlDatabase>, schema: string, lines: As
   if (Number.isInteger(trailer.settings) && settings.settings.length < trailer.settings!) {
     throw truncatedExport(`${settings.settings.length} of ${trailer.settings} settings are present`);
   }
+  // Rows are held to their counts both ways (checkCounts); so are settings.
+  if (settings.settings.length > (trailer.settings ?? 0)) throw invalidExport(`it holds ${settings.settings.length} settings where its end marker counts ${trailer.settings ?? 0}`);
   const rows = Object.values(rowCounts).reduce((a, b) => a + b, 0);
   return { tables: tables.size, rows, rowCounts, sequences: sequencesSet, settings };
 }

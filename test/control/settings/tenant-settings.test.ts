@@ -16,6 +16,8 @@ import type { Database } from '../../../src/db/database.js';
 import type { Template } from '../../../src/migrations/template.js';
 import { openTestDatabase, seedTenant, tenantTemplate } from '../../helpers/test-database.js';
 
+/** The revealed value alone. */
+const revealed = async (...args: Parameters<typeof revealTenantSetting>) => (await revealTenantSetting(...args)).value;
 const keyA = randomBytes(32);
 const keyB = randomBytes(32);
 const onlyA = MasterKeys.fromKeys(keyA);
@@ -63,7 +65,7 @@ describe('tenant settings', () => {
       { key: 'stripe.key', secret: true, value: null },
       { key: 'stripe.key_backup', secret: true, value: null },
     ]);
-    expect(await revealTenantSetting(database, onlyA, tenant.slug, 'stripe.key', 'test:operator')).toBe(value);
+    expect(await revealed(database, onlyA, tenant.slug, 'stripe.key', 'test:operator')).toBe(value);
     expect(await listReveals(database.control, tenant.id, 10)).toMatchObject([{ key: 'stripe.key', revealedBy: 'test:operator' }]);
   });
 
@@ -71,7 +73,7 @@ describe('tenant settings', () => {
     const tenant = await seedTenant(database, template, 'set_bad');
     await setTenantSetting(database, onlyA, tenant.slug, { key: 'webhook.secret', value: 'whsec_1', secret: true });
     await setTenantSetting(database, onlyA, tenant.slug, { key: 'webhook.other', value: 'whsec_2', secret: true });
-    const reveal = (keys: MasterKeys, key = 'webhook.secret') => revealTenantSetting(database, keys, tenant.slug, key, 'test');
+    const reveal = (keys: MasterKeys, key = 'webhook.secret') => revealed(database, keys, tenant.slug, key, 'test');
 
     const wrongKey = MasterKeys.fromKeys(keyB);
     await expect(reveal(wrongKey)).rejects.toMatchObject({ code: 'SETTINGS_KEY_UNAVAILABLE', message: expect.stringContaining(onlyA.current!.id) });
@@ -103,7 +105,7 @@ describe('tenant settings', () => {
     await sql`UPDATE control.tenant_data_keys SET wrapped_key = (SELECT wrapped_key FROM control.tenant_data_keys WHERE tenant_id = ${one.id}) WHERE tenant_id = ${two.id}`.execute(database.control);
     await sql`UPDATE control.tenant_settings SET ciphertext = (SELECT ciphertext FROM control.tenant_settings WHERE tenant_id = ${one.id}) WHERE tenant_id = ${two.id}`.execute(database.control);
     await expect(revealTenantSetting(database, onlyA, two.slug, 'api.token', 'test')).rejects.toMatchObject({ code: 'SETTINGS_TAMPERED' });
-    expect(await revealTenantSetting(database, onlyA, one.slug, 'api.token', 'test')).toBe('one-token');
+    expect(await revealed(database, onlyA, one.slug, 'api.token', 'test')).toBe('one-token');
   });
 
   it("rotates a tenant's data key, re-encrypting every secret, and re-wraps data keys under a new master key without losing a read", async () => {
@@ -117,11 +119,11 @@ describe('tenant settings', () => {
     expect(after.key!.wrapped_key.equals(before.key!.wrapped_key)).toBe(false);
     expect(after.rows[1]!.ciphertext!.equals(before.rows[1]!.ciphertext!)).toBe(false);
     expect(after.rows[0]).toEqual(before.rows[0]);
-    expect(await revealTenantSetting(database, onlyA, tenant.slug, 'smtp.password', 'test')).toBe('p4ss');
+    expect(await revealed(database, onlyA, tenant.slug, 'smtp.password', 'test')).toBe('p4ss');
 
     // Master key rotation: B becomes current, A stays as a previous key while the data keys are re-wrapped.
     const rotating = MasterKeys.fromKeys(keyB, [keyA]);
-    expect(await revealTenantSetting(database, rotating, tenant.slug, 'smtp.password', 'test')).toBe('p4ss');
+    expect(await revealed(database, rotating, tenant.slug, 'smtp.password', 'test')).toBe('p4ss');
     const summary = await rewrapDataKeys(database.control, rotating);
     expect(summary.masterKeyId).toBe(rotating.current!.id);
     expect(summary.rewrapped).toBeGreaterThanOrEqual(1);
@@ -131,7 +133,7 @@ describe('tenant settings', () => {
     expect((await dataKeyRow(tenant))!.master_key_id).toBe(rotating.current!.id);
     // The secrets themselves were not touched, and B alone now opens them; A alone no longer does.
     expect((await stored(tenant))[1]!.ciphertext).toEqual(after.rows[1]!.ciphertext);
-    expect(await revealTenantSetting(database, MasterKeys.fromKeys(keyB), tenant.slug, 'smtp.password', 'test')).toBe('p4ss');
+    expect(await revealed(database, MasterKeys.fromKeys(keyB), tenant.slug, 'smtp.password', 'test')).toBe('p4ss');
     await expect(revealTenantSetting(database, onlyA, tenant.slug, 'smtp.password', 'test')).rejects.toMatchObject({ code: 'SETTINGS_KEY_UNAVAILABLE' });
     // Put back for the other tests' tenants, which share this database.
     await rewrapDataKeys(database.control, MasterKeys.fromKeys(keyA, [keyB]));
@@ -145,6 +147,7 @@ describe('tenant settings', () => {
     await refused(setTenantSetting(database, onlyA, tenant.slug, { key: 'Bad Key', value: 'x', secret: false }), 'INVALID_SETTING');
     await refused(setTenantSetting(database, onlyA, tenant.slug, { key: 'x'.repeat(64), value: 'x', secret: false }), 'INVALID_SETTING');
     await refused(setTenantSetting(database, onlyA, tenant.slug, { key: 'big', value: 'x'.repeat(8193), secret: false }), 'INVALID_SETTING');
+    await refused(setTenantSetting(database, onlyA, tenant.slug, { key: 'nul', value: 'a\0b', secret: false }), 'INVALID_SETTING');
     // A secret is never written back in clear by a careless set.
     await refused(setTenantSetting(database, onlyA, tenant.slug, { key: 'token', value: 'secret-1', secret: false }), 'SETTING_IS_SECRET');
     await refused(deleteTenantSetting(database, tenant.slug, 'nothing'), 'SETTING_NOT_FOUND');
@@ -158,12 +161,12 @@ describe('tenant settings', () => {
     expect(await dataKeyRow(plainOnly)).toBeUndefined();
 
     expect(await stored(tenant)).toHaveLength(1);
-    expect(await revealTenantSetting(database, onlyA, tenant.slug, 'token', 'test')).toBe('secret-1');
+    expect(await revealed(database, onlyA, tenant.slug, 'token', 'test')).toBe('secret-1');
   });
 
   it("makes one data key when a tenant's first secrets are written at once", async () => {
     const tenant = await seedTenant(database, template, 'set_race');
     await Promise.all(Array.from({ length: 8 }, (_, i) => setTenantSetting(database, onlyA, tenant.slug, { key: `s${i}`, value: `v${i}`, secret: true })));
-    for (let i = 0; i < 8; i++) expect(await revealTenantSetting(database, onlyA, tenant.slug, `s${i}`, 'test')).toBe(`v${i}`);
+    for (let i = 0; i < 8; i++) expect(await revealed(database, onlyA, tenant.slug, `s${i}`, 'test')).toBe(`v${i}`);
   });
 });

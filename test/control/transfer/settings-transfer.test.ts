@@ -12,6 +12,8 @@ import type { Template } from '../../../src/migrations/template.js';
 import { exportText, textStream } from '../../helpers/tenant-contents.js';
 import { openTestDatabase, seedTenant, tenantTemplate, uniqueSlug } from '../../helpers/test-database.js';
 
+/** The revealed value alone. */
+const revealed = async (...args: Parameters<typeof revealTenantSetting>) => (await revealTenantSetting(...args)).value;
 const keys = MasterKeys.fromKeys(randomBytes(32));
 const SECRET = 'sk_live_transfer_0123456789';
 
@@ -45,7 +47,7 @@ describe('settings in export, import and clone', () => {
       { key: 'payments.key', secret: true, value: null },
       { key: 'theme', secret: false, value: 'dark' },
     ]);
-    expect(await revealTenantSetting(database, keys, copy.slug, 'payments.key', 'test')).toBe(SECRET);
+    expect(await revealed(database, keys, copy.slug, 'payments.key', 'test')).toBe(SECRET);
     // Its own data key: the source's wrapped key is not reused.
     expect((await wrappedKey(copy.id))!.equals((await wrappedKey(source.id))!)).toBe(false);
   });
@@ -80,11 +82,40 @@ describe('settings in export, import and clone', () => {
   it('clones settings with the secrets sealed under the copy’s own data key', async () => {
     const cloned = await cloneTenant(database, template, source.slug, { slug: uniqueSlug('set_cln'), settingsKeys: keys });
     expect(cloned.settings).toBe(2);
-    expect(await revealTenantSetting(database, keys, cloned.tenant.slug, 'payments.key', 'test')).toBe(SECRET);
+    expect(await revealed(database, keys, cloned.tenant.slug, 'payments.key', 'test')).toBe(SECRET);
     expect((await wrappedKey(cloned.tenant.id))!.equals((await wrappedKey(source.id))!)).toBe(false);
     // Without the master key a tenant with secrets is not cloned at all.
     const slug = uniqueSlug('set_cln_nokey');
     await expect(cloneTenant(database, template, source.slug, { slug })).rejects.toMatchObject({ code: 'SETTINGS_KEY_UNAVAILABLE' });
     expect(await findTenantBySlug(database.control, slug)).toBeUndefined();
+  });
+
+  it('refuses hostile settings lines with INVALID_EXPORT, creating nothing', async () => {
+    const text = await exportText(database, source.slug);
+    const lines = text.trimEnd().split('\n');
+    const trailerAt = lines.length - 1;
+    const trailer = JSON.parse(lines[trailerAt]!) as Record<string, unknown>;
+    const withLines = (extra: string[], settingsCount = (trailer.settings as number) + extra.filter((l) => l.startsWith('{"setting"')).length) =>
+      [...lines.slice(0, trailerAt), ...extra, JSON.stringify({ ...trailer, settings: settingsCount })].join('\n') + '\n';
+    const dataKeyLine = lines.find((line) => line.startsWith('{"dataKey"'))!;
+    const cases: [string, string][] = [
+      ['a second data key', withLines([dataKeyLine])],
+      ['a data key for a tenant id that is no UUID', withLines([]).replace(dataKeyLine, dataKeyLine.replace(/"tenantId":"[^"]+"/, '"tenantId":"x; DROP"'))],
+      ['a bad setting key', withLines(['{"setting":"Bad Key","secret":false,"value":"x"}'])],
+      ['a value over 8 KiB', withLines([JSON.stringify({ setting: 'big', secret: false, value: 'x'.repeat(8193) })])],
+      ['a NUL in a value', withLines([JSON.stringify({ setting: 'nul', secret: false, value: 'a\u0000b' })])],
+      ['a setting twice', withLines(['{"setting":"theme","secret":false,"value":"light"}'])],
+      ['a sealed value past any value\'s size', withLines([JSON.stringify({ setting: 'huge', secret: true, sealed: 'A'.repeat(20_000) })])],
+      ['more settings than the end marker counts', withLines(['{"setting":"extra","secret":false,"value":"x"}'], trailer.settings as number)],
+      ['more than 200 settings', withLines(Array.from({ length: 201 }, (_, i) => JSON.stringify({ setting: `k${i}`, secret: false, value: 'v' })))],
+    ];
+    for (const [what, hostile] of cases) {
+      const slug = uniqueSlug('set_host');
+      await expect(importTenant(database, template, textStream(hostile), { slug, settingsKeys: keys }), what).rejects.toMatchObject({
+        code: 'INVALID_EXPORT',
+        message: expect.not.stringMatching(/not valid JSON|neither a row/),
+      });
+      expect(await findTenantBySlug(database.control, slug), what).toBeUndefined();
+    }
   });
 });

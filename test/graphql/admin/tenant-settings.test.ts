@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tenant } from '../../../src/db/control-database.js';
 import { createLogger } from '../../../src/server/observability/logger.js';
@@ -8,6 +9,7 @@ import { startTestServer, type GraphQLResponse, type TestServer } from '../../he
 // Plain words, so the log scrubber's patterns would not catch them: only the redaction can.
 const SECRET = 'purple monkey dishwasher';
 const SECRET_INLINE = 'orange tractor lullaby';
+const SECRET_FRAGMENT = 'silver kettle harmonica';
 
 const code = (response: GraphQLResponse) => response.body.errors?.[0]?.extensions?.code;
 
@@ -30,6 +32,12 @@ describe('tenant settings through /admin/graphql and the tenant API', () => {
     expect(secret.body).toEqual({ data: { setTenantSetting: { key: 'crm.api_key', secret: true, value: null } } });
     const plain = await admin.admin(SET, { slug: tenant.slug, key: 'new_editor', value: 'enabled' });
     expect(plain.body.data).toEqual({ setTenantSetting: { key: 'new_editor', secret: false, value: 'enabled' } });
+    // Through a fragment: the variable is still found and redacted.
+    const viaFragment = await admin.admin(
+      'mutation ($slug: String!, $v: String!) { ...Set } fragment Set on Mutation { setTenantSetting(slug: $slug, key: "hook.secret", value: $v, secret: true) { key } }',
+      { slug: tenant.slug, v: SECRET_FRAGMENT },
+    );
+    expect(viaFragment.body.errors).toBeUndefined();
     // Written inline instead of as a variable: documents are not logged either.
     await admin.admin(`mutation { setTenantSetting(slug: "${tenant.slug}", key: "erp.password", value: "${SECRET_INLINE}", secret: true) { key } }`);
 
@@ -37,6 +45,7 @@ describe('tenant settings through /admin/graphql and the tenant API', () => {
     expect(listed.body.data!.tenant.settings).toEqual([
       { key: 'crm.api_key', secret: true, value: null },
       { key: 'erp.password', secret: true, value: null },
+      { key: 'hook.secret', secret: true, value: null },
       { key: 'new_editor', secret: false, value: 'enabled' },
     ]);
     expect(listed.text).not.toContain(SECRET);
@@ -62,6 +71,7 @@ describe('tenant settings through /admin/graphql and the tenant API', () => {
     expect(log).toContain('"key":"crm.api_key"');
     expect(log).not.toContain(SECRET);
     expect(log).not.toContain(SECRET_INLINE);
+    expect(log).not.toContain(SECRET_FRAGMENT);
   });
 
   it("shows a tenant's admin its plain settings only, and nobody else any", async () => {
@@ -81,11 +91,19 @@ describe('tenant settings through /admin/graphql and the tenant API', () => {
 
   it('rotates a data key and re-wraps through the API, and deletes', async () => {
     const rotated = await admin.admin('mutation ($slug: String!) { rotateTenantSettingsKey(slug: $slug) }', { slug: tenant.slug });
-    expect(rotated.body.data).toEqual({ rotateTenantSettingsKey: 2 });
+    expect(rotated.body.data).toEqual({ rotateTenantSettingsKey: 3 });
     const again = await admin.admin('mutation ($slug: String!) { revealTenantSetting(slug: $slug, key: "erp.password") }', { slug: tenant.slug });
     expect(again.body.data).toEqual({ revealTenantSetting: SECRET_INLINE });
-    const rewrap = await admin.admin<{ rewrapSettingsKeys: { masterKeyId: string } }>('mutation { rewrapSettingsKeys { rewrapped skipped masterKeyId failed { slug code } } }');
-    expect(rewrap.body.data!.rewrapSettingsKeys.masterKeyId).toMatch(/^[0-9a-f]{16}$/);
+    const rewrap = await admin.admin<{ rewrapSettingsKeys: { masterKeyId: string; remaining: number; failed: { slug: string; code: string }[] } }>(
+      'mutation { rewrapSettingsKeys { rewrapped remaining masterKeyId failed { slug code } } }',
+    );
+    const summary = rewrap.body.data!.rewrapSettingsKeys;
+    expect(summary.masterKeyId).toMatch(/^[0-9a-f]{16}$/);
+    // This tenant's key was made by this server's key, so it is current; other tests' tenants under their own keys are the ones left.
+    const row = await sql<{ master_key_id: string }>`SELECT master_key_id FROM control.tenant_data_keys WHERE tenant_id = ${tenant.id}`.execute(server.database.control);
+    expect(row.rows[0]!.master_key_id).toBe(summary.masterKeyId);
+    expect(summary.failed.map((f) => f.slug)).not.toContain(tenant.slug);
+    expect(summary.remaining).toBeGreaterThanOrEqual(summary.failed.length);
     expect((await admin.admin('mutation ($slug: String!) { deleteTenantSetting(slug: $slug, key: "zz.theme") }', { slug: tenant.slug })).body.data).toEqual({ deleteTenantSetting: true });
     expect(code(await admin.admin('mutation ($slug: String!) { deleteTenantSetting(slug: $slug, key: "zz.theme") }', { slug: tenant.slug }))).toBe('SETTING_NOT_FOUND');
   });

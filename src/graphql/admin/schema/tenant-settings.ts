@@ -41,7 +41,7 @@ const RewrapFailureRef = adminBuilder.objectRef<RewrapSummary['failed'][number]>
 const RewrapRef = adminBuilder.objectRef<RewrapSummary>('SettingsKeyRewrap').implement({
   fields: (t) => ({
     rewrapped: t.exposeInt('rewrapped', { description: 'Tenant data keys now wrapped by the current master key.' }),
-    skipped: t.exposeInt('skipped', { description: 'Changed by a rotation meanwhile, so already wrapped anew.' }),
+    remaining: t.exposeInt('remaining', { description: 'Data keys still wrapped by another master key when the run ended; only at 0 may the previous master keys be removed.' }),
     masterKeyId: t.exposeString('masterKeyId', { description: 'The current master key: the first 16 hex digits of its SHA-256.' }),
     failed: t.field({
       type: [RewrapFailureRef],
@@ -86,7 +86,7 @@ adminBuilder.mutationFields((t) => ({
   revealTenantSetting: t.string({
     description: "A setting's value in clear; for a secret, the reveal is recorded (Tenant.settingReveals) with the operator's token subject.",
     args: { slug: t.arg.string({ required: true }), key: t.arg.string({ required: true }) },
-    resolve: (_root, args, { database, settingsKeys, admin }) => revealTenantSetting(database, settingsKeys, args.slug, args.key, `admin:${admin.subject}`),
+    resolve: async (_root, args, { database, settingsKeys, admin }) => (await revealTenantSetting(database, settingsKeys, args.slug, args.key, `admin:${admin.subject}`)).value,
   }),
   rotateTenantSettingsKey: t.int({
     description: "A new data key for the tenant; every secret is re-encrypted under it in one transaction. Returns how many secrets were.",

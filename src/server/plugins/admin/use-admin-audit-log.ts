@@ -1,4 +1,4 @@
-import { getOperationAST, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { getOperationAST, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { AdminOperationLog } from '../../../graphql/admin/admin-operation-log.js';
 import type { AdminContext } from '../../../graphql/admin/context.js';
@@ -16,8 +16,8 @@ export interface AdminAuditLogOptions {
  * plans), and the error codes if any: who suspended or purged which tenant,
  * and when. A variable bound to an argument the schema marks
  * `extensions: { sensitive: true }` (a setting's value) is recorded as
- * "[redacted]"; such a value written inline in the document is never logged,
- * as documents are not.
+ * "[redacted]", wherever the document uses it (fragments included); such a
+ * value written inline in the document is never logged, as documents are not.
  */
 export function useAdminAuditLog(options: AdminAuditLogOptions): Plugin<AdminContext> {
   return {
@@ -25,6 +25,7 @@ export function useAdminAuditLog(options: AdminAuditLogOptions): Plugin<AdminCon
       const context = args.contextValue as AdminContext;
       const operation = getOperationAST(args.document as DocumentNode, args.operationName);
       const fields = operation?.selectionSet.selections.flatMap((selection) => (selection.kind === 'Field' ? [selection.name.value] : [])) ?? [];
+      const sensitive = sensitiveVariables(args.schema, args.document as DocumentNode);
       return {
         onExecuteDone({ result }) {
           const errors = 'errors' in result ? result.errors : undefined;
@@ -36,33 +37,36 @@ export function useAdminAuditLog(options: AdminAuditLogOptions): Plugin<AdminCon
               operation: name,
               fields,
               // Not "variables": the shared logger censors those (tenant variables can hold passwords).
-              args: redacted(args.variableValues, sensitiveVariables(args.schema, operation)),
+              args: redacted(args.variableValues, sensitive),
               ...(errorCodes.length && { errorCodes }),
             },
             'admin operation',
           );
           // The schema read GraphiQL sends without a token (outside production) is no operator's action: anyone could flood the page's list with it.
-          if (context.admin) options.operations?.add({ at: new Date(), admin: context.admin.subject, operation: name, fields, args: redacted(args.variableValues, sensitiveVariables(args.schema, operation)) ?? {}, errorCodes });
+          if (context.admin) options.operations?.add({ at: new Date(), admin: context.admin.subject, operation: name, fields, args: redacted(args.variableValues, sensitive) ?? {}, errorCodes });
         },
       };
     },
   };
 }
 
-/** Names of the variables the operation binds to sensitive arguments of its root fields. */
-function sensitiveVariables(schema: GraphQLSchema, operation: OperationDefinitionNode | null | undefined): Set<string> {
+/**
+ * Names of the variables the document binds to sensitive arguments anywhere:
+ * root fields, nested fields and fragments alike (a spread must not carry a
+ * value past the redaction).
+ */
+function sensitiveVariables(schema: GraphQLSchema, document: DocumentNode): Set<string> {
   const names = new Set<string>();
-  const root = operation && schema.getRootType(operation.operation);
-  if (!root) return names;
-  const fields = root.getFields();
-  for (const selection of operation.selectionSet.selections) {
-    if (selection.kind !== 'Field') continue;
-    const field = fields[selection.name.value];
-    for (const argument of selection.arguments ?? []) {
-      const definition = field?.args.find((a) => a.name === argument.name.value);
-      if (definition?.extensions.sensitive === true && argument.value.kind === 'Variable') names.add(argument.value.name.value);
-    }
-  }
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Argument(node) {
+        if (typeInfo.getArgument()?.extensions.sensitive !== true) return;
+        visit(node.value, { Variable: (variable) => void names.add(variable.name.value) });
+      },
+    }),
+  );
   return names;
 }
 
