@@ -15,8 +15,9 @@ export interface TenantSources {
   readonly path?: string | undefined;
   /**
    * A Host that is none of the platform's own (not under the base domain, not
-   * a server host, an IP or a single label like localhost): a custom domain,
-   * normalised, or as sent when it is no valid host name.
+   * a server host, an IP or a single label like localhost): normalised, or as
+   * sent when it is no valid host name. It names a tenant only when it is a
+   * verified custom domain; otherwise it counts only when nothing else names one.
    */
   readonly domain?: string | undefined;
 }
@@ -41,11 +42,11 @@ export function tenantSources(request: Request, platform: PlatformHosts): Tenant
   return { header: request.headers.get('x-tenant-id'), ...hostSource(request.headers.get('host') ?? url.host, platform), path: path === undefined ? undefined : decodePathSegment(path) };
 }
 
-/** `<slug>.<baseDomain>` names a tenant by subdomain; any other multi-label name that is not the server's own is a custom domain. */
+/** `<slug>.<baseDomain>` names a tenant by subdomain; any other multi-label name that is not the server's own may be a custom domain. */
 function hostSource(sent: string, platform: PlatformHosts): Pick<TenantSources, 'subdomain' | 'domain'> {
   const parsed = parseHost(sent, { port: 'strip' });
   if (parsed.kind === 'ip') return {};
-  // Not a host name at all (xn--zz.example): resolveTenant refuses it with INVALID_DOMAIN.
+  // Not a host name at all (xn--zz.example): resolveTenant refuses it with INVALID_DOMAIN when nothing else names a tenant.
   if (parsed.kind === 'invalid') return { domain: sent };
   const { host } = parsed;
   const suffix = `.${platform.baseDomain.toLowerCase()}`;
@@ -71,13 +72,19 @@ function decodePathSegment(segment: string): string {
  * tenant always comes from the registry; request text only selects it. Errors
  * never describe a tenant other than the one the caller named. `client` (the
  * caller's address) spends the registry's budget for unknown names.
+ *
+ * A Host that is a verified custom domain is a source like the others. One
+ * that is not (a load balancer's or a cluster's own name nobody listed in
+ * SERVER_HOSTS, an unverified claim) is ignored when another source names the
+ * tenant, and is 404 only when it is all the request has.
  */
 export async function resolveTenant(sources: TenantSources, registry: TenantRegistry, client?: string): Promise<Tenant> {
   const named: { kind: TenantSourceKind; value: string }[] = [];
   if (sources.header != null) named.push({ kind: 'header', value: sources.header.trim() });
   if (sources.subdomain !== undefined) named.push({ kind: 'subdomain', value: sources.subdomain });
   if (sources.path !== undefined) named.push({ kind: 'path', value: sources.path });
-  if (sources.domain !== undefined) named.push({ kind: 'domain', value: sources.domain });
+  const served = sources.domain === undefined ? undefined : await tenantAtHost(sources.domain, registry, client, named.length === 0);
+  if (served) named.push({ kind: 'domain', value: served.host });
   if (named.length === 0) {
     throw new SchemataError('TENANT_REQUIRED', 'no tenant given: send an X-Tenant-ID header, use a tenant subdomain, or the /t/<slug>/graphql path');
   }
@@ -85,11 +92,7 @@ export async function resolveTenant(sources: TenantSources, registry: TenantRegi
   const tenants: Tenant[] = [];
   for (const { kind, value } of named) {
     if (kind === 'domain') {
-      const host = normalizeDomain(value, { port: 'strip' });
-      // Unknown and not yet verified read the same: a caller learns nothing about the registry.
-      const tenant = await registry.findByHost(host, client);
-      if (!tenant || tenant.status === 'deleted') throw new SchemataError('TENANT_NOT_FOUND', `no tenant is served at "${host}" (from ${SOURCE_LABEL[kind]})`);
-      tenants.push(tenant);
+      tenants.push(served!.tenant);
       continue;
     }
     // Only the header may carry a tenant id; subdomains and paths are slugs.
@@ -113,4 +116,27 @@ export async function resolveTenant(sources: TenantSources, registry: TenantRegi
   }
   if (tenant.status === 'suspended') throw new SchemataError('TENANT_SUSPENDED', `tenant "${named[0]!.value}" is suspended`);
   return tenant;
+}
+
+/**
+ * The tenant a Host serves as a verified custom domain, with the host
+ * normalised. Any other Host is no source: undefined, unless it is all the
+ * request has (`alone`), when it is refused: 400 INVALID_DOMAIN when it is no
+ * host name, else 404 TENANT_NOT_FOUND.
+ */
+async function tenantAtHost(sent: string, registry: TenantRegistry, client: string | undefined, alone: boolean): Promise<{ host: string; tenant: Tenant } | undefined> {
+  let host: string;
+  try {
+    host = normalizeDomain(sent, { port: 'strip' });
+  } catch (error) {
+    // INVALID_DOMAIN, naming the problem; no verified domain is malformed, so beside another source it is just ignored.
+    if (alone) throw error;
+    return undefined;
+  }
+  // Still one cached, budgeted lookup per host: a Host nobody registered costs what an unknown slug costs.
+  const tenant = await registry.findByHost(host, client);
+  if (tenant && tenant.status !== 'deleted') return { host, tenant };
+  // Unknown and not yet verified read the same: a caller learns nothing about the registry.
+  if (alone) throw new SchemataError('TENANT_NOT_FOUND', `no tenant is served at "${host}" (from ${SOURCE_LABEL.domain})`);
+  return undefined;
 }

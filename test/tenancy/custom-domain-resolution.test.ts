@@ -113,8 +113,25 @@ describe('resolution by custom domain', () => {
     expect(codeOf(unverified)).toEqual([404, 'TENANT_NOT_FOUND']);
     expect(codeOf(unknown)).toEqual([404, 'TENANT_NOT_FOUND']);
     expect(unverified.body.errors?.[0]?.message).toBe(`no tenant is served at "${globexHost}" (from the Host header)`);
-    // Even with the right tenant named another way, an unverified host is not used.
-    expect(codeOf(await overSocket(globexHost, { 'x-tenant-id': globex.slug }))).toEqual([404, 'TENANT_NOT_FOUND']);
+    const nobody = uniqueHost('nobody');
+    expect((await overSocket(nobody)).body.errors?.[0]?.message).toBe(`no tenant is served at "${nobody}" (from the Host header)`);
+  });
+
+  it('a Host that is no verified domain is ignored when another source names the tenant: a server reached by a name nobody listed keeps working', async () => {
+    // Kubernetes and load-balancer names that SERVER_HOSTS does not list, an unverified claim, an unknown name, and one that is no host name at all.
+    for (const host of ['schemata.default.svc.cluster.local', 'internal-lb-123.eu-west-1.elb.amazonaws.com:4000', globexHost, uniqueHost('nobody'), 'under_score.customer.example']) {
+      expect((await overSocket(host, { 'x-tenant-id': acme.slug })).body, host).toEqual({ data: { tenant: { slug: acme.slug } } });
+      expect((await overSocket(host, { 'x-tenant-id': acme.id })).body, host).toEqual({ data: { tenant: { slug: acme.slug } } });
+    }
+    // Whatever the unverified claim's tenant: the Host says nothing, so nothing disagrees.
+    expect((await overSocket(globexHost, { 'x-tenant-id': globex.slug }, globex)).body).toEqual({ data: { tenant: { slug: globex.slug } } });
+    const byPath = await server.graphql(null, WHO, {}, { url: `http://schemata.default.svc.cluster.local/t/${acme.slug}/graphql`, headers: bearer[acme.id] });
+    expect(byPath.body).toEqual({ data: { tenant: { slug: acme.slug } } });
+    // Alone, the same Hosts name nothing: 404 (or 400 for no host name), as before.
+    expect(codeOf(await overSocket('schemata.default.svc.cluster.local'))).toEqual([404, 'TENANT_NOT_FOUND']);
+    expect(codeOf(await overSocket('under_score.customer.example'))).toEqual([400, 'INVALID_DOMAIN']);
+    // A verified domain still counts beside another source.
+    expect(codeOf(await overSocket(acmeHost, { 'x-tenant-id': globex.slug }))).toEqual([400, 'TENANT_MISMATCH']);
   });
 
   it('a Host that is no host name is 400 INVALID_DOMAIN; the platform\'s own hosts and IPs are not custom domains', async () => {
