@@ -48,8 +48,10 @@ export interface Config {
    * Other names this server is reached by (SERVER_HOSTS, comma-separated: a
    * load balancer's, an internal service name). A Host that is neither under
    * the base domain, nor one of these, nor an IP or a single label
-   * (localhost) is looked up as a tenant's custom domain, and refused with
-   * 404 unless one is verified.
+   * (localhost) is looked up as a tenant's custom domain: a verified one names
+   * its tenant; any other is ignored beside X-Tenant-ID or /t/<slug>/, and
+   * refused with 404 when it is all a request has. /admin answers only on
+   * these, the base domain itself, IPs and single labels.
    */
   readonly serverHosts: readonly string[];
   /**
@@ -57,6 +59,8 @@ export interface Config {
    * address, port 80, still asking for `http://<domain>/.well-known/…` with
    * the domain in Host (DOMAIN_VERIFICATION_CONNECT_TO=host:port, as curl's
    * --connect-to): a staging setup whose domains do not resolve yet, and tests.
+   * It also lifts the refusal of non-public addresses, so it is refused with
+   * NODE_ENV=production: one variable would send every domain's check to one place.
    */
   readonly domainVerificationConnectTo: { readonly host: string; readonly port: number } | undefined;
   /** GraphiQL is served unless this is true (NODE_ENV=production). */
@@ -186,6 +190,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const nodeEnv = env.NODE_ENV ?? 'development';
   if (!['development', 'production', 'test'].includes(nodeEnv)) problems.push(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
+  if (nodeEnv === 'production' && env.DOMAIN_VERIFICATION_CONNECT_TO) {
+    problems.push('DOMAIN_VERIFICATION_CONNECT_TO is for staging and tests, not NODE_ENV=production: it sends every domain\'s ownership check to one address, and to private ones too');
+  }
 
   const corsOrigins = (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
   for (const origin of corsOrigins) {
