@@ -125,6 +125,34 @@ describe('custom domains of tenants', () => {
     expect((await findTenantDomain(database.control, host))?.verified_at).toBeNull();
   });
 
+  it('never connects to a non-public address unless told where to connect, and tells nothing of what answers there', async () => {
+    const host = uniqueHost('internal');
+    await addTenantDomain(database, PLATFORM, acme.slug, host);
+    const token = await tokenOf(host);
+    // What a squatter would point its name at: this machine, the private network, the cloud's metadata service.
+    const internal = ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:a9fe:a9fe'];
+    for (const address of internal) {
+      // Only the lookup is replaced; the address check and the connection are the real ones.
+      const resolve = async () => [{ address, family: address.includes(':') ? 6 : 4 }];
+      expect(await refusal(verifyTenantDomain(database, acme.slug, host, { resolve })), address).toEqual({
+        code: 'DOMAIN_UNREACHABLE',
+        message: `domain "${host}" is not verified: ${host} resolves to a non-public address (loopback, private, link-local or reserved); the check connects only to public addresses`,
+      });
+    }
+    // One internal address among public ones refuses them all (no racing the connection for the good one).
+    const mixed = async () => [{ address: '198.51.100.7', family: 4 }, { address: '127.0.0.1', family: 4 }];
+    expect(await refusal(verifyTenantDomain(database, acme.slug, host, { resolve: mixed }))).toMatchObject({ code: 'DOMAIN_UNREACHABLE', message: expect.stringContaining('non-public address') });
+    // Control: a public address is tried (what answers there, if anything, depends on the network this runs in).
+    const documentation = async () => [{ address: '203.0.113.9', family: 4 }];
+    const tried = await refusal(verifyTenantDomain(database, acme.slug, host, { resolve: documentation, timeoutMs: 300 }));
+    expect(['DOMAIN_UNREACHABLE', 'DOMAIN_TOKEN_NOT_SERVED', 'DOMAIN_TOKEN_MISMATCH']).toContain(tried?.code);
+    expect(tried?.message).not.toContain('non-public');
+    expect((await findTenantDomain(database.control, host))?.verified_at).toBeNull();
+    // Only connectTo (DOMAIN_VERIFICATION_CONNECT_TO, never in production) reaches a site on 127.0.0.1.
+    site.pages.set(`${VERIFICATION_PATH}${token}`, { status: 200, body: token });
+    expect((await verifyTenantDomain(database, acme.slug, host, { connectTo: site.connectTo })).verified_at).toBeInstanceOf(Date);
+  });
+
   it('removes a domain of its own tenant only, and the host is free again', async () => {
     const host = uniqueHost('remove');
     await addTenantDomain(database, PLATFORM, acme.slug, host);
