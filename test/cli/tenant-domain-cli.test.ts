@@ -26,7 +26,7 @@ describe('custom domains from the CLI', { timeout: 240_000 }, () => {
     const connectTo = { DOMAIN_VERIFICATION_CONNECT_TO: `127.0.0.1:${site.connectTo.port}` };
 
     const added = await runCli('tenant', ['domain', 'add', acme.slug, `${host.toUpperCase()}.`]);
-    const { verification_token: token } = (await findTenantDomain(database.control, host))!;
+    const { verification_token: token } = (await findTenantDomain(database.control, acme.id, host))!;
     expect([added.code, added.stdout]).toEqual([
       0,
       `added ${host} to tenant ${acme.slug}, unverified: it answers 404 until verified\n` +
@@ -35,14 +35,15 @@ describe('custom domains from the CLI', { timeout: 240_000 }, () => {
         `  then: npm run tenant -- domain verify ${acme.slug} ${host}\n`,
     ]);
 
-    const taken = await runCli('tenant', ['domain', 'add', globex.slug, host]);
-    expect([taken.code, taken.stderr]).toEqual([1, expect.stringMatching(new RegExp(`^error \\[DOMAIN_TAKEN\\]: "${host}" is already registered to another tenant$`, 'm'))]);
-
     const notServed = await runCli('tenant', ['domain', 'verify', acme.slug, host], connectTo);
     expect([notServed.code, notServed.stderr]).toEqual([1, expect.stringMatching(/^error \[DOMAIN_TOKEN_NOT_SERVED\]: .* answered HTTP 404, not 200$/m)]);
     site.pages.set(`${VERIFICATION_PATH}${token}`, { status: 200, body: `${token}\n` });
     const verified = await runCli('tenant', ['domain', 'verify', acme.slug, host], connectTo);
     expect([verified.code, verified.stdout]).toEqual([0, `verified ${host}: it now serves tenant ${acme.slug}\n`]);
+
+    // Verified, the host is acme's alone.
+    const taken = await runCli('tenant', ['domain', 'add', globex.slug, host]);
+    expect([taken.code, taken.stderr]).toEqual([1, expect.stringMatching(new RegExp(`^error \\[DOMAIN_TAKEN\\]: "${host}" is already verified for another tenant$`, 'm'))]);
 
     const listed = await runCli('tenant', ['domain', 'list', acme.slug]);
     expect(listed.code).toBe(0);

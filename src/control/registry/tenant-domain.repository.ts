@@ -6,18 +6,27 @@ type Db = Kysely<ControlDatabase>;
 /** A custom host of a tenant (control migration 0009); `host` is normalised (domain-name.ts). */
 export type TenantDomain = Selectable<ControlDatabase['control.tenant_domains']>;
 
-/** Inserts the host unless some tenant holds it already: undefined then, and nothing written. */
+/**
+ * Claims the host for the tenant, unverified. Undefined, and nothing written,
+ * when the tenant holds it already; other tenants' claims do not stop it (only
+ * a verified one does, which the caller checks: `findVerifiedDomain`).
+ */
 export async function insertTenantDomain(db: Db, row: { readonly host: string; readonly tenantId: string; readonly token: string }): Promise<TenantDomain | undefined> {
   return db
     .insertInto('control.tenant_domains')
     .values({ host: row.host, tenant_id: row.tenantId, verification_token: row.token })
-    .onConflict((conflict) => conflict.column('host').doNothing())
+    .onConflict((conflict) => conflict.columns(['tenant_id', 'host']).doNothing())
     .returningAll()
     .executeTakeFirst();
 }
 
-export async function findTenantDomain(db: Db, host: string): Promise<TenantDomain | undefined> {
-  return db.selectFrom('control.tenant_domains').selectAll().where('host', '=', host).executeTakeFirst();
+export async function findTenantDomain(db: Db, tenantId: string, host: string): Promise<TenantDomain | undefined> {
+  return db.selectFrom('control.tenant_domains').selectAll().where('tenant_id', '=', tenantId).where('host', '=', host).executeTakeFirst();
+}
+
+/** The claim that holds the host, if some tenant has verified it. */
+export async function findVerifiedDomain(db: Db, host: string): Promise<TenantDomain | undefined> {
+  return db.selectFrom('control.tenant_domains').selectAll().where('host', '=', host).where('verified_at', 'is not', null).executeTakeFirst();
 }
 
 export async function listTenantDomains(db: Db, tenantId: string): Promise<TenantDomain[]> {
@@ -30,15 +39,30 @@ export async function listDomainsOfTenants(db: Db, tenantIds: readonly string[])
   return db.selectFrom('control.tenant_domains').selectAll().where('tenant_id', 'in', tenantIds).orderBy('host').execute();
 }
 
-export async function markTenantDomainVerified(db: Db, host: string, token: string): Promise<TenantDomain | undefined> {
-  // The token in the WHERE: a domain removed and added again meanwhile has a new one, which was not the one checked.
-  return db
-    .updateTable('control.tenant_domains')
-    .set({ verified_at: new Date() })
-    .where('host', '=', host)
-    .where('verification_token', '=', token)
-    .returningAll()
-    .executeTakeFirst();
+/**
+ * Marks the tenant's claim verified and deletes every other tenant's claim on
+ * the host; run it in a transaction. 'taken' when another tenant's claim was
+ * verified first (the unique index on verified hosts), undefined when the
+ * claim is gone or has another token.
+ */
+export async function markTenantDomainVerified(db: Db, claim: { readonly tenantId: string; readonly host: string; readonly token: string }): Promise<TenantDomain | 'taken' | undefined> {
+  let verified: TenantDomain | undefined;
+  try {
+    // The token in the WHERE: a domain removed and added again meanwhile has a new one, which was not the one checked.
+    verified = await db
+      .updateTable('control.tenant_domains')
+      .set({ verified_at: new Date() })
+      .where('tenant_id', '=', claim.tenantId)
+      .where('host', '=', claim.host)
+      .where('verification_token', '=', claim.token)
+      .returningAll()
+      .executeTakeFirst();
+  } catch (error) {
+    if ((error as { constraint?: string }).constraint === 'tenant_domains_verified_host_key') return 'taken';
+    throw error;
+  }
+  if (verified) await db.deleteFrom('control.tenant_domains').where('host', '=', claim.host).where('tenant_id', '<>', claim.tenantId).execute();
+  return verified;
 }
 
 export async function deleteTenantDomain(db: Db, tenantId: string, host: string): Promise<TenantDomain | undefined> {

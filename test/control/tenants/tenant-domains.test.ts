@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTenantDomain, listTenantDomains } from '../../../src/control/registry/tenant-domain.repository.js';
+import { findTenantDomain, listTenantDomains, markTenantDomainVerified } from '../../../src/control/registry/tenant-domain.repository.js';
+import type { TenantChange } from '../../../src/control/registry/tenant-cache.js';
 import { VERIFICATION_PATH } from '../../../src/control/tenants/domain-verification.js';
 import { addTenantDomain, listDomainsOfTenant, removeTenantDomain, verifyTenantDomain } from '../../../src/control/tenants/tenant-domain.service.js';
 import { softDeleteTenant } from '../../../src/control/tenants/tenant-lifecycle.service.js';
@@ -7,6 +8,7 @@ import type { Tenant } from '../../../src/db/control-database.js';
 import type { Database } from '../../../src/db/database.js';
 import { eventually } from '../../helpers/eventually.js';
 import { startCustomerSite, uniqueHost, type CustomerSite } from '../../helpers/customer-site.js';
+import { listen } from '../../helpers/migration-steps.js';
 import { openTestDatabase, seedTenant, tenantTemplate } from '../../helpers/test-database.js';
 
 const PLATFORM = { baseDomain: 'schemata.example', serverHosts: ['lb.internal.example'] };
@@ -16,12 +18,13 @@ describe('custom domains of tenants', () => {
   let site: CustomerSite;
   let acme: Tenant;
   let globex: Tenant;
+  let dom3: Tenant;
 
   beforeAll(async () => {
     database = await openTestDatabase();
     site = await startCustomerSite();
     const template = await tenantTemplate();
-    [acme, globex] = await Promise.all([seedTenant(database, template, 'dom_a'), seedTenant(database, template, 'dom_g')]);
+    [acme, globex, dom3] = await Promise.all([seedTenant(database, template, 'dom_a'), seedTenant(database, template, 'dom_g'), seedTenant(database, template, 'dom_3')]);
   });
   afterAll(async () => {
     await site.close();
@@ -33,7 +36,13 @@ describe('custom domains of tenants', () => {
       () => undefined,
       (error: { code?: string; message?: string }) => ({ code: error.code, message: error.message }),
     );
-  const tokenOf = async (host: string) => (await findTenantDomain(database.control, host))!.verification_token;
+  const tokenOf = async (host: string, tenant = acme) => (await findTenantDomain(database.control, tenant.id, host))!.verification_token;
+  /** Adds the host to the tenant, serves its token at the customer site and verifies it. */
+  const verifiedDomain = async (tenant: Tenant, host: string) => {
+    const { verification_token: token } = await addTenantDomain(database, PLATFORM, tenant.slug, host);
+    site.pages.set(`${VERIFICATION_PATH}${token}`, { status: 200, body: token });
+    return verifyTenantDomain(database, tenant.slug, host, { connectTo: site.connectTo });
+  };
 
   it('adds a host normalised and unverified, with a token of 256 bits, and lists it', async () => {
     const host = uniqueHost('events');
@@ -46,26 +55,57 @@ describe('custom domains of tenants', () => {
     expect((await listDomainsOfTenant(database, globex.slug)).domains).toEqual([]);
   });
 
-  it("a host another tenant holds is DOMAIN_TAKEN in any of its spellings, and nothing is written", async () => {
+  it('a host another tenant has verified is DOMAIN_TAKEN in any of its spellings, and nothing is written', async () => {
     const host = uniqueHost('shop');
     const idn = `bücher.${host}`;
     const idnAscii = `xn--bcher-kva.${host}`;
-    await addTenantDomain(database, PLATFORM, acme.slug, host);
-    await addTenantDomain(database, PLATFORM, acme.slug, idn);
+    await verifiedDomain(acme, host);
+    await verifiedDomain(acme, idn);
     for (const claim of [host, host.toUpperCase(), `${host}.`, idn, idnAscii, idn.toUpperCase()]) {
       expect(await refusal(addTenantDomain(database, PLATFORM, globex.slug, claim)), claim).toEqual({
         code: 'DOMAIN_TAKEN',
-        message: expect.stringMatching(/is already registered to another tenant$/),
+        message: expect.stringMatching(/is already verified for another tenant$/),
       });
     }
     expect(await listTenantDomains(database.control, globex.id)).toEqual([]);
-    expect((await findTenantDomain(database.control, host))?.tenant_id).toBe(acme.id);
     expect(await refusal(addTenantDomain(database, PLATFORM, acme.slug, host))).toEqual({ code: 'DOMAIN_TAKEN', message: `"${host}" is already a domain of tenant "${acme.slug}"` });
+  });
 
-    // Two tenants racing for one host: exactly one gets it.
-    const raced = uniqueHost('race');
-    const outcomes = await Promise.allSettled([addTenantDomain(database, PLATFORM, acme.slug, raced), addTenantDomain(database, PLATFORM, globex.slug, raced)]);
-    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+  it('an unverified claim holds nothing: another tenant may claim the host too, and the one that verifies it removes the other claims', async () => {
+    const host = uniqueHost('squat');
+    // The registry's channel, as every server hears it.
+    const channel = await listen(database.sessionUrl, 'schemata_tenant_changed');
+    try {
+      const squatter = await addTenantDomain(database, PLATFORM, globex.slug, host);
+      // Claims race and both stand: neither proves anything yet.
+      const raced = await Promise.all([addTenantDomain(database, PLATFORM, acme.slug, host), addTenantDomain(database, PLATFORM, dom3.slug, host)]);
+      expect(raced.map((claim) => claim.tenant_id).sort()).toEqual([acme.id, dom3.id].sort());
+      expect(new Set([squatter, ...raced].map((claim) => claim.verification_token)).size).toBe(3);
+
+      // The squatter cannot serve acme's token at the host; acme can.
+      site.pages.set(`${VERIFICATION_PATH}${raced[0].verification_token}`, { status: 200, body: raced[0].verification_token });
+      expect((await verifyTenantDomain(database, acme.slug, host, { connectTo: site.connectTo })).verified_at).toBeInstanceOf(Date);
+      expect(await findTenantDomain(database.control, globex.id, host)).toBeUndefined();
+      expect(await findTenantDomain(database.control, dom3.id, host)).toBeUndefined();
+      expect(await listTenantDomains(database.control, globex.id)).toEqual([]);
+      // Each removed claim told the servers, naming its tenant and the host.
+      const heard = ((await channel.drain()) as TenantChange[]).filter((change) => change.hosts?.includes(host));
+      expect(heard.filter((change) => change.hosts?.[0] === null).map((change) => change.id).sort()).toEqual([globex.id, dom3.id].sort());
+      expect(heard.filter((change) => change.hosts?.[0] === host && change.hosts[1] === host).map((change) => change.id)).toEqual([acme.id]);
+
+      // Now it is held: a new claim is DOMAIN_TAKEN, and so is a check of a claim that slipped in before.
+      expect(await refusal(addTenantDomain(database, PLATFORM, globex.slug, host))).toEqual({ code: 'DOMAIN_TAKEN', message: `"${host}" is already verified for another tenant` });
+      await database.control.insertInto('control.tenant_domains').values({ host, tenant_id: globex.id, verification_token: squatter.verification_token }).execute();
+      site.pages.set(`${VERIFICATION_PATH}${squatter.verification_token}`, { status: 200, body: squatter.verification_token });
+      expect(await refusal(verifyTenantDomain(database, globex.slug, host, { connectTo: site.connectTo }))).toEqual({ code: 'DOMAIN_TAKEN', message: `"${host}" is already verified for another tenant` });
+      // The same race one step later, past the service's look: the unique index on verified hosts has the last word.
+      const raceLost = await database.control.transaction().execute((trx) => markTenantDomainVerified(trx, { tenantId: globex.id, host, token: squatter.verification_token }));
+      expect(raceLost).toBe('taken');
+      expect((await findTenantDomain(database.control, globex.id, host))?.verified_at).toBeNull();
+      expect((await findTenantDomain(database.control, acme.id, host))?.verified_at).toBeInstanceOf(Date);
+    } finally {
+      await channel.close();
+    }
   });
 
   it("refuses the platform's own hosts, malformed hosts and unknown or deleted tenants, writing nothing", async () => {
@@ -122,7 +162,7 @@ describe('custom domains of tenants', () => {
     // Without a connectTo the check asks DNS, which knows no .example name.
     expect(await verify({ connectTo: undefined })).toMatchObject({ code: 'DOMAIN_UNREACHABLE', message: expect.stringContaining(`no address found for ${host}`) });
 
-    expect((await findTenantDomain(database.control, host))?.verified_at).toBeNull();
+    expect((await findTenantDomain(database.control, acme.id, host))?.verified_at).toBeNull();
   });
 
   it('never connects to a non-public address unless told where to connect, and tells nothing of what answers there', async () => {
@@ -147,7 +187,7 @@ describe('custom domains of tenants', () => {
     const tried = await refusal(verifyTenantDomain(database, acme.slug, host, { resolve: documentation, timeoutMs: 300 }));
     expect(['DOMAIN_UNREACHABLE', 'DOMAIN_TOKEN_NOT_SERVED', 'DOMAIN_TOKEN_MISMATCH']).toContain(tried?.code);
     expect(tried?.message).not.toContain('non-public');
-    expect((await findTenantDomain(database.control, host))?.verified_at).toBeNull();
+    expect((await findTenantDomain(database.control, acme.id, host))?.verified_at).toBeNull();
     // Only connectTo (DOMAIN_VERIFICATION_CONNECT_TO, never in production) reaches a site on 127.0.0.1.
     site.pages.set(`${VERIFICATION_PATH}${token}`, { status: 200, body: token });
     expect((await verifyTenantDomain(database, acme.slug, host, { connectTo: site.connectTo })).verified_at).toBeInstanceOf(Date);
@@ -158,7 +198,7 @@ describe('custom domains of tenants', () => {
     await addTenantDomain(database, PLATFORM, acme.slug, host);
     expect(await refusal(removeTenantDomain(database, globex.slug, host))).toMatchObject({ code: 'DOMAIN_NOT_FOUND' });
     expect((await removeTenantDomain(database, acme.slug, `${host}.`)).host).toBe(host);
-    expect(await findTenantDomain(database.control, host)).toBeUndefined();
+    expect(await findTenantDomain(database.control, acme.id, host)).toBeUndefined();
     expect((await addTenantDomain(database, PLATFORM, globex.slug, host)).tenant_id).toBe(globex.id);
     expect(await refusal(removeTenantDomain(database, acme.slug, host))).toMatchObject({ code: 'DOMAIN_NOT_FOUND' });
   });
@@ -176,6 +216,6 @@ describe('custom domains of tenants', () => {
     const second = await addTenantDomain(database, PLATFORM, acme.slug, host);
     swapped();
     expect(await verifying).toEqual({ code: 'DOMAIN_NOT_FOUND', message: `tenant "${acme.slug}" has no domain "${host}"` });
-    expect(await findTenantDomain(database.control, host)).toMatchObject({ verification_token: second.verification_token, verified_at: null });
+    expect(await findTenantDomain(database.control, acme.id, host)).toMatchObject({ verification_token: second.verification_token, verified_at: null });
   });
 });

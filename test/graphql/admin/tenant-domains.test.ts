@@ -53,7 +53,7 @@ describe('custom domains in the admin API', () => {
     expect(site.requests.at(-1)?.host).toBe(`xn--bcher-kva.${host}`);
 
     expect((await mutate('removeTenantDomain', acme.slug, host)).body.data!.removeTenantDomain!.host).toBe(host);
-    expect(await findTenantDomain(database.control, host)).toBeUndefined();
+    expect(await findTenantDomain(database.control, acme.id, host)).toBeUndefined();
   });
 
   it('refusals carry their codes: taken, invalid, not found, and each way a verification fails', async () => {
@@ -63,7 +63,12 @@ describe('custom domains in the admin API', () => {
       const response = await mutate(name, slug, input);
       return [response.body.data, response.body.errors?.[0]?.extensions?.code, response.body.errors?.[0]?.message];
     };
-    expect(await error('addTenantDomain', globex.slug, host.toUpperCase())).toEqual([null, 'DOMAIN_TAKEN', `"${host}" is already registered to another tenant`]);
+    // Another tenant's claim holds nothing; a verified host does.
+    const taken = uniqueHost('admin-taken');
+    const owned = (await mutate('addTenantDomain', acme.slug, taken)).body.data!.addTenantDomain!;
+    site.pages.set(`${VERIFICATION_PATH}${owned.verificationToken}`, { status: 200, body: owned.verificationToken });
+    expect((await mutate('verifyTenantDomain', acme.slug, taken)).body.data!.verifyTenantDomain!.verified).toBe(true);
+    expect(await error('addTenantDomain', globex.slug, taken.toUpperCase())).toEqual([null, 'DOMAIN_TAKEN', `"${taken}" is already verified for another tenant`]);
     expect(await error('addTenantDomain', globex.slug, 'shop.localhost')).toEqual([null, 'INVALID_DOMAIN', expect.stringContaining('not a custom domain')]);
     expect(await error('addTenantDomain', globex.slug, `${host}:8080`)).toEqual([null, 'INVALID_DOMAIN', `invalid domain "${host}:8080": a domain has no port: leave out ":8080"`]);
     expect(await error('removeTenantDomain', globex.slug, host)).toEqual([null, 'DOMAIN_NOT_FOUND', `tenant "${globex.slug}" has no domain "${host}"`]);
@@ -72,6 +77,6 @@ describe('custom domains in the admin API', () => {
     expect(await error('verifyTenantDomain', acme.slug, host)).toEqual([null, 'DOMAIN_TOKEN_NOT_SERVED', `domain "${host}" is not verified: http://${host}${page} answered HTTP 404, not 200`]);
     site.pages.set(page, { status: 200, body: 'not the token' });
     expect(await error('verifyTenantDomain', acme.slug, host)).toEqual([null, 'DOMAIN_TOKEN_MISMATCH', expect.stringContaining("is not this domain's token")]);
-    expect((await findTenantDomain(database.control, host))?.verified_at).toBeNull();
+    expect((await findTenantDomain(database.control, acme.id, host))?.verified_at).toBeNull();
   });
 });

@@ -49,14 +49,14 @@ const domainArgs = (t: Parameters<Parameters<typeof adminBuilder.mutationFields>
 adminBuilder.mutationFields((t) => ({
   addTenantDomain: t.field({
     type: TenantDomainRef,
-    description: 'Adds an unverified custom domain with a new verification token. A host another tenant holds is DOMAIN_TAKEN.',
+    description: 'Adds an unverified custom domain with a new verification token. A host another tenant has verified is DOMAIN_TAKEN; another tenant\'s unverified claim is no obstacle.',
     args: domainArgs(t),
     resolve: (_root, args, { database, config }) => addTenantDomain(database, config, args.slug, args.host),
   }),
   verifyTenantDomain: t.field({
     type: TenantDomainRef,
     description:
-      'Fetches verificationUrl (5 s, no redirects) and marks the domain verified if the body is the token. Fails with DOMAIN_UNREACHABLE, DOMAIN_TOKEN_NOT_SERVED or DOMAIN_TOKEN_MISMATCH, changing nothing.',
+      'Fetches verificationUrl (5 s, no redirects, public addresses only) and marks the domain verified if the body is the token; other tenants\' claims on the host are removed. Fails with DOMAIN_UNREACHABLE, DOMAIN_TOKEN_NOT_SERVED, DOMAIN_TOKEN_MISMATCH or DOMAIN_TAKEN (verified for another tenant), changing nothing.',
     args: domainArgs(t),
     resolve: (_root, args, { database, config }) => verifyTenantDomain(database, args.slug, args.host, { connectTo: config.domainVerificationConnectTo }),
   }),
