@@ -1,11 +1,12 @@
 import { ConfigError, type Config } from '../config.js';
+import { namesTheServer, type PlatformHosts } from '../control/registry/domain-name.js';
 import type { Database } from '../db/database.js';
 import type { Templates } from '../migrations/template.js';
 import type http from 'node:http';
 import { createAdminYoga, ADMIN_GRAPHQL_ENDPOINT } from './admin-yoga.js';
 import { serveGraphqlWs, type GraphqlWsServer } from './http/graphql-ws.js';
 import { listen, type RunningHttpServer } from './http/http-server.js';
-import { nodeListener } from './http/node-listener.js';
+import { hasWellFormedUrl, nodeListener, sendError } from './http/node-listener.js';
 import { listenMetrics } from './observability/metrics-server.js';
 import { createServices } from './services.js';
 import { loadGraphiQL } from './lazy-graphiql.js';
@@ -46,7 +47,7 @@ export async function startServer(options: { config: Config; database: Database;
             throw portTaken(error, 'METRICS_PORT', metricsPort);
           });
     const port = options.port ?? config.port;
-    server = await listen(routeRequests(nodeListener(admin, escaped), nodeListener(yoga, escaped)), port).catch((error: unknown) => {
+    server = await listen(routeRequests(config, nodeListener(admin, escaped), nodeListener(yoga, escaped)), port).catch((error: unknown) => {
       throw portTaken(error, 'PORT', port);
     });
     // WebSocket subscriptions share the port: upgrades to a tenant endpoint go to graphql-ws.
@@ -79,9 +80,19 @@ function portTaken(error: unknown, variable: 'PORT' | 'METRICS_PORT', port: numb
   return new ConfigError([`${variable}: port ${port} is in use (is schemata already running?); choose a free one, e.g. ${variable}=${port + 1}${off}`]);
 }
 
-/** /admin/… goes to the operators' API; everything else to the tenant API. */
-function routeRequests(admin: http.RequestListener, tenants: http.RequestListener): http.RequestListener {
+/**
+ * /admin/… goes to the operators' API, but only on the platform's own hosts
+ * (namesTheServer): on a tenant's custom domain or subdomain it is 404, so
+ * the console never shows under a customer's name. Everything else goes to
+ * the tenant API.
+ */
+function routeRequests(platform: PlatformHosts, admin: http.RequestListener, tenants: http.RequestListener): http.RequestListener {
   const adminPrefix = ADMIN_GRAPHQL_ENDPOINT.slice(0, ADMIN_GRAPHQL_ENDPOINT.lastIndexOf('/') + 1);
   const isAdmin = (url = '') => url.startsWith(adminPrefix) || url === '/admin' || url.startsWith('/admin?');
-  return (request, response) => (isAdmin(request.url) ? admin(request, response) : tenants(request, response));
+  return (request, response) => {
+    if (!isAdmin(request.url)) return tenants(request, response);
+    // A malformed request gets its 400 from the listener first; HTTP/1.0 may omit Host, which the listener reads as localhost too.
+    if (!hasWellFormedUrl(request) || namesTheServer(request.headers.host ?? 'localhost', platform)) return admin(request, response);
+    sendError(response, 404, 'NOT_FOUND', "the admin API is served only on the platform's own hosts (BASE_DOMAIN, SERVER_HOSTS, localhost or an IP address)");
+  };
 }

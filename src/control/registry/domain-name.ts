@@ -90,3 +90,16 @@ export function isPlatformHost(host: string, platform: PlatformHosts): boolean {
   if (base !== '' && (host === base || host.endsWith(`.${base}`))) return true;
   return platform.serverHosts.includes(host);
 }
+
+/**
+ * Whether a request's Host (as sent, port and all) names the server itself
+ * rather than a tenant: the base domain itself (not its subdomains), one of
+ * SERVER_HOSTS, an IP, or a single label such as localhost, which no tenant
+ * can have. Only these serve the operators' /admin.
+ */
+export function namesTheServer(sent: string, platform: PlatformHosts): boolean {
+  const parsed = parseHost(sent, { port: 'strip' });
+  if (parsed.kind !== 'name') return parsed.kind === 'ip';
+  const { host } = parsed;
+  return !host.includes('.') || host === platform.baseDomain.toLowerCase() || platform.serverHosts.includes(host);
+}

@@ -36,7 +36,7 @@ export function nodeListener(adapter: NodeServableAdapter, onError: (error: unkn
  * and Host only a host with an optional port, nothing that would move or
  * re-split the URL (a path, user info, a second colon).
  */
-function hasWellFormedUrl(request: http.IncomingMessage): boolean {
+export function hasWellFormedUrl(request: http.IncomingMessage): boolean {
   const target = request.url ?? '';
   if (!target.startsWith('/')) return false;
   // HTTP/1.0 may omit Host (node refuses an HTTP/1.1 request without one); Yoga then uses the local address.
@@ -45,7 +45,8 @@ function hasWellFormedUrl(request: http.IncomingMessage): boolean {
   return URL.canParse(`http://${host}${target}`);
 }
 
-function sendError(response: http.ServerResponse, status: number, code: string, message: string): void {
+/** A coded JSON error, the body the APIs answer with, for a request neither of them should see. */
+export function sendError(response: http.ServerResponse, status: number, code: string, message: string): void {
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
   response.end(body);
