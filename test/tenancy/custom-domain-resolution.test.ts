@@ -2,7 +2,8 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERIFICATION_PATH } from '../../src/control/tenants/domain-verification.js';
 import { addTenantDomain, removeTenantDomain, verifyTenantDomain } from '../../src/control/tenants/tenant-domain.service.js';
-import { resumeTenant, suspendTenant } from '../../src/control/tenants/tenant-lifecycle.service.js';
+import { purgeTenant, renameTenant, resumeTenant, softDeleteTenant, suspendTenant } from '../../src/control/tenants/tenant-lifecycle.service.js';
+import { findTenantDomain } from '../../src/control/registry/tenant-domain.repository.js';
 import type { Tenant } from '../../src/db/control-database.js';
 import type { Database } from '../../src/db/database.js';
 import { listen, type RunningHttpServer } from '../../src/server/http/http-server.js';
@@ -163,6 +164,28 @@ describe('resolution by custom domain', () => {
 
     await removeTenantDomain(other, globex.slug, late);
     expect(codeOf(await eventually(asGlobex, (r) => r.status !== 200))).toEqual([404, 'TENANT_NOT_FOUND']);
+  });
+
+  it("a cached domain follows its tenant: a rename, a soft delete and a purge evict it by host on every server", async () => {
+    const moving = await seedTenant(other, await tenantTemplate(), 'cd_m');
+    bearer[moving.id] = { authorization: `Bearer ${await server.tokenFor(moving.slug, 'viewer')}` };
+    const host = uniqueHost('moving');
+    await verifiedDomain(moving, host);
+    const ask = () => overSocket(host, {}, moving);
+    expect((await eventually(ask, (r) => r.status === 200, 3_000)).body.data).toEqual({ tenant: { slug: moving.slug } });
+    // Cached now: only the channel can change what this host answers (a miss is kept a minute, a hit for ever).
+    const renamed = `${moving.slug}_r`;
+    await renameTenant(other, moving.slug, { newSlug: renamed });
+    expect((await eventually(ask, (r) => JSON.stringify(r.body.data) === JSON.stringify({ tenant: { slug: renamed } }))).body.data).toEqual({ tenant: { slug: renamed } });
+
+    await softDeleteTenant(other, renamed);
+    expect(codeOf(await eventually(ask, (r) => r.status !== 200))).toEqual([404, 'TENANT_NOT_FOUND']);
+    await purgeTenant(other, renamed);
+    expect(await findTenantDomain(other.control, moving.id, host)).toBeUndefined();
+    expect(codeOf(await ask())).toEqual([404, 'TENANT_NOT_FOUND']);
+    // The purge freed the name: another tenant's domain there resolves at once, the earlier answer forgotten.
+    await verifiedDomain(globex, host);
+    expect((await eventually(() => overSocket(host, {}, globex), (r) => r.status === 200, 3_000)).body.data).toEqual({ tenant: { slug: globex.slug } });
   });
 
   it('once cached, a custom domain costs no control-plane query', async () => {

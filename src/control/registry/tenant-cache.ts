@@ -6,21 +6,22 @@ import { SchemataError } from '../../errors.js';
 export interface TenantCacheOptions {
   /**
    * How long "no such tenant" is remembered, so a flood of requests for an
-   * unknown slug costs one query per interval, not one per request.
+   * unknown slug (or Host) costs one query per interval, not one per request.
    * @default 5000
    */
   readonly missTtlMs?: number;
   /**
    * How many "no such tenant" answers are remembered; the least recently
-   * asked go first, so a flood of invented slugs cannot grow the process.
+   * asked go first, so a flood of invented slugs or Hosts cannot grow the process.
    * @default 10000
    */
   readonly missCacheSize?: number;
   /**
    * Control-plane lookups that may find nothing per window, per client (the
-   * caller's address). Past it, a slug or id that is not cached is refused to
-   * that client with 429 RATE_LIMITED without a query; cached tenants, and
-   * every other client, are unaffected.
+   * caller's address): slugs, ids and custom-domain hosts (a Host nobody
+   * verified) alike. Past it, a slug, id or host that is not cached is refused
+   * to that client with 429 RATE_LIMITED without a query; cached tenants and
+   * remembered misses, and every other client, are unaffected.
    * @default { misses: 100, perSeconds: 1 }
    */
   readonly missBudget?: { readonly misses: number; readonly perSeconds: number };

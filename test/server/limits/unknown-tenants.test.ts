@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TenantRegistryOptions } from '../../../src/control/registry/tenant-registry.js';
+import { uniqueHost } from '../../helpers/customer-site.js';
 import { eventually } from '../../helpers/eventually.js';
 import { seedTenant, tenantTemplate, testConfig, uniqueSlug } from '../../helpers/test-database.js';
 import { serveOverHttp, startTestServer, type TestServer } from '../../helpers/test-server.js';
@@ -13,7 +14,7 @@ describe('unknown tenants', () => {
 
   const start = async (registry: TenantRegistryOptions) => {
     const lookups: string[] = [];
-    server = await startTestServer({ registry, yoga: { config: testConfig({ trustProxy: 1 }) }, databaseOptions: { onQuery: (sql) => void (sql.includes('from "control"."tenants"') && lookups.push(sql)) } });
+    server = await startTestServer({ registry, yoga: { config: testConfig({ trustProxy: 1 }) }, databaseOptions: { onQuery: (sql) => void ((sql.includes('from "control"."tenants"') || sql.includes('from "control"."tenant_domains"')) && lookups.push(sql)) } });
     return { server, lookups };
   };
 
@@ -53,6 +54,28 @@ describe('unknown tenants', () => {
     expect(Object.fromEntries(codes)).toEqual({ '404 TENANT_NOT_FOUND': 5, '429 RATE_LIMITED': 195 });
     const response = await server.graphql(known.slug, WHO);
     expect(response.body).toEqual({ data: { tenant: { slug: known.slug } } });
+  });
+
+  it('a flood of invented Hosts from one client spends the same budget: RATE_LIMITED past it, the "no such host" cache bounded, a known tenant unaffected', async () => {
+    const { server, lookups } = await start({ missCacheSize: 20, missBudget: { misses: 30, perSeconds: 60 } });
+    const known = await seedTenant(server.database, await tenantTemplate(), 'hostflood');
+    expect((await server.graphql(known.slug, WHO)).body.data).toEqual({ tenant: { slug: known.slug } });
+    const before = lookups.length;
+    const codes = new Map<string, number>();
+    for (let i = 0; i < 100; i++) {
+      const response = await server.graphql(null, WHO, {}, { url: `http://${uniqueHost('flood')}/graphql`, as: null });
+      const code = `${response.status} ${String(response.body.errors?.[0]?.extensions?.code)}`;
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(codes)).toEqual({ '404 TENANT_NOT_FOUND': 30, '429 RATE_LIMITED': 70 });
+    expect(lookups.length - before).toBe(30);
+    expect(server.registry.missCacheSize).toBe(20);
+    // Beside X-Tenant-ID an invented Host is ignored, but only after a lookup: the flooder is refused there too, without a query.
+    const beside = await server.graphql(known.slug, WHO, {}, { url: `http://${uniqueHost('flood')}/graphql` });
+    expect([beside.status, beside.body.errors?.[0]?.extensions?.code]).toEqual([429, 'RATE_LIMITED']);
+    expect(lookups.length - before).toBe(30);
+    // The cached tenant by its own name costs nothing from the budget.
+    expect((await server.graphql(known.slug, WHO)).body).toEqual({ data: { tenant: { slug: known.slug } } });
   });
 
   it('the budget is per client: one address flooding invented slugs does not stop another from resolving an uncached tenant', async () => {
