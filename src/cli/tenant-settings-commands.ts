@@ -50,7 +50,13 @@ export function parseSettingsCommand(args: readonly (string | undefined)[]): Set
   return { action: action as SettingsAction, slug: named.slug, key: named.key, value: named.value };
 }
 
-export async function settingsCommand(database: Database, keys: MasterKeys, command: SettingsCommand, options: { readonly json: boolean; readonly secret: boolean }): Promise<void> {
+/** Resolves to the exit code when it is not 0. */
+export async function settingsCommand(
+  database: Database,
+  keys: MasterKeys,
+  command: SettingsCommand,
+  options: { readonly json: boolean; readonly secret: boolean },
+): Promise<number | void> {
   const slug = command.slug!;
   const key = command.key!;
   switch (command.action) {
@@ -100,8 +106,8 @@ export async function settingsCommand(database: Database, keys: MasterKeys, comm
         return;
       }
       console.error(`${counted(summary.remaining, 'data key')} still wrapped by another master key: keep the previous master keys until none is`);
-      process.exitCode = 1;
-      return;
+      // The exit code runScript sets from this return value: 1, so a rotation script stops before it removes the old key.
+      return 1;
     }
   }
 }

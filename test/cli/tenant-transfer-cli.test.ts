@@ -86,6 +86,6 @@ describe('npm run tenant -- export | import | clone', () => {
     // fillTenant's known hash, and any column that holds one.
     expect(exported.stdout).not.toContain('scrypt$');
     expect(exported.stdout).not.toContain('token_hash');
-    expect(exported.stderr).toMatch(/^ {2}without credentials: no password hashes, no refresh or one-time tokens$/m);
+    expect(exported.stderr).toMatch(/^ {2}without credentials: no password hashes, no refresh or one-time tokens, no secret settings \(0 left out\)$/m);
   });
 });
